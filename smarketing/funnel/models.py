@@ -1,0 +1,629 @@
+"""Funnel records: one model per resource of data-contract.md.
+
+Keys are unique constraints and the count and lifecycle sanity rules are check
+constraints, so they hold whoever writes. Every timestamp a KPI filters by has a
+companion `*_on` column: its calendar date in the company time zone, filled by
+`fill_local_dates()` on every write path, so facts can `GROUP BY` a plain date on
+SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import combinations
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+def company_tz() -> ZoneInfo:
+    return ZoneInfo(settings.SMARKETING_TIMEZONE)
+
+
+def local_date(value: dt.datetime | None) -> dt.date | None:
+    """The calendar date of an instant in the company time zone (naive = already local)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.date()
+    return value.astimezone(company_tz()).date()
+
+
+class Channel(models.TextChoices):
+    ORGANIC_SEARCH = "organic_search", "Organic search"
+    PAID_SEARCH = "paid_search", "Paid search"
+    EMAIL = "email", "Email"
+    SOCIAL = "social", "Social"
+    PAID_SOCIAL = "paid_social", "Paid social"
+    BLOG = "blog", "Blog"
+    CONTENT_SYNDICATION = "content_syndication", "Content syndication"
+    WEBINAR = "webinar", "Webinar"
+    DIRECT_MAIL = "direct_mail", "Direct mail"
+    REFERRAL = "referral", "Referral"
+    DIRECT = "direct", "Direct"
+    EVENTS = "events", "Events"
+    OTHER = "other", "Other"
+
+
+class WebSource(models.TextChoices):
+    ORGANIC_SEARCH = "organic_search", "Organic search"
+    PAID_SEARCH = "paid_search", "Paid search"
+    SOCIAL = "social", "Social"
+    EMAIL = "email", "Email"
+    REFERRAL = "referral", "Referral"
+    DIRECT = "direct", "Direct"
+    OTHER = "other", "Other"
+
+
+class Team(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    SALES = "sales", "Sales"
+
+
+class Role(models.TextChoices):
+    """Dashboard role keys (kpi-catalogue.md, Dashboards)."""
+
+    SHARED = "shared", "Shared sales & marketing"
+    EXECUTIVE = "executive", "Executive"
+    EMAIL_MARKETING = "email_marketing", "Email marketing"
+    BLOG = "blog", "Blog"
+    SALES_ENABLEMENT = "sales_enablement", "Sales enablement"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    PRODUCT_MARKETING = "product_marketing", "Product marketing"
+    CONVERSION_OPTIMIZATION = "conversion_optimization", "Conversion optimization"
+    CAMPAIGNS = "campaigns", "Campaigns"
+    SALES_MANAGER = "sales_manager", "Sales manager"
+    CHANNELS = "channels", "Channels"
+
+
+class ContentType(models.TextChoices):
+    BLOG_POST = "blog_post", "Blog post"
+    CASE_STUDY = "case_study", "Case study"
+    EBOOK = "ebook", "E-book"
+    WHITEPAPER = "whitepaper", "Whitepaper"
+    LANDING_PAGE = "landing_page", "Landing page"
+    VIDEO = "video", "Video"
+    WEBINAR = "webinar", "Webinar"
+    REPORT = "report", "Report"
+    OTHER = "other", "Other"
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class ActivityType(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+
+
+class Section(models.TextChoices):
+    SITE = "site", "Site"
+    BLOG = "blog", "Blog"
+    LANDING = "landing", "Landing"
+
+
+class Placement(models.TextChoices):
+    SITE = "site", "Site"
+    BLOG = "blog", "Blog"
+    SOCIAL = "social", "Social"
+    EMAIL = "email", "Email"
+
+
+class EmailType(models.TextChoices):
+    NEWSLETTER = "newsletter", "Newsletter"
+    NURTURE = "nurture", "Nurture"
+    PROMOTIONAL = "promotional", "Promotional"
+    OTHER = "other", "Other"
+
+
+class AudienceChannel(models.TextChoices):
+    EMAIL_LIST = "email_list", "Email list"
+    BLOG_SUBSCRIBERS = "blog_subscribers", "Blog subscribers"
+    TWITTER = "twitter", "Twitter"
+    FACEBOOK = "facebook", "Facebook"
+    LINKEDIN = "linkedin", "LinkedIn"
+    INSTAGRAM = "instagram", "Instagram"
+    YOUTUBE = "youtube", "YouTube"
+    OTHER_SOCIAL = "other_social", "Other social"
+
+
+SOCIAL_AUDIENCE_CHANNELS = ("twitter", "facebook", "linkedin", "instagram", "youtube", "other_social")
+
+
+class Network(models.TextChoices):
+    TWITTER = "twitter", "Twitter"
+    FACEBOOK = "facebook", "Facebook"
+    LINKEDIN = "linkedin", "LinkedIn"
+    INSTAGRAM = "instagram", "Instagram"
+    YOUTUBE = "youtube", "YouTube"
+    OTHER_SOCIAL = "other_social", "Other social"
+
+
+class SpendCategory(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    SALES = "sales", "Sales"
+
+
+class Period(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+    YEAR = "year", "Year"
+
+
+def money(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+def non_negative(*fields: str, model: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"{model}_{name}_non_negative")
+        for name in fields
+    ]
+
+
+def not_above(smaller: str, larger: str, *, model: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{smaller}__lte": F(larger)}), name=f"{model}_{smaller}_not_above_{larger}"
+    )
+
+
+def not_before(later: str, earlier: str, *, model: str) -> models.CheckConstraint:
+    """`later >= earlier` whenever both are set (either may be null: a stage may be skipped)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{later}__isnull": True})
+        | Q(**{f"{earlier}__isnull": True})
+        | Q(**{f"{later}__gte": F(earlier)}),
+        name=f"{model}_{later}_not_before_{earlier}",
+    )
+
+
+class LocalDatesMixin(models.Model):
+    """Keeps each `<name>_at` timestamp's company-time-zone date in `<name>_on`."""
+
+    LOCAL_DATE_FIELDS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def fill_local_dates(self) -> None:
+        for name in self.LOCAL_DATE_FIELDS:
+            setattr(self, f"{name}_on", local_date(getattr(self, f"{name}_at")))
+
+    def save(self, *args, **kwargs):
+        self.fill_local_dates()
+        super().save(*args, **kwargs)
+
+
+class TeamMember(models.Model):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200)
+    team = models.CharField(max_length=20, choices=Team.choices)
+    role = models.CharField(max_length=40, choices=Role.choices, blank=True, default="")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="team_member"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("manage_data", "Can upload, import and change funnel data and targets")]
+        constraints = [
+            models.CheckConstraint(condition=Q(team__in=Team.values), name="teammember_team_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Campaign(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=300)
+    channel = models.CharField(max_length=30, choices=Channel.choices, db_index=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    budget = money(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            not_before("end_date", "start_date", model="campaign"),
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | Q(budget__gte=0), name="campaign_budget_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Content(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("published",)
+
+    external_id = models.CharField(max_length=100, unique=True)
+    title = models.CharField(max_length=500)
+    content_type = models.CharField(max_length=30, choices=ContentType.choices)
+    url = models.URLField(max_length=1000, blank=True, default="")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name_plural = "content"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+CONTACT_STAGES = ("lead", "mql", "sql", "opportunity", "customer", "churned")
+
+
+def _contact_constraints() -> list[models.CheckConstraint]:
+    ordered = [
+        not_before(f"{later}_at", f"{earlier}_at", model="contact")
+        for earlier, later in combinations(CONTACT_STAGES, 2)
+    ]
+    side = [not_before(f"{stage}_at", "lead_at", model="contact") for stage in ("nurture", "demo")]
+    return ordered + side
+
+
+class Contact(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("lead", "nurture", "mql", "demo", "sql", "opportunity", "customer", "churned")
+
+    external_id = models.CharField(max_length=100, unique=True)
+    email = models.EmailField(max_length=320, blank=True, default="")
+    # Lower-cased text after the last "@" of `email`, for account penetration.
+    email_domain = models.CharField(max_length=255, blank=True, default="", db_index=True, editable=False)
+    company = models.CharField(max_length=300, blank=True, default="")
+    source_channel = models.CharField(max_length=30, choices=Channel.choices)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+    owner = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.PROTECT)
+    referred_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    lead_at = models.DateTimeField()
+    nurture_at = models.DateTimeField(null=True, blank=True)
+    mql_at = models.DateTimeField(null=True, blank=True)
+    demo_at = models.DateTimeField(null=True, blank=True)
+    sql_at = models.DateTimeField(null=True, blank=True)
+    opportunity_at = models.DateTimeField(null=True, blank=True)
+    customer_at = models.DateTimeField(null=True, blank=True)
+    churned_at = models.DateTimeField(null=True, blank=True)
+    lead_on = models.DateField(db_index=True, editable=False)
+    nurture_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    mql_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    demo_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    sql_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    opportunity_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    customer_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    churned_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["-lead_at"]
+        constraints = _contact_constraints()
+
+    def fill_local_dates(self) -> None:
+        super().fill_local_dates()
+        self.email_domain = email_domain(self.email)
+
+    def __str__(self) -> str:
+        return self.email or self.external_id
+
+
+def email_domain(email: str | None) -> str:
+    if not email or "@" not in email:
+        return ""
+    return email.rsplit("@", 1)[1].strip().lower()
+
+
+class Deal(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("created", "closed")
+
+    external_id = models.CharField(max_length=100, unique=True)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    owner = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.PROTECT)
+    name = models.CharField(max_length=300, blank=True, default="")
+    amount = money()
+    mrr = money(default=0)
+    status = models.CharField(max_length=10, choices=DealStatus.choices)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_on = models.DateField(db_index=True, editable=False)
+    closed_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            *non_negative("amount", "mrr", model="deal"),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True)
+                | Q(status__in=["won", "lost"], closed_at__isnull=False, closed_at__gte=F("created_at")),
+                name="deal_status_matches_closed_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class Activity(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("occurred",)
+
+    external_id = models.CharField(max_length=100, unique=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="activities")
+    owner = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.PROTECT)
+    activity_type = models.CharField(max_length=10, choices=ActivityType.choices)
+    occurred_at = models.DateTimeField()
+    occurred_on = models.DateField(db_index=True, editable=False)
+    connected = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["contact", "occurred_at"], name="activity_contact_time")]
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} {self.external_id}"
+
+
+class Touch(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("occurred",)
+
+    external_id = models.CharField(max_length=100, unique=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="touches")
+    occurred_at = models.DateTimeField()
+    occurred_on = models.DateField(db_index=True, editable=False)
+    channel = models.CharField(max_length=30, choices=Channel.choices)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+    content = models.ForeignKey(Content, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name_plural = "touches"
+        indexes = [models.Index(fields=["contact", "occurred_at"], name="touch_contact_time")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} touch {self.external_id}"
+
+
+class WebTraffic(models.Model):
+    date = models.DateField(db_index=True)
+    page = models.CharField(max_length=500)
+    section = models.CharField(max_length=10, choices=Section.choices)
+    source = models.CharField(max_length=20, choices=WebSource.choices)
+    visits = models.IntegerField()
+    entrances = models.IntegerField(default=0)
+    bounces = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date", "page"]
+        verbose_name_plural = "web traffic"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "page", "source"], name="webtraffic_key"),
+            *non_negative("visits", "entrances", "bounces", model="webtraffic"),
+            not_above("entrances", "visits", model="webtraffic"),
+            not_above("bounces", "entrances", model="webtraffic"),
+        ]
+
+
+class CtaStat(models.Model):
+    date = models.DateField(db_index=True)
+    cta = models.CharField(max_length=300)
+    placement = models.CharField(max_length=10, choices=Placement.choices)
+    views = models.IntegerField()
+    clicks = models.IntegerField()
+
+    class Meta:
+        ordering = ["-date", "cta"]
+        verbose_name = "CTA stat"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "cta", "placement"], name="ctastat_key"),
+            *non_negative("views", "clicks", model="ctastat"),
+            not_above("clicks", "views", model="ctastat"),
+        ]
+
+
+class LandingPage(models.Model):
+    date = models.DateField(db_index=True)
+    page = models.CharField(max_length=500)
+    source = models.CharField(max_length=20, choices=WebSource.choices)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+    views = models.IntegerField()
+    submissions = models.IntegerField()
+
+    class Meta:
+        ordering = ["-date", "page"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "page", "source"], name="landingpage_key"),
+            *non_negative("views", "submissions", model="landingpage"),
+            not_above("submissions", "views", model="landingpage"),
+        ]
+
+
+class EmailSend(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("sent",)
+
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=300, blank=True, default="")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+    email_type = models.CharField(max_length=20, choices=EmailType.choices, blank=True, default="")
+    sent_at = models.DateTimeField()
+    sent_on = models.DateField(db_index=True, editable=False)
+    sent = models.IntegerField()
+    delivered = models.IntegerField()
+    unique_opens = models.IntegerField()
+    unique_clicks = models.IntegerField()
+    unsubscribes = models.IntegerField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            *non_negative(
+                "sent", "delivered", "unique_opens", "unique_clicks", "unsubscribes", model="emailsend"
+            ),
+            not_above("delivered", "sent", model="emailsend"),
+            not_above("unique_opens", "delivered", model="emailsend"),
+            not_above("unique_clicks", "delivered", model="emailsend"),
+            not_above("unsubscribes", "delivered", model="emailsend"),
+        ]
+
+
+class Audience(models.Model):
+    date = models.DateField(db_index=True)
+    channel = models.CharField(max_length=20, choices=AudienceChannel.choices)
+    size = models.IntegerField()
+
+    class Meta:
+        ordering = ["-date", "channel"]
+        verbose_name_plural = "audience"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "channel"], name="audience_key"),
+            *non_negative("size", model="audience"),
+        ]
+
+
+class SocialStat(models.Model):
+    date = models.DateField(db_index=True)
+    network = models.CharField(max_length=20, choices=Network.choices)
+    impressions = models.IntegerField()
+    engagements = models.IntegerField()
+    clicks = models.IntegerField()
+
+    class Meta:
+        ordering = ["-date", "network"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "network"], name="socialstat_key"),
+            *non_negative("impressions", "engagements", "clicks", model="socialstat"),
+        ]
+
+
+class Spend(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    date = models.DateField(db_index=True)
+    channel = models.CharField(max_length=30, choices=Channel.choices)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+    category = models.CharField(max_length=10, choices=SpendCategory.choices)
+    amount = money()
+    description = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name_plural = "spend"
+        constraints = [*non_negative("amount", model="spend")]
+
+
+class Webinar(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("held",)
+
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=300)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+    held_at = models.DateTimeField()
+    held_on = models.DateField(db_index=True, editable=False)
+    registrants = models.IntegerField()
+    attendees = models.IntegerField()
+
+    class Meta:
+        ordering = ["-held_at"]
+        constraints = [
+            *non_negative("registrants", "attendees", model="webinar"),
+            not_above("attendees", "registrants", model="webinar"),
+        ]
+
+
+class DirectMail(LocalDatesMixin):
+    LOCAL_DATE_FIELDS = ("sent",)
+
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=300, blank=True, default="")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
+    sent_at = models.DateTimeField()
+    sent_on = models.DateField(db_index=True, editable=False)
+    sent = models.IntegerField()
+    claimed = models.IntegerField()
+    meetings_booked = models.IntegerField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name_plural = "direct mail"
+        constraints = [
+            *non_negative("sent", "claimed", "meetings_booked", model="directmail"),
+            not_above("claimed", "sent", model="directmail"),
+            not_above("meetings_booked", "claimed", model="directmail"),
+        ]
+
+
+class FeatureUsage(models.Model):
+    date = models.DateField(db_index=True)
+    feature = models.CharField(max_length=200)
+    customers_total = models.IntegerField()
+    customers_activated = models.IntegerField()
+    content_readers = models.IntegerField(default=0)
+    readers_activated = models.IntegerField(default=0)
+    upgrade_revenue = money(default=0)
+
+    class Meta:
+        ordering = ["-date", "feature"]
+        verbose_name_plural = "feature usage"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "feature"], name="featureusage_key"),
+            *non_negative(
+                "customers_total",
+                "customers_activated",
+                "content_readers",
+                "readers_activated",
+                "upgrade_revenue",
+                model="featureusage",
+            ),
+            not_above("customers_activated", "customers_total", model="featureusage"),
+            not_above("readers_activated", "content_readers", model="featureusage"),
+        ]
+
+
+class TargetAccount(models.Model):
+    # Stored lower-cased: account penetration compares domains case-insensitively.
+    domain = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["name"]
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower()
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.domain})"
+
+
+class Target(models.Model):
+    metric = models.CharField(max_length=100)
+    period = models.CharField(max_length=10, choices=Period.choices)
+    period_start = models.DateField()
+    owner = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.CASCADE)
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+
+    class Meta:
+        ordering = ["metric", "-period_start"]
+        constraints = [
+            # An empty owner is part of the key: one team-wide target per metric and period.
+            models.UniqueConstraint(
+                fields=["metric", "period", "period_start", "owner"],
+                condition=Q(owner__isnull=False),
+                name="target_key_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["metric", "period", "period_start"],
+                condition=Q(owner__isnull=True),
+                name="target_key_team",
+            ),
+            models.CheckConstraint(condition=Q(period__in=Period.values), name="target_period_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period} {self.period_start}: {self.value}"

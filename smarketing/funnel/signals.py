@@ -1,0 +1,15 @@
+"""The one way `funnel` tells the rest of the project that records changed.
+
+`kpis` listens to `records_changed` and recomputes the touched days; `funnel` does not
+import anything from `kpis`.
+
+Arguments sent:
+- `resource`: the data-contract resource name (`"contacts"`, `"activities"`, ...);
+- `days`: every company-time-zone date the change touched, old values and new;
+- `contact_ids`: primary keys of the contacts whose records changed (contacts,
+  deals, activities, touches), so cohort measures can be re-keyed by entry day.
+"""
+
+from django.dispatch import Signal
+
+records_changed = Signal()

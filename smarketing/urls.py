@@ -1,0 +1,13 @@
+"""Top-level URL map: each app owns its own prefix."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("smarketing.api.urls")),
+    path("data/", include("smarketing.funnel.urls")),
+    path("digests/", include("smarketing.digests.urls")),
+    path("", include("smarketing.dashboards.urls")),
+]
