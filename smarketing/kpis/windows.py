@@ -98,10 +98,7 @@ class Window:
             start = self.start - dt.timedelta(days=self.days)
             return Window(self.name, start, self.start - dt.timedelta(days=1), self.as_of)
         start = add_months(self.start, -months)
-        if complete:
-            end = self.start - dt.timedelta(days=1)
-        else:
-            end = add_months(self.end, -months)
+        end = self.start - dt.timedelta(days=1) if complete else add_months(self.end, -months)
         return Window(self.name, start, end, add_months(self.as_of, -months))
 
     def to_json(self) -> dict:
