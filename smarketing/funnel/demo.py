@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import Model
 
 from smarketing.funnel import models as m
@@ -343,6 +343,9 @@ class Writer:
         if objs:
             # Django sets primary keys on the objects (PostgreSQL and SQLite >= 3.35).
             model.objects.bulk_create(objs, batch_size=BATCH)
+            # With DEBUG on, Django keeps the last 9,000 statements: at this size that is
+            # gigabytes of INSERT text.
+            reset_queries()
         self.counts[resource] += len(objs)
         return objs
 
