@@ -796,7 +796,7 @@ def activities_make(*, plan: Plan, rng: random.Random, seq: Sequences, contact: 
     cutoff = plan.cutoff
     if contact.mql_at is None:
         # Prospecting before a lead qualifies: counted as sales activity, never as an attempt.
-        if rng.random() < 0.55:
+        if rng.random() < 0.75:
             hired = [r for r in team if r.hired is None or r.hired <= contact.lead_at]
             owner = hired[rng.randrange(len(hired))].member
             at = contact.lead_at
