@@ -1,0 +1,485 @@
+"""Writes to funnel records: validated, set-based upserts and deletes, one transaction each.
+
+`records_upsert` takes rows of any resource (dicts of column: value, as CSV or JSON gives
+them), validates them through `funnel.schemas`, resolves references per batch with one
+query per reference column, and upserts by key (`INSERT … ON CONFLICT … DO UPDATE` on
+PostgreSQL and SQLite). Any invalid row means nothing is written. After a write the
+`records_changed` signal carries every touched local day (old and new values) to `kpis`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.db import models as djm
+from django.db import transaction
+from django.db.models import Q
+
+from smarketing.funnel import models as m
+from smarketing.funnel.schemas import RESOURCES, Resource, resource_get, row_validate
+from smarketing.funnel.signals import records_changed
+
+CHUNK_ROWS = 5000
+MAX_ERRORS = 1000
+# Above this many contacts a change is reported as "all contacts" (None) instead of a list.
+CONTACT_IDS_LIMIT = 100_000
+IN_BATCH = 5000
+CONTACT_RESOURCES = ("contacts", "deals", "activities", "touches")
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row the reader could not turn into columns (wrong cell count, bad encoding)."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class UpsertResult:
+    resource: str
+    created: int = 0
+    updated: int = 0
+    rows: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one resource's validated rows become model rows; derived from its schema."""
+
+    resource: Resource
+    # (column, attname, value when the cell is empty but the model column is not nullable)
+    assign: tuple[tuple[str, str, Any], ...]
+    key_attnames: tuple[str, ...]
+    update_fields: tuple[str, ...]
+    day_fields: tuple[str, ...]
+    contact_attname: str | None
+    partial_key: bool
+
+    @classmethod
+    def of(cls, resource: Resource) -> _Plan:
+        meta = resource.model._meta
+        assign = []
+        for column in resource.columns:
+            model_field = meta.get_field(resource.field_name(column))
+            empty = None
+            if not model_field.null and model_field.has_default():
+                empty = model_field.get_default()
+            assign.append((column, model_field.attname, empty))
+        key_attnames = tuple(meta.get_field(resource.field_name(c)).attname for c in resource.key)
+        local = tuple(f"{name}_on" for name in getattr(resource.model, "LOCAL_DATE_FIELDS", ()))
+        derived = local + (("email_domain",) if resource.model is m.Contact else ())
+        updates = tuple(
+            meta.get_field(resource.field_name(c)).name for c in resource.columns if c not in resource.key
+        ) + derived
+        has_date = any(f.name == "date" for f in meta.concrete_fields)
+        contact = {
+            "contacts": "id",
+            "deals": "contact_id",
+            "activities": "contact_id",
+            "touches": "contact_id",
+        }.get(resource.name)
+        return cls(
+            resource=resource,
+            assign=tuple(assign),
+            key_attnames=key_attnames,
+            update_fields=updates,
+            day_fields=local + (("date",) if has_date else ()),
+            contact_attname=contact,
+            # A team-wide target's key has a NULL owner: partial unique indexes, no ON CONFLICT target.
+            partial_key=resource.model is m.Target,
+        )
+
+
+PLANS: dict[str, _Plan] = {}
+
+
+def plan_get(resource: Resource) -> _Plan:
+    plan = PLANS.get(resource.name)
+    if plan is None:
+        plan = PLANS[resource.name] = _Plan.of(resource)
+    return plan
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _lookup(model: type[djm.Model], field_name: str, values: set[Any]) -> dict[Any, int]:
+    """{value: pk} for stored records whose `field_name` is one of `values`."""
+    found: dict[Any, int] = {}
+    for batch in _batched(values, IN_BATCH):
+        found.update(model.objects.filter(**{f"{field_name}__in": batch}).values_list(field_name, "pk"))
+    return found
+
+
+def _key_lookup(resource: Resource) -> str:
+    """The unique column other resources name a record of `resource` by."""
+    return resource.key[0]
+
+
+class _Upsert:
+    """One resource's rows flowing through validation and writing, chunk by chunk."""
+
+    def __init__(self, resource: Resource, *, first_row: int = 1) -> None:
+        self.resource = resource
+        self.plan = plan_get(resource)
+        self.result = UpsertResult(resource=resource.name)
+        self.seen: dict[tuple, int] = {}
+        self.days: set[dt.date] = set()
+        self.contact_ids: set[int] | None = set() if self.plan.contact_attname else None
+        # Self references (referred_by) to a record not stored yet: (row, own key, referenced key).
+        self.pending_self: list[tuple[int, Any, Any]] = []
+        self.self_refs = [c for c in resource.refs if resource.col(c).ref == resource.name]
+        self.first_row = first_row
+
+    @property
+    def full(self) -> bool:
+        return len(self.result.errors) >= MAX_ERRORS
+
+    def error(self, row: int, field_name: str, message: str) -> None:
+        if not self.full:
+            self.result.errors.append({"row": row, "field": field_name, "message": message})
+
+    def feed(self, numbered: list[tuple[int, Any]]) -> None:
+        resource = self.resource
+        valid: list[tuple[int, dict[str, Any]]] = []
+        key_columns = resource.key
+        for number, raw in numbered:
+            self.result.rows += 1
+            if not isinstance(raw, dict):
+                if isinstance(raw, BadRow):
+                    self.error(number, raw.field, raw.message)
+                else:
+                    self.error(number, "", "each row must be an object of column: value pairs")
+                continue
+            values, problems = row_validate(resource, raw)
+            if problems:
+                for field_name, message in problems:
+                    self.error(number, field_name, message)
+                continue
+            key = tuple(values[c] for c in key_columns)
+            earlier = self.seen.get(key)
+            if earlier is not None:
+                self.error(number, ",".join(key_columns), f"duplicate key: the same record as row {earlier}")
+                continue
+            self.seen[key] = number
+            valid.append((number, values))
+        resolved = self._resolve(valid)
+        if self.result.errors:
+            return
+        self._write(resolved)
+
+    def _resolve(self, valid: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+        """Replace each reference by the referenced pk (one query per reference column)."""
+        resource = self.resource
+        out = valid
+        for column in resource.refs:
+            col = resource.col(column)
+            target = RESOURCES[col.ref]
+            wanted = {values[column] for _, values in valid if values.get(column) is not None}
+            if not wanted:
+                continue
+            found = _lookup(target.model, _key_lookup(target), wanted)
+            kept = []
+            for number, values in out:
+                value = values.get(column)
+                if value is None:
+                    kept.append((number, values))
+                    continue
+                pk = found.get(value)
+                if pk is not None:
+                    values[column] = pk
+                elif column in self.self_refs:
+                    # Resolved once the whole file is written: the referrer may come later.
+                    self.pending_self.append((number, values[resource.key[0]], value))
+                    values[column] = None
+                else:
+                    self.error(number, column, f"unknown {target.name} record {value!r}")
+                    continue
+                kept.append((number, values))
+            out = kept
+        return out
+
+    def _build(self, resolved: list[tuple[int, dict[str, Any]]]) -> list[djm.Model]:
+        model = self.resource.model
+        assign = self.plan.assign
+        objs = []
+        for _, values in resolved:
+            kwargs = {}
+            for column, attname, empty in assign:
+                value = values[column]
+                kwargs[attname] = empty if value is None and empty is not None else value
+            obj = model(**kwargs)
+            if hasattr(obj, "fill_local_dates"):
+                obj.fill_local_dates()
+            objs.append(obj)
+        return objs
+
+    def _existing(self, objs: list[djm.Model]) -> dict[tuple, dict[str, Any]]:
+        """Stored rows with the batch's keys: pk and the old day / contact values."""
+        attnames = self.plan.key_attnames
+        keys = {tuple(getattr(o, a) for a in attnames) for o in objs}
+        wanted_fields = ["pk", *attnames, *self.plan.day_fields]
+        if self.plan.contact_attname and self.plan.contact_attname != "id":
+            wanted_fields.append(self.plan.contact_attname)
+        condition = Q()
+        for index, attname in enumerate(attnames):
+            values = {k[index] for k in keys}
+            part = Q(**{f"{attname}__in": [v for v in values if v is not None]})
+            if None in values:
+                part |= Q(**{f"{attname}__isnull": True})
+            condition &= part
+        out = {}
+        for row in self.resource.model.objects.filter(condition).values(*wanted_fields):
+            key = tuple(row[a] for a in attnames)
+            if key in keys:
+                out[key] = row
+        return out
+
+    def _write(self, resolved: list[tuple[int, dict[str, Any]]]) -> None:
+        if not resolved:
+            return
+        plan = self.plan
+        model = self.resource.model
+        objs = self._build(resolved)
+        # A stable order keeps concurrent imports of overlapping keys from deadlocking.
+        attnames = plan.key_attnames
+        objs.sort(key=lambda o: tuple("" if getattr(o, a) is None else str(getattr(o, a)) for a in attnames))
+        existing = self._existing(objs)
+        if plan.partial_key:
+            old, new = [], []
+            for obj in objs:
+                row = existing.get(tuple(getattr(obj, a) for a in attnames))
+                if row is None:
+                    new.append(obj)
+                else:
+                    obj.pk = row["pk"]
+                    old.append(obj)
+            model.objects.bulk_update(old, list(plan.update_fields), batch_size=1000)
+            model.objects.bulk_create(new)
+        else:
+            model.objects.bulk_create(
+                objs,
+                update_conflicts=True,
+                unique_fields=[model._meta.get_field(a).name for a in attnames],
+                update_fields=list(plan.update_fields),
+                batch_size=1000,
+            )
+        self.result.updated += len(existing)
+        self.result.created += len(objs) - len(existing)
+        for row in existing.values():
+            self._touch(row.get, old=True)
+        for obj in objs:
+            self._touch(lambda name, obj=obj: getattr(obj, name))
+        if self.pending_self:
+            self._patch_self_refs(final=False)
+
+    def _touch(self, get: Callable[[str], Any], *, old: bool = False) -> None:
+        for name in self.plan.day_fields:
+            day = get(name)
+            if day is not None:
+                self.days.add(day)
+        contact = self.plan.contact_attname
+        if contact and self.contact_ids is not None:
+            value = get("pk" if old and contact == "id" else contact)
+            if value is not None:
+                self.contact_ids.add(value)
+                if len(self.contact_ids) > CONTACT_IDS_LIMIT:
+                    self.contact_ids = None
+
+    def _patch_self_refs(self, *, final: bool) -> None:
+        """Point stored rows at referrers written in this import (all of them at the end)."""
+        resource = self.resource
+        lookup = _key_lookup(resource)
+        column = self.self_refs[0]
+        attname = resource.model._meta.get_field(resource.field_name(column)).attname
+        keys = {k for _, k, _ in self.pending_self} | {ref for _, _, ref in self.pending_self}
+        pks = _lookup(resource.model, lookup, keys)
+        waiting, updates = [], []
+        for number, own, ref in self.pending_self:
+            if own in pks and ref in pks:
+                obj = resource.model(pk=pks[own])
+                setattr(obj, attname, pks[ref])
+                updates.append(obj)
+            elif final:
+                self.error(number, column, f"unknown {resource.name} record {ref!r}")
+            else:
+                waiting.append((number, own, ref))
+        if updates:
+            resource.model.objects.bulk_update(updates, [resource.field_name(column)], batch_size=1000)
+        self.pending_self = waiting
+
+    def finish(self) -> None:
+        if self.pending_self and not self.result.errors:
+            self._patch_self_refs(final=True)
+        elif self.pending_self:
+            # Still report references to records that appear nowhere.
+            for number, _, ref in self.pending_self:
+                if (ref,) not in self.seen:
+                    self.error(number, self.self_refs[0], f"unknown {self.resource.name} record {ref!r}")
+
+    def notify(self) -> None:
+        records_changed.send(
+            sender=self.resource.model,
+            resource=self.resource.name,
+            days=sorted(self.days),
+            contact_ids=None if self.contact_ids is None else sorted(self.contact_ids),
+        )
+
+
+def records_upsert(
+    *,
+    resource: str,
+    rows: Iterable[Any],
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    notify: bool = True,
+) -> UpsertResult:
+    """Validate and upsert `rows` of one resource by key: all of them or, on any error, none.
+
+    `rows` may be a stream (a CSV reader): it is consumed in chunks of `chunk_rows`, so
+    memory stays bounded; each chunk costs one query per reference column, one for the
+    stored keys and the batched upsert. `dry_run` does everything, then rolls back.
+    `notify=False` leaves the signal to a caller that decides later (a dry-run of a folder).
+    """
+    spec = resource_get(resource)
+    state = _Upsert(spec)
+    with transaction.atomic():
+        for chunk in _batched(enumerate(rows, start=1), chunk_rows):
+            state.feed(chunk)
+            if progress:
+                progress(state.result.rows)
+            if state.full:
+                break
+        state.finish()
+        if state.result.errors or dry_run:
+            transaction.set_rollback(True)
+        elif notify:
+            state.notify()
+    return state.result
+
+
+def key_parse(resource: Resource, raw: str) -> dict[str, str]:
+    """A URL key segment → {key column: value}.
+
+    Composite keys are the key columns in contract order joined by `,`; a literal `,` or
+    `\\` inside a value is written `\\,` / `\\\\` (a team-wide target ends in an empty owner).
+    """
+    if len(resource.key) == 1:
+        return {resource.key[0]: raw}
+    parts, current, escaped = [], [], False
+    for char in raw:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    if len(parts) != len(resource.key):
+        raise ValueError(
+            f"a {resource.name} key has {len(resource.key)} parts ({', '.join(resource.key)}) joined by ','"
+        )
+    return dict(zip(resource.key, parts, strict=True))
+
+
+def key_format(resource: Resource, values: dict[str, Any]) -> str:
+    """The URL key segment of a record (the inverse of `key_parse`)."""
+
+    def one(value: Any) -> str:
+        text = "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
+        return text.replace("\\", "\\\\").replace(",", "\\,")
+
+    if len(resource.key) == 1:
+        return str(values[resource.key[0]])
+    return ",".join(one(values[c]) for c in resource.key)
+
+
+def records_filter_by_key(*, resource: Resource, key: dict[str, str]) -> Q:
+    """The Q naming one record by its contract key (references followed to their keys)."""
+    condition = Q()
+    for column, raw in key.items():
+        col = resource.col(column)
+        if col.ref:
+            target = RESOURCES[col.ref]
+            lookup = f"{resource.field_name(column)}__{_key_lookup(target)}"
+            condition &= Q(**{f"{resource.field_name(column)}__isnull": True}) if raw == "" else Q(**{lookup: raw})
+        elif col.kind == "date":
+            condition &= Q(**{column: dt.date.fromisoformat(raw)})
+        elif resource.model is m.TargetAccount:
+            condition &= Q(**{column: raw.lower()})
+        else:
+            condition &= Q(**{column: raw})
+    return condition
+
+
+def records_delete(*, resource: str, keys: list[dict[str, str]]) -> int:
+    """Delete records by contract key; tells `kpis` the days they covered. Returns how many."""
+    spec = resource_get(resource)
+    plan = plan_get(spec)
+    state = _Upsert(spec)
+    condition = Q(pk__in=[])
+    for key in keys:
+        condition |= records_filter_by_key(resource=spec, key=key)
+    with transaction.atomic():
+        queryset = spec.model.objects.filter(condition)
+        wanted = ["pk", *plan.day_fields]
+        if plan.contact_attname and plan.contact_attname != "id":
+            wanted.append(plan.contact_attname)
+        rows = list(queryset.values(*wanted))
+        for row in rows:
+            state._touch(row.get, old=True)
+        spec.model.objects.filter(pk__in=[r["pk"] for r in rows]).delete()
+        if rows:
+            state.notify()
+    return len(rows)
+
+
+def record_save(*, instance: djm.Model) -> None:
+    """Save one record changed by hand (the admin) and tell `kpis` its old and new days."""
+    spec = _resource_of(instance)
+    plan = plan_get(spec)
+    state = _Upsert(spec)
+    with transaction.atomic():
+        if instance.pk is not None:
+            wanted = ["pk", *plan.day_fields]
+            if plan.contact_attname and plan.contact_attname != "id":
+                wanted.append(plan.contact_attname)
+            for row in spec.model.objects.filter(pk=instance.pk).values(*wanted):
+                state._touch(row.get, old=True)
+        instance.save()
+        state._touch(lambda name: instance.pk if name == "pk" else getattr(instance, name))
+        state.notify()
+
+
+def record_delete(*, instance: djm.Model) -> None:
+    spec = _resource_of(instance)
+    state = _Upsert(spec)
+    with transaction.atomic():
+        state._touch(lambda name: instance.pk if name == "pk" else getattr(instance, name), old=True)
+        instance.delete()
+        state.notify()
+
+
+def _resource_of(instance: djm.Model) -> Resource:
+    for spec in RESOURCES.values():
+        if isinstance(instance, spec.model):
+            return spec
+    raise LookupError(f"{type(instance).__name__} is not a funnel resource")
