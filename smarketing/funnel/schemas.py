@@ -18,7 +18,9 @@ from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import models as djm
+from django.dispatch import receiver
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -184,6 +186,22 @@ def localize(naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return aware
 
 
+_zone: list[ZoneInfo] = []
+
+
+def company_zone() -> ZoneInfo:
+    """The company time zone, read from settings once (reset when a test overrides it)."""
+    if not _zone:
+        _zone.append(ZoneInfo(settings.SMARKETING_TIMEZONE))
+    return _zone[0]
+
+
+@receiver(setting_changed)
+def _forget_zone(setting: str, **kwargs: Any) -> None:
+    if setting == "SMARKETING_TIMEZONE":
+        _zone.clear()
+
+
 def parse_timestamp(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         parsed = value
@@ -196,7 +214,7 @@ def parse_timestamp(value: Any) -> dt.datetime:
         except ValueError:
             raise _fail("timestamp", f"{text!r} is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
-        return localize(parsed, ZoneInfo(settings.SMARKETING_TIMEZONE))
+        return localize(parsed, company_zone())
     return parsed
 
 
@@ -695,7 +713,8 @@ def resource_get(name: str) -> Resource:
 
 PYDANTIC_MESSAGES = {
     "extra_forbidden": "unknown column",
-    "missing": "required column is missing",
+    # Empty cells are dropped before validation, so a missing required value lands here.
+    "missing": "is required",
     "model_type": "each row must be an object of column: value pairs",
 }
 
@@ -703,7 +722,8 @@ PYDANTIC_MESSAGES = {
 def row_validate(resource: Resource, data: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """Parse one row: (values by column, []) or (None, [(field, message), ...])."""
     try:
-        row = resource.schema.model_validate(data)
+        # An empty cell is null: leaving it out lets the column's default apply without a call.
+        row = resource.schema.model_validate({k: v for k, v in data.items() if v is not None and v != ""})
     except ValidationError as exc:
         errors = []
         for error in exc.errors(include_url=False, include_input=False):
