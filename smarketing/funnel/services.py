@@ -23,6 +23,7 @@ from django.db.models.base import ModelState
 
 from smarketing.funnel import models as m
 from smarketing.funnel.schemas import RESOURCES, Resource, resource_get, row_validate
+from smarketing.funnel.selectors import records_filter_by_key
 from smarketing.funnel.signals import records_changed
 
 CHUNK_ROWS = 10_000
@@ -492,78 +493,25 @@ def _parsed_chunks(state: _Upsert, rows: Iterable[Any], chunk_rows: int) -> Iter
         yield state.parse(chunk)
 
 
-def key_parse(resource: Resource, raw: str) -> dict[str, str]:
-    """A URL key segment → {key column: value}.
-
-    Composite keys are the key columns in contract order joined by `,`; a literal `,` or
-    `\\` inside a value is written `\\,` / `\\\\` (a team-wide target ends in an empty owner).
-    """
-    if len(resource.key) == 1:
-        return {resource.key[0]: raw}
-    parts, current, escaped = [], [], False
-    for char in raw:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ",":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    if len(parts) != len(resource.key):
-        raise ValueError(
-            f"a {resource.name} key has {len(resource.key)} parts ({', '.join(resource.key)}) joined by ','"
-        )
-    return dict(zip(resource.key, parts, strict=True))
-
-
-def key_format(resource: Resource, values: dict[str, Any]) -> str:
-    """The URL key segment of a record (the inverse of `key_parse`)."""
-
-    def one(value: Any) -> str:
-        text = "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
-        return text.replace("\\", "\\\\").replace(",", "\\,")
-
-    if len(resource.key) == 1:
-        return str(values[resource.key[0]])
-    return ",".join(one(values[c]) for c in resource.key)
-
-
-def records_filter_by_key(*, resource: Resource, key: dict[str, str]) -> Q:
-    """The Q naming one record by its contract key (references followed to their keys)."""
-    condition = Q()
-    for column, raw in key.items():
-        col = resource.col(column)
-        if col.ref:
-            target = RESOURCES[col.ref]
-            lookup = f"{resource.field_name(column)}__{_key_lookup(target)}"
-            condition &= Q(**{f"{resource.field_name(column)}__isnull": True}) if raw == "" else Q(**{lookup: raw})
-        elif col.kind == "date":
-            condition &= Q(**{column: dt.date.fromisoformat(raw)})
-        elif resource.model is m.TargetAccount:
-            condition &= Q(**{column: raw.lower()})
-        else:
-            condition &= Q(**{column: raw})
-    return condition
-
-
 def records_delete(*, resource: str, keys: list[dict[str, str]]) -> int:
     """Delete records by contract key; tells `kpis` the days they covered. Returns how many."""
     spec = resource_get(resource)
-    plan = plan_get(spec)
-    state = _Upsert(spec)
     condition = Q(pk__in=[])
     for key in keys:
         condition |= records_filter_by_key(resource=spec, key=key)
+    return records_delete_matching(resource=spec.name, condition=condition)
+
+
+def records_delete_matching(*, resource: str, condition: Q) -> int:
+    """Delete the records matching `condition` (the admin's bulk delete, the API's by-key delete)."""
+    spec = resource_get(resource)
+    plan = plan_get(spec)
+    state = _Upsert(spec)
     with transaction.atomic():
-        queryset = spec.model.objects.filter(condition)
         wanted = ["pk", *plan.day_fields]
         if plan.contact_attname and plan.contact_attname != "id":
             wanted.append(plan.contact_attname)
-        rows = list(queryset.values(*wanted))
+        rows = list(spec.model.objects.filter(condition).values(*wanted))
         for row in rows:
             state._touch(row.get, old=True)
         spec.model.objects.filter(pk__in=[r["pk"] for r in rows]).delete()
