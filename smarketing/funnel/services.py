@@ -171,6 +171,7 @@ class _Upsert:
         self.pending_self: list[tuple[int, Any, Any]] = []
         self.self_refs = [c for c in resource.refs if resource.col(c).ref == resource.name]
         self.first_row = first_row
+        self.inserted = 0
 
     @property
     def full(self) -> bool:
@@ -295,10 +296,12 @@ class _Upsert:
         plan = self.plan
         if connection.vendor == "postgresql" and not plan.partial_key:
             existing = self._write_copy(objs)
+            created = self.inserted
         else:
             existing = self._write_orm(objs)
-        self.result.updated += len(existing)
-        self.result.created += len(objs) - len(existing)
+            created = len(objs) - len(existing)
+        self.result.created += created
+        self.result.updated += len(objs) - created
         for row in existing.values():
             self._touch(row.get, old=True)
         for name in plan.day_fields:
@@ -391,14 +394,16 @@ class _Upsert:
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ORDER BY {', '.join(keys)} "
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
             )
-            if self.resource.model is m.Contact:
-                # Contacts report their own ids to kpis and may be referred to in this file.
-                cursor.execute(f"{insert} RETURNING id, {keys[0]}")
-                ids = dict((key, pk) for pk, key in cursor.fetchall())
-                for obj in objs:
-                    obj.pk = ids[obj.external_id]
-            else:
-                cursor.execute(insert)
+            # xmax = 0 marks a row this statement inserted (not one it updated): exact counts
+            # even when another import wrote the same keys after the read above.
+            cursor.execute(f"{insert} RETURNING id, {keys[0]}, (xmax = 0)")
+            returned = cursor.fetchall()
+        self.inserted = sum(1 for _, _, inserted in returned if inserted)
+        if self.resource.model is m.Contact:
+            # Contacts report their own ids to kpis and may be referred to in this file.
+            ids = {key: pk for pk, key, _ in returned}
+            for obj in objs:
+                obj.pk = ids[obj.external_id]
         return existing
 
     def _touch(self, get: Callable[[str], Any], *, old: bool = False) -> None:
