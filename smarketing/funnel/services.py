@@ -10,7 +10,9 @@ PostgreSQL and SQLite). Any invalid row means nothing is written. After a write 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -477,7 +479,7 @@ def records_upsert(
     """
     spec = resource_get(resource)
     state = _Upsert(spec)
-    with transaction.atomic():
+    with transaction.atomic(), _gc_paused():
         for parsed in _parsed_chunks(state, rows, chunk_rows):
             state.accept(parsed)
             if progress:
@@ -491,6 +493,19 @@ def records_upsert(
         elif notify:
             state.notify()
     return state.result
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic GC passes while rows stream through: the rows hold no reference cycles, and
+    the collector's passes over millions of short-lived objects cost about a third of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _parsed_chunks(state: _Upsert, rows: Iterable[Any], chunk_rows: int) -> Iterator[_Parsed]:
