@@ -162,7 +162,7 @@ class _Parsed:
 class _Upsert:
     """One resource's rows flowing through validation and writing, chunk by chunk."""
 
-    def __init__(self, resource: Resource, *, first_row: int = 1) -> None:
+    def __init__(self, resource: Resource) -> None:
         self.resource = resource
         self.plan = plan_get(resource)
         self.result = UpsertResult(resource=resource.name)
@@ -172,7 +172,6 @@ class _Upsert:
         # Self references (referred_by) to a record not stored yet: (row, own key, referenced key).
         self.pending_self: list[tuple[int, Any, Any]] = []
         self.self_refs = [c for c in resource.refs if resource.col(c).ref == resource.name]
-        self.first_row = first_row
         self.inserted = 0
 
     @property
