@@ -140,10 +140,13 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
             except selectors.FilterError as exc:
                 raise ValidationError({"detail": str(exc)}) from None
 
-    ListView.get = extend_schema(
-        tags=[tag], parameters=params, summary=f"List {resource.name}",
-        description=f"Records of {resource.name}, newest first; filter on the key and date columns.",
-    )(ListView.get)
+        # Declared here, not by decorating the inherited get(): that one is shared by every resource.
+        @extend_schema(
+            tags=[tag], parameters=params, summary=f"List {resource.name}",
+            description=f"Records of {resource.name}, newest first; filter on the key and date columns.",
+        )
+        def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+            return super().get(request, *args, **kwargs)
 
     class BulkView(_ResourceView, APIView):
         @extend_schema(

@@ -196,3 +196,14 @@ def test_openapi_schema_and_docs_render(signed_in_client):
     assert docs.status_code == 200
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def test_each_resource_is_documented_under_its_own_name(signed_in_client):
+    paths = signed_in_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    for name in RESOURCES:
+        for path in (f"/api/v1/{name}/", f"/api/v1/{name}/bulk/", f"/api/v1/{name}/{{key}}/"):
+            for operation in paths[path].values():
+                assert operation["tags"] == [name], (path, operation["tags"])
+    assert paths["/api/v1/contacts/"]["get"]["summary"] == "List contacts"
+    assert {p["name"] for p in paths["/api/v1/contacts/"]["get"]["parameters"]} >= {
+        "external_id", "lead_at_from", "lead_at_to", "page"}

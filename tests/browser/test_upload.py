@@ -64,3 +64,13 @@ def test_upload_errors_fix_and_import(page, live_server, data_manager, settings,
     page.screenshot(path=str(screenshot_dir / "upload-done.png"), full_page=True)
     assert sorted(m.Campaign.objects.values_list("external_id", flat=True)) == ["fair", "spring", "webinar-1"]
     assert m.Campaign.objects.get(external_id="spring").name == "Spring launch"
+
+
+def test_api_docs_render_from_local_assets(page, live_server, user, screenshot_dir):
+    page.goto(f"{live_server.url}/accounts/login/?next=/api/docs/")
+    page.fill("#id_username", "viewer")
+    page.fill("#id_password", "viewer-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/api/docs/")
+    page.wait_for_selector("text=/api/v1/contacts/bulk/", timeout=20_000)
+    page.screenshot(path=str(screenshot_dir / "api-docs.png"))
