@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,23 @@ def write_csv(path: Path, rows: list[dict[str, Any]], header: list[str] | None =
 
 
 def catalogue_metric_keys() -> set[str]:
-    """Metric keys of kpi-catalogue.md (shared/ sits beside the repository or above it)."""
+    """Metric keys: the KPI registry's when the engine is there, else kpi-catalogue.md's
+    (shared/design/ sits beside the repository, or SMARKETING_DESIGN_DIR names it)."""
+    try:
+        from smarketing.kpis.registry import METRICS
+    except ImportError:
+        pass
+    else:
+        return set(METRICS)
     here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "design" / "kpi-catalogue.md"
+    places = [Path(os.environ["SMARKETING_DESIGN_DIR"])] if os.environ.get("SMARKETING_DESIGN_DIR") else []
+    places += [parent / "shared" / "design" for parent in here.parents]
+    for place in places:
+        candidate = place / "kpi-catalogue.md"
         if candidate.exists():
             break
     else:
-        raise AssertionError("kpi-catalogue.md not found beside the repository")
+        raise AssertionError("kpi-catalogue.md not found beside the repository (set SMARKETING_DESIGN_DIR)")
     keys: set[str] = set()
     for line in candidate.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
