@@ -382,6 +382,8 @@ class _Upsert:
                 for obj in objs:
                     state = obj.__dict__
                     copy.write_row([state[a] for a in attnames])
+            # Row counts for the planner: without them it may scan the whole table for the join.
+            cursor.execute(f"ANALYZE {stage}")
             join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
             cursor.execute(f"SELECT {old_columns} FROM {table} t JOIN {stage} s ON {join}")
             existing = {}
