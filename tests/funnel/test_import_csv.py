@@ -180,3 +180,21 @@ def test_zip_of_csvs_in_dependency_order():
 def test_template_is_the_header_of_contract_columns():
     assert csv_template(RESOURCES["audience"]) == "date,channel,size\n"
     assert csv_template(RESOURCES["targets"]) == "metric,period,period_start,value,owner_email\n"
+
+
+def test_big_file_shows_a_progress_bar_with_rows_per_second(tmp_path):
+    rows = [{"external_id": f"CONTACT-{i:06d}", "email": f"someone{i}@example.com", "source_channel": "email",
+             "lead_at": "2026-01-05T09:00:00"} for i in range(5000)]
+    path = write_csv(tmp_path / "contacts.csv", rows)
+    assert path.stat().st_size > 256 * 1024
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_csv", "contacts", str(path), stdout=out, stderr=err)
+    assert "rows/s" in err.getvalue() and "contacts: 5,000 rows" in err.getvalue()
+    assert "contacts: 5000 rows, created 5000, updated 0" in out.getvalue()
+
+
+def test_small_file_has_no_progress_bar(tmp_path):
+    path = write_csv(tmp_path / "campaigns.csv", valid_rows("campaigns"))
+    err = io.StringIO()
+    call_command("import_csv", "campaigns", str(path), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == ""
