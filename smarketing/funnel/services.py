@@ -382,10 +382,17 @@ class _Upsert:
                 for obj in objs:
                     state = obj.__dict__
                     copy.write_row([state[a] for a in attnames])
-            # Row counts for the planner: without them it may scan the whole table for the join.
-            cursor.execute(f"ANALYZE {stage}")
-            join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-            cursor.execute(f"SELECT {old_columns} FROM {table} t JOIN {stage} s ON {join}")
+            if len(keys) == 1:
+                # One array parameter: an index lookup per key, whatever the planner knows.
+                cursor.execute(
+                    f"SELECT {old_columns} FROM {table} t WHERE t.{keys[0]} = ANY(%s)",
+                    [[obj.__dict__[plan.key_attnames[0]] for obj in objs]],
+                )
+            else:
+                # Row counts for the planner: without them it scans the whole table for the join.
+                cursor.execute(f"ANALYZE {stage}")
+                join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+                cursor.execute(f"SELECT {old_columns} FROM {table} t JOIN {stage} s ON {join}")
             existing = {}
             width = len(plan.key_attnames)
             for row in cursor.fetchall():
