@@ -33,7 +33,6 @@ MAX_ERRORS = 1000
 # Above this many contacts a change is reported as "all contacts" (None) instead of a list.
 CONTACT_IDS_LIMIT = 100_000
 IN_BATCH = 5000
-CONTACT_RESOURCES = ("contacts", "deals", "activities", "touches")
 
 
 @dataclass(frozen=True)
@@ -89,12 +88,13 @@ class _Plan:
             meta.get_field(resource.field_name(c)).name for c in resource.columns if c not in resource.key
         ) + derived
         has_date = any(f.name == "date" for f in meta.concrete_fields)
-        contact = {
-            "contacts": "id",
-            "deals": "contact_id",
-            "activities": "contact_id",
-            "touches": "contact_id",
-        }.get(resource.name)
+        # Contacts, and the records of a contact (deals, activities, touches), name contacts to kpis.
+        if resource.model is m.Contact:
+            contact = "id"
+        elif any(f.name == "contact" for f in meta.concrete_fields):
+            contact = "contact_id"
+        else:
+            contact = None
         return cls(
             resource=resource,
             assign=tuple(assign),
