@@ -166,7 +166,7 @@ class _Upsert:
         self.resource = resource
         self.plan = plan_get(resource)
         self.result = UpsertResult(resource=resource.name)
-        self.seen: dict[tuple, int] = {}
+        self.seen: dict[Any, int] = {}
         self.days: set[dt.date] = set()
         self.contact_ids: set[int] | None = set() if self.plan.contact_attname else None
         # Self references (referred_by) to a record not stored yet: (row, own key, referenced key).
@@ -225,9 +225,12 @@ class _Upsert:
         for number, field_name, message in parsed.errors:
             self.error(number, field_name, message)
         key_columns = self.resource.key
+        single = key_columns[0] if len(key_columns) == 1 else None
         unique = []
         for number, values, obj in parsed.rows:
-            key = tuple(values[c] for c in key_columns)
+            # A bare value, not a 1-tuple, for single-column keys: this dict holds every key of a
+            # file (3 million activities) and is most of an import's memory.
+            key = values[single] if single else tuple(values[c] for c in key_columns)
             earlier = self.seen.get(key)
             if earlier is not None:
                 self.error(number, ",".join(key_columns), f"duplicate key: the same record as row {earlier}")
@@ -457,7 +460,7 @@ class _Upsert:
         elif self.pending_self:
             # Still report references to records that appear nowhere.
             for number, _, ref in self.pending_self:
-                if (ref,) not in self.seen:
+                if ref not in self.seen:
                     self.error(number, self.self_refs[0], f"unknown {self.resource.name} record {ref!r}")
 
     def notify(self) -> None:
