@@ -177,7 +177,8 @@ def main() -> None:
             results[name].append((seconds, peak, copy))
             print(f"run {run} {name}: {rows[name]:,} rows in {seconds:.1f} s = {rows[name] / seconds:,.0f} rows/s, "
                   f"peak {peak / 2**20:,.0f} MiB; COPY {copy:.1f} s = {rows[name] / copy:,.0f} rows/s; "
-                  f"ratio {seconds / copy:.1f}x", flush=True)
+                  f"ratio {seconds / copy:.1f}x; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+                  flush=True)
     print("\nmedians")
     for name, runs in results.items():
         seconds = statistics.median(r[0] for r in runs)
