@@ -358,9 +358,12 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
 
 def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, float], labels: dict[str, str],
                dimension: str, targets: dict, period: _Period | None, with_parts: bool) -> list[dict]:
+    by_key: dict[str, Rows] = defaultdict(dict)
+    for index, total in rows.items():
+        by_key[index[2]][index] = total
     items = []
-    for key in sorted({key for (_, _, key, _) in rows}):
-        sums = _Sums(rows, window, {key}, extra)
+    for key in sorted(by_key):
+        sums = _Sums(by_key[key], window, None, extra)
         if not _present(metric, sums):
             continue
         value, numerator, denominator = metric.compute(sums)
