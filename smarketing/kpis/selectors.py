@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 
 from smarketing.funnel import models as funnel
@@ -67,7 +67,11 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
             sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
             params += keys
         arms.append(sql + " GROUP BY measure, key, bucket")
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Each arm reads a few thousand index-only rows: starting parallel workers for the
+            # UNION costs more than it saves.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(" UNION ALL ".join(arms), params)
         rows = cursor.fetchall()
     return {(ranges[r], measure, key, bucket): (float(total or 0), count)
