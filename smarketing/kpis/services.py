@@ -156,7 +156,9 @@ def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[
     """Mark the days (and the measures' families) a change touched; returns the marks written."""
     names = RESOURCE_FAMILIES.get(resource)
     day_set = {day for day in days if day is not None}
-    if names is None or contact_ids is None:
+    # Unknown contacts of a contact-bearing resource can sit in any family's cohort; records
+    # without contacts (web traffic, spend, ...) always send None and feed only their own.
+    if names is None or (contact_ids is None and resource in CONTACT_RESOURCES):
         names = tuple(families())
     if contact_ids is not None and resource in CONTACT_RESOURCES:
         day_set |= contact_days(contact_ids=contact_ids)
