@@ -423,9 +423,9 @@ def _fetch_daily(measures: set[str], first: dt.date, last: dt.date, *, dimension
     from django.db.models import Value as V
     day = Case(When(day__lt=first, then=V(first - dt.timedelta(days=1))), default=F("day"))
     rows = query.annotate(d=day).values("measure", "d", "bucket").annotate(total=Sum("value")).order_by()
-    out: dict = defaultdict(float)
+    out: dict[str, list[tuple[dt.date, int, float]]] = defaultdict(list)
     for row in rows:
-        out[(row["measure"], row["d"], row["bucket"])] += float(row["total"] or 0)
+        out[row["measure"]].append((row["d"], row["bucket"], float(row["total"] or 0)))
     return out
 
 
@@ -436,8 +436,8 @@ class _DailySums(_Sums):
         self.window = window
 
     def _between(self, measure: str, lo: dt.date | None, hi: dt.date, min_bucket: int = 0) -> float:
-        return sum(v for (m, d, b), v in self.daily.items()
-                   if m == measure and d <= hi and (lo is None or d >= lo) and b >= min_bucket)
+        return sum(v for d, b, v in self.daily.get(measure, ()) if d <= hi and (lo is None or d >= lo)
+                   and b >= min_bucket)
 
     def flow(self, measure: str) -> float:
         return self._between(measure, self.window.start, self.window.end)
