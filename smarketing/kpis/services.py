@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from smarketing.funnel import models as funnel
@@ -125,6 +124,11 @@ def facts_recompute_dirty() -> RebuildResult:
                 family_rebuild(family=known[name], days=days)
         DirtyDay.objects.filter(id__in=[mark[0] for mark in marks]).delete()
         _stamp(full=False, started=started)
+    if marks and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Keep the visibility map fresh so the query's index-only scans stay heap-free; only
+        # the pages this recompute touched are visited.
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {Fact._meta.db_table}")
     result = RebuildResult(len(by_family), len({day for _, _, day in marks}), time.monotonic() - clock)
     logger.info("dirty facts rebuilt: %s families, %s days in %.2f s", result.families, result.days, result.seconds)
     return result
@@ -135,21 +139,48 @@ def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
         yield values[start:start + size]
 
 
-def contact_days(*, contact_ids: Iterable[int]) -> set[dt.date]:
-    """Every day a fact of these contacts is keyed by: their stage days, their deals' days,
-    and the customer days of who referred them and the deals of whom they referred."""
+def _dates(query, *fields: str) -> set[dt.date]:
+    out: set[dt.date] = set()
+    for row in query.values_list(*fields).distinct().order_by():
+        out.update(row)
+    out.discard(None)
+    return out
+
+
+def contact_days(*, contact_ids: Iterable[int], need: str = "all") -> set[dt.date]:
+    """The days the facts of these contacts are keyed by, for one kind of change.
+
+    `need`: "mql" (activities: the SLA cohort's MQL day), "touch" (customer days and the
+    close days of their deals), "deal" (customer days of the deal's contact and of who
+    referred it), or "all" (a contact changed: its stage days, its deals' days, and the
+    customer days of who referred it and the deals of whom it referred).
+    """
     ids = sorted(set(contact_ids))
     out: set[dt.date] = set()
     size = 20_000 if connection.vendor == "postgresql" else 500
     for chunk in _chunks(ids, size):
-        for row in funnel.Contact.objects.filter(Q(pk__in=chunk) | Q(referrals__in=chunk)).values_list(
-                *CONTACT_DATE_FIELDS).distinct():
-            out.update(row)
-        for row in funnel.Deal.objects.filter(Q(contact__in=chunk) | Q(contact__referred_by__in=chunk)).values_list(
-                "created_on", "closed_on").distinct():
-            out.update(row)
-    out.discard(None)
+        contacts = funnel.Contact.objects.filter(pk__in=chunk)
+        if need == "mql":
+            out |= _dates(contacts, "mql_on")
+        elif need == "touch":
+            out |= _dates(contacts, "customer_on")
+            out |= _dates(funnel.Deal.objects.filter(contact__in=chunk), "closed_on")
+        elif need == "deal":
+            out |= _dates(contacts, "customer_on", "referred_by__customer_on")
+        else:
+            out |= _dates(contacts, *CONTACT_DATE_FIELDS, "referred_by__customer_on")
+            out |= _dates(funnel.Deal.objects.filter(contact__in=chunk), "created_on", "closed_on")
+            out |= _dates(funnel.Deal.objects.filter(contact__referred_by__in=chunk), "closed_on")
     return out
+
+
+# Which families a contact expansion feeds, per resource (the rest take the sent days only).
+EXPANSIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "activities": ("mql", ("sla",)),
+    "touches": ("touch", ("attribution", "contacts_customer", "content_assist")),
+    "deals": ("deal", ("lifetime_value",)),
+    "contacts": ("all", None),  # every family of the resource
+}
 
 
 def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[int] | None) -> int:
@@ -160,12 +191,17 @@ def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[
     # without contacts (web traffic, spend, ...) always send None and feed only their own.
     if names is None or (contact_ids is None and resource in CONTACT_RESOURCES):
         names = tuple(families())
-    if contact_ids is not None and resource in CONTACT_RESOURCES:
-        day_set |= contact_days(contact_ids=contact_ids)
-    if not names or not day_set:
-        return 0
+    per_family = {name: set(day_set) for name in names}
+    if contact_ids is not None and resource in EXPANSIONS:
+        need, fed = EXPANSIONS[resource]
+        extra = contact_days(contact_ids=contact_ids, need=need)
+        for name in fed or names:
+            per_family[name] |= extra
     now = timezone.now()
-    marks = [DirtyDay(day=day, family=name, marked_at=now) for name in sorted(names) for day in sorted(day_set)]
+    marks = [DirtyDay(day=day, family=name, marked_at=now)
+             for name in sorted(per_family) for day in sorted(per_family[name])]
+    if not marks:
+        return 0
     DirtyDay.objects.bulk_create(marks, batch_size=2000, update_conflicts=True,
                                  unique_fields=["day", "family"], update_fields=["marked_at"])
     return len(marks)
