@@ -27,6 +27,9 @@ if os.environ.get("DASHBOARD_BENCH_SERVER") == "1":
     from smarketing.settings import MIDDLEWARE
 
     DEBUG = False
+    if os.environ.get("DASHBOARD_BENCH_COLD") == "1":
+        # Every request computes its page: the cost without the facts_as_of page cache.
+        CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     ROOT_URLCONF = "benchmarks.dashboard_bench"
     MIDDLEWARE = ["benchmarks.dashboard_bench.ServerTiming", *MIDDLEWARE]
 
@@ -158,6 +161,7 @@ else:
         parser.add_argument("--clients", type=int, default=8)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--window", default="mtd")
+        parser.add_argument("--cold", action="store_true", help="no page cache: every request computes")
         args = parser.parse_args()
 
         database_url = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
@@ -176,7 +180,8 @@ else:
         from smarketing.dashboards.layouts import DASHBOARDS
 
         static_bytes = sum((ROOT / "static" / name).stat().st_size for name in ("css/app.css", "js/dashboards.js"))
-        env = {**_env(database_url), "DASHBOARD_BENCH_SERVER": "1", "DJANGO_SETTINGS_MODULE": "benchmarks.dashboard_bench"}
+        env = {**_env(database_url), "DASHBOARD_BENCH_SERVER": "1", "DJANGO_SETTINGS_MODULE": "benchmarks.dashboard_bench",
+               "DASHBOARD_BENCH_COLD": "1" if args.cold else "0"}
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{PORT}",
              "--chdir", str(ROOT), "--log-level", "warning", "smarketing.wsgi:application"],
@@ -201,7 +206,8 @@ else:
                 result = runs[len(runs) // 2]
                 rows.append((name, result))
             ceiling = rows[0][1]["rps"]
-            print(f"\n{args.clients} clients, gunicorn -w {args.workers}, window={args.window}, "
+            print(f"\n{'cold (no page cache)' if args.cold else 'warm (page cache)'}: "
+                  f"{args.clients} clients, gunicorn -w {args.workers}, window={args.window}, "
                   f"{args.requests} requests x {args.runs} runs per page (median run)")
             print(f"{'page':26} {'srv p50':>8} {'srv p95':>8} {'cli p95':>8} {'req/s':>7} {'ratio':>6} "
                   f"{'HTML KB':>8} {'+css/js':>8}  errors")

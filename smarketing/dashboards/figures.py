@@ -107,10 +107,12 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
             "x": [step["value"] or 0 for step in steps],
             "text": text,
             "textinfo": "text",
-            "textposition": "auto",
+            "textposition": "inside",
+            "insidetextanchor": "middle",
             "hoverinfo": "y+text",
             "marker": {"color": colors},
-            "connector": {"fillcolor": "#e8eef7"},
+            # Two funnels side by side read badly with connectors between their steps.
+            "connector": {"visible": not compare_previous, "fillcolor": "#e8eef7"},
         }
     ]
     if compare_previous:
@@ -122,9 +124,11 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
                 "x": [step["previous"] or 0 for step in steps],
                 "text": [format_value(step["previous"], "count") for step in steps],
                 "textinfo": "text",
-                "textposition": "auto",
+                "textposition": "inside",
+                "insidetextanchor": "middle",
                 "hoverinfo": "y+text",
                 "marker": {"color": MUTED},
+                "connector": {"visible": False},
             }
         )
     return {

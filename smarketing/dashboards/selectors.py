@@ -6,10 +6,12 @@ or sparkline; the engine answers from daily facts, never from raw records.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from smarketing.dashboards import figures
@@ -299,6 +301,30 @@ def _has_data(values: Sequence) -> bool:
     return any(value not in (None, 0, 0.0, "") for value in values)
 
 
+HALF_WIDTH_KINDS = ("breakdown", "velocity")
+# A safety net only: a recompute changes facts_as_of and so the key, which is what makes
+# a cached page stale.
+CACHE_SECONDS = 600
+
+
+def _half(panel: dict) -> bool:
+    return panel["kind"] in HALF_WIDTH_KINDS and len(panel.get("columns") or [None]) == 1
+
+
+def _place(panels: list[dict]) -> None:
+    """Breakdowns and velocity sit two to a row; a half panel without a partner spans the row."""
+    index = 0
+    while index < len(panels):
+        panel = panels[index]
+        partner = panels[index + 1] if index + 1 < len(panels) else None
+        if _half(panel) and partner and _half(partner):
+            panel["wide"] = partner["wide"] = False
+            index += 2
+            continue
+        panel["wide"] = True
+        index += 1
+
+
 def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: bool = True) -> dict:
     """Every panel of the dashboard evaluated for the reader's state, plus freshness."""
     panels = []
@@ -324,6 +350,7 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
                 **body,
             }
         )
+    _place(panels)
     return {
         "panels": panels,
         "has_data": any(panel["has_data"] for panel in panels),
@@ -356,3 +383,23 @@ def dashboard_filter_options(*, dashboard: Dashboard) -> list[dict]:
         groups.append({"dimension": "owner", "label": "Owner",
                        "options": [(f"owner:{email}", name) for email, name in owners]})
     return [group for group in groups if group["options"]]
+
+
+def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:
+    """`dashboard_page`, cached until the facts change (keyed by `facts_as_of`).
+
+    Facts only change in a recompute, so between two recomputes every reader of the same
+    dashboard, window and filter gets the same numbers: compute them once.
+    """
+    as_of = facts_as_of()
+    identity = (
+        dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
+        as_of, settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
+    )
+    key = "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
+    page = cache.get(key)
+    if page is None:
+        page = dashboard_page(dashboard=dashboard, state=state)
+        cache.set(key, page, CACHE_SECONDS)
+    # Pending is about the next recompute, not these numbers: always ask afresh.
+    return {**page, "recompute_pending": recompute_pending()}

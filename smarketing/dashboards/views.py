@@ -12,7 +12,7 @@ from django.urls import reverse
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
-from smarketing.dashboards.selectors import dashboard_filter_options, dashboard_page
+from smarketing.dashboards.selectors import dashboard_filter_options, dashboard_page_cached
 from smarketing.kpis.registry import METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
@@ -48,7 +48,7 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
     except KeyError:
         raise Http404(f"no dashboard {key!r}") from None
     state = state_from_query(request.GET)
-    page = dashboard_page(dashboard=board, state=state)
+    page = dashboard_page_cached(dashboard=board, state=state)
     context = {
         "dashboard": board,
         "dashboards": DASHBOARDS.values(),

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from smarketing.dashboards.layouts import DASHBOARDS
@@ -23,6 +25,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def demo_data(django_user_model):
     """A small seed_demo history, recomputed, and a reader whose role is `executive`."""
+    cache.clear()
     call_command("seed_demo", contacts=400, no_progress=True)
     call_command("recompute_kpis", full=True)
     user = django_user_model.objects.create_user(username="reader", password=PASSWORD, email="reader@x.example")
@@ -136,7 +139,7 @@ def test_switch_windows_filter_drill_down_and_export(page, live_server, demo_dat
     with page.expect_download() as download_info:
         page.click("#export-csv")
     download = download_info.value
-    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert len(rows) == total + 1
     assert download.suggested_filename.startswith("leads-")
 
