@@ -23,6 +23,11 @@ from smarketing.kpis.registry import metric_get
 from smarketing.kpis.selectors import facts_as_of, kpi_series, kpi_values, recompute_pending
 from smarketing.kpis.windows import Window, window_for
 
+DIMENSION_LABELS = {
+    "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
+    "source": "Source", "section": "Section", "page": "Page", "placement": "Placement",
+    "network": "Network", "email_type": "Email type", "feature": "Feature", "content": "Content",
+}
 STATUS_GOOD = {"ahead", "met", "on_track"}
 STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
 
@@ -301,28 +306,36 @@ def _has_data(values: Sequence) -> bool:
     return any(value not in (None, 0, 0.0, "") for value in values)
 
 
-HALF_WIDTH_KINDS = ("breakdown", "velocity")
-# A safety net only: a recompute changes facts_as_of and so the key, which is what makes
-# a cached page stale.
-CACHE_SECONDS = 600
+ROW_UNITS = 6
 
 
-def _half(panel: dict) -> bool:
-    return panel["kind"] in HALF_WIDTH_KINDS and len(panel.get("columns") or [None]) == 1
+def _units(panel: dict) -> int:
+    """How much of a 6-unit row a panel wants: a small tile group or a one-metric chart shares a row."""
+    if panel["kind"] == "tiles":
+        return {1: 2, 2: 3, 3: 4}.get(len(panel["tiles"]), ROW_UNITS)
+    if panel["kind"] in ("breakdown", "velocity") and len(panel.get("columns") or [None]) == 1:
+        return 3
+    return ROW_UNITS
 
 
 def _place(panels: list[dict]) -> None:
-    """Breakdowns and velocity sit two to a row; a half panel without a partner spans the row."""
-    index = 0
-    while index < len(panels):
-        panel = panels[index]
-        partner = panels[index + 1] if index + 1 < len(panels) else None
-        if _half(panel) and partner and _half(partner):
-            panel["wide"] = partner["wide"] = False
-            index += 2
-            continue
-        panel["wide"] = True
-        index += 1
+    """Pack panels into rows in order; the last panel of a row stretches to fill it."""
+    row: list[dict] = []
+    used = 0
+    for panel in [*panels, None]:
+        wanted = ROW_UNITS if panel is None else _units(panel)
+        if row and used + wanted > ROW_UNITS:
+            row[-1]["span"] += ROW_UNITS - used
+            row, used = [], 0
+        if panel is not None:
+            panel["span"] = wanted
+            row.append(panel)
+            used += wanted
+
+
+# A safety net only: a recompute changes facts_as_of and so the key, which is what makes
+# a cached page stale.
+CACHE_SECONDS = 600
 
 
 def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: bool = True) -> dict:
@@ -343,6 +356,7 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
                 "kind": panel.kind,
                 "title": panel.title,
                 "dimension": panel.dimension,
+                "dimension_label": DIMENSION_LABELS.get(panel.dimension or "", panel.dimension or ""),
                 "own_filter": ", ".join(
                     value.replace("_", " ") for values in (panel_filters or {}).values() for value in values
                 ),
