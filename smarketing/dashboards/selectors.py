@@ -35,11 +35,15 @@ STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Targ
 def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[str]] | None, bool]:
     """The filters a panel queries with, and whether the reader's filter was set aside.
 
-    A panel with its own filter (\"MQLs from email\") keeps it: the engine restricts by one
-    dimension at a time and the panel's meaning is its filter.
+    A panel with its own filter ("MQLs from email") keeps it: the engine restricts by one
+    dimension at a time and the panel's meaning is its filter. A breakdown can only be
+    narrowed along its own dimension (a breakdown by rep filtered to rep X), so a reader's
+    filter on another dimension does not apply to it.
     """
     if panel.filters:
         return panel.filters_for_query, bool(state.filters)
+    if state.filters and panel.dimension and state.filter_dimension != panel.dimension:
+        return None, True
     return state.filters, False
 
 
@@ -51,10 +55,11 @@ def _filter_tokens(filters: dict[str, list[str]] | None) -> list[str]:
 
 def records_url(
     *, dashboard: Dashboard, metric: str, state: DashboardState, filters: dict[str, list[str]] | None,
-    key: str | None = None, window: Window | None = None,
+    key: str | None = None, dimension: str | None = None, window: Window | None = None,
 ) -> str:
     window = window or state.window
-    params = state.params(filter=_filter_tokens(filters), key=key, **{"from": dashboard.key})
+    params = state.params(filter=_filter_tokens(filters), key=key, dim=dimension if key is not None else None,
+                          **{"from": dashboard.key})
     if window.name != state.window.name:
         params = [(name, value) for name, value in params if name not in ("window", "start", "end", "as_of")]
         params = [("window", window.name), ("as_of", window.as_of.isoformat()), *params]
@@ -195,7 +200,7 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
                     "text": format_value((item or {}).get("value"), result["unit"]) if item else "—",
                     "target_text": format_value(target.get("value"), result["unit"]) if target and target.get("value") is not None else "",
                     "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
-                                               filters=filters, key=row["key"]) if item else "",
+                                               filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
                 }
             )
         table.append({"label": row["label"], "key": row["key"], "cells": cells})
@@ -248,7 +253,7 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
                 "worked_ok": None if worked is None else worked >= worked_target,
                 "compliance_text": format_value((row["cells"].get("sla_attempt_compliance") or {}).get("value"), "percent"),
                 "records_url": records_url(dashboard=dashboard, metric="leads_delivered", state=state,
-                                           filters=filters, key=row["key"]),
+                                           filters=filters, key=row["key"], dimension=panel.dimension),
             }
         )
     has_reps = bool(delivered.get("breakdown"))
