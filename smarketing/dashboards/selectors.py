@@ -28,6 +28,9 @@ DIMENSION_LABELS = {
     "source": "Source", "section": "Section", "page": "Page", "placement": "Placement",
     "network": "Network", "email_type": "Email type", "feature": "Feature", "content": "Content",
 }
+# The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
+TOP_ITEMS = {"page": 10}
+TOP_ITEMS_DEFAULT = 15
 STATUS_GOOD = {"ahead", "met", "on_track"}
 STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
 
@@ -185,7 +188,8 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
     filters, overridden = _panel_filters(panel, state)
     results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
                          filters=filters, compare_complete=state.compare_complete)
-    rows = figures.breakdown_rows(results, top=figures.TOP_ITEMS)
+    top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
+    rows = figures.breakdown_rows(results, top=top)
     total_keys = len(figures.breakdown_rows(results, top=None))
     columns = [{"metric": result["metric"], "label": result["label"], "unit": result["unit"],
                 "total_text": format_value(result.get("value"), result["unit"])} for result in results]
@@ -205,7 +209,7 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
             )
         table.append({"label": row["label"], "key": row["key"], "cells": cells})
     return {
-        "charts": [{"title": "", "figure": figure} for figure in figures.figures_breakdown(results)],
+        "charts": _breakdown_charts(results, top=top),
         "columns": columns,
         "rows": table,
         "total_keys": total_keys,
@@ -213,6 +217,19 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
     }
+
+
+def _breakdown_charts(results: list[dict], *, top: int) -> list[dict]:
+    """One chart per unit; when there are several, each is titled with its metrics."""
+    units: dict[str, list[str]] = {}
+    for result in results:
+        units.setdefault(result["unit"], []).append(result["label"])
+    charts = figures.figures_breakdown(results, top=top)
+    if not charts:
+        return []
+    titled = len(charts) > 1
+    return [{"title": " · ".join(labels) if titled else "", "figure": figure}
+            for labels, figure in zip(units.values(), charts, strict=True)]
 
 
 def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
@@ -420,5 +437,6 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
     if page is None:
         page = dashboard_page(dashboard=dashboard, state=state)
         cache.set(key, page, CACHE_SECONDS)
-    # Pending is about the next recompute, not these numbers: always ask afresh.
-    return {**page, "recompute_pending": recompute_pending()}
+    # Pending is about the next recompute, not these numbers: always ask afresh. The key
+    # also names the rendered panels, which the template caches as a fragment.
+    return {**page, "recompute_pending": recompute_pending(), "page_key": key}

@@ -247,3 +247,12 @@ def test_the_page_cache_follows_the_facts(signed_in_client, funnel):
         call_command("recompute_kpis", full=True)
     again = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
     assert _tile(again, "leads")["columns"][0]["value_text"] == "4"
+
+
+def test_a_breakdown_of_several_units_draws_one_titled_chart_per_unit(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/channels/", {"window": "mtd"})
+    (panel,) = [panel for panel in response.context["panels"] if panel["kind"] == "breakdown"]
+    # leads (count); lead → MQL and MQL → demo (percent); cost per lead and per MQL (currency)
+    assert len(panel["charts"]) == 3
+    assert all(chart["title"] for chart in panel["charts"])
+    assert [row["key"] for row in panel["rows"]] == ["email", "social"]  # email 2 leads, social 1
