@@ -435,7 +435,10 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
     key = "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
     page = cache.get(key)
     if page is None:
-        page = dashboard_page(dashboard=dashboard, state=state)
+        # Campaigns and reps arrive by import, and every import ends in a recompute that
+        # moves facts_as_of: the filter choices can share the page's key.
+        page = {**dashboard_page(dashboard=dashboard, state=state),
+                "filter_options": dashboard_filter_options(dashboard=dashboard)}
         cache.set(key, page, CACHE_SECONDS)
     # Pending is about the next recompute, not these numbers: always ask afresh. The key
     # also names the rendered panels, which the template caches as a fragment.

@@ -12,7 +12,7 @@ from django.urls import reverse
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
-from smarketing.dashboards.selectors import dashboard_filter_options, dashboard_page_cached
+from smarketing.dashboards.selectors import dashboard_page_cached
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
@@ -55,7 +55,6 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         "role_dashboard": _role_dashboard(request),
         "state": state,
         "switcher": _switcher(state),
-        "filter_options": dashboard_filter_options(dashboard=board),
         "filter_tokens": state.filter_tokens(),
         "clear_filter_query": state.query(filter=None),
         **page,
