@@ -254,6 +254,7 @@ def figures_breakdown(results: Sequence[dict], *, top: int = TOP_ITEMS) -> list[
             data.append(
                 {
                     "type": "bar",
+                    "textangle": 0,
                     "orientation": "h",
                     "name": result["label"],
                     "y": labels,
@@ -319,6 +320,7 @@ def figure_sla_delivered(results: Sequence[dict]) -> dict:
     data = [
         {
             "type": "bar",
+            "textangle": 0,
             "orientation": "h",
             "name": "Leads delivered",
             "y": labels,
@@ -362,6 +364,7 @@ def figure_sla_worked(results: Sequence[dict], *, worked_target: float) -> dict:
         data.append(
             {
                 "type": "bar",
+                "textangle": 0,
                 "orientation": "h",
                 "name": by_metric[metric]["label"],
                 "y": labels,
@@ -409,6 +412,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
     data = [
         {
             "type": "bar",
+            "textangle": 0,
             "orientation": "h",
             "name": "This period",
             "y": labels,
@@ -420,6 +424,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
         },
         {
             "type": "bar",
+            "textangle": 0,
             "orientation": "h",
             "name": "Previous period",
             "y": labels,
