@@ -106,3 +106,17 @@ def test_bootstrap_demo_leaves_stored_contacts_alone():
     call_command("bootstrap_demo", contacts=100, no_progress=True)
 
     assert list(m.Contact.objects.values_list("external_id", flat=True)) == ["real"]
+
+
+@pytest.mark.django_db
+def test_targets_follow_the_fiscal_year(settings):
+    settings.FISCAL_YEAR_START_MONTH = 2
+    demo.demo_seed(contacts=100, seed=1, today=TODAY)
+
+    years = set(m.Target.objects.filter(period="year").values_list("period_start", flat=True))
+    # History 2024-03-15 .. 2026-03-14, plus the fiscal year holding today (Feb 2026 – Jan 2027).
+    assert years == {dt.date(2024, 2, 1), dt.date(2025, 2, 1), dt.date(2026, 2, 1)}
+    quarter_months = set(m.Target.objects.filter(period="quarter").values_list("period_start__month", flat=True))
+    assert quarter_months == {2, 5, 8, 11}
+    months = m.Target.objects.filter(period="month", owner__isnull=True, metric="leads")
+    assert months.count() == 35  # Mar 2024 .. Jan 2027: the history to the end of the current fiscal year

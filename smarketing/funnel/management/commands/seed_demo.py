@@ -58,7 +58,7 @@ class Command(BaseCommand):
                    desc="seed_demo", dynamic_ncols=True)
 
         def progress(resource: str, amount: int) -> None:
-            bar.set_description(resource)
+            bar.set_description(resource, refresh=False)
             bar.update(amount)
 
         try:
