@@ -43,7 +43,7 @@ def _count_axis(values: Iterable[float | None], **extra) -> dict:
     top = max((value for value in values if value is not None), default=0)
     axis = _axis("count", **extra)
     if top <= 10:
-        axis.update({"dtick": 1, "tickformat": "d"})
+        axis.update({"dtick": 1 if top <= 5 else 2, "tickformat": "d"})
     return axis
 
 
