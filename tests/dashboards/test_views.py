@@ -256,3 +256,24 @@ def test_a_breakdown_of_several_units_draws_one_titled_chart_per_unit(signed_in_
     assert len(panel["charts"]) == 3
     assert all(chart["title"] for chart in panel["charts"])
     assert [row["key"] for row in panel["rows"]] == ["email", "social"]  # email 2 leads, social 1
+
+
+def test_password_change_and_sign_out_use_the_product_pages(client, user):
+    client.force_login(user)
+    page = client.get(reverse("password_change"))
+    assert page.status_code == 200
+    assert "registration/password_change_form.html" in [t.name for t in page.templates]
+    changed = client.post(reverse("password_change"), {
+        "old_password": "viewer-pass-123", "new_password1": "a-much-longer-pass-456",
+        "new_password2": "a-much-longer-pass-456"})
+    assert changed.status_code == 302
+    assert client.get(changed["Location"]).status_code == 200
+    signed_out = client.post(reverse("logout"))
+    assert signed_out["Location"] == reverse("login")
+    assert client.get("/dashboards/shared/").status_code == 302
+
+
+def test_login_page_renders_the_form(client):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200
+    assert 'id="id_username"' in page.content.decode()
