@@ -88,8 +88,8 @@ def add_day(day: dt.date, rng: random.Random) -> dict:
         new_ids = list(m.Contact.objects.filter(external_id__startswith=f"bench-{day}-").values_list("pk", flat=True))
         # 300 older leads become MQLs today: their lead-day cohorts change.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM funnel_contact WHERE mql_at IS NULL AND lead_on >= %s "
-                           "ORDER BY id DESC LIMIT 300", [day - dt.timedelta(days=90)])
+            cursor.execute("SELECT id FROM funnel_contact WHERE mql_at IS NULL AND lead_on BETWEEN %s AND %s "
+                           "ORDER BY id DESC LIMIT 300", [day - dt.timedelta(days=90), day - dt.timedelta(days=1)])
             converting = [row[0] for row in cursor.fetchall()]
             old_days = set(m.Contact.objects.filter(pk__in=converting).values_list("lead_on", flat=True))
             m.Contact.objects.filter(pk__in=converting).update(mql_at=at(12), mql_on=day)

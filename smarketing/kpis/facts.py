@@ -40,6 +40,9 @@ class Family:
     dims: tuple[str, ...]
     total: bool = True
     full_only: bool = False  # small tables whose deltas span readings: always rebuilt whole
+    # Conversion counts whose zero adds nothing: the same records' entry measure already
+    # marks the key as present, so zero rows are not stored (a third fewer rows).
+    sparse: tuple[str, ...] = ()
 
     @property
     def written_dims(self) -> tuple[str, ...]:
@@ -159,7 +162,8 @@ def _stage_family(stage: str) -> Family:
         measures.append("content_assisted")
     base = (f"SELECT c.{stage}_on AS day, 0 AS bucket, {_contact_keys()}, {', '.join(columns)} "
             f"FROM {{contact}} c {_contact_joins()} WHERE {{where}}")
-    return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), CONTACT_DIMS)
+    sparse = tuple(name for name in measures if name.startswith("coh_") or name == "content_assisted")
+    return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), CONTACT_DIMS, sparse=sparse)
 
 
 def _families() -> tuple[Family, ...]:
@@ -187,6 +191,7 @@ def _families() -> tuple[Family, ...]:
             "WHERE {where} GROUP BY c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id"
             f") s {_contact_joins('s')}",
             "c.mql_on", ("sla_worked", "sla_connected", "sla_worked_not_connected"), CONTACT_DIMS,
+            sparse=("sla_worked", "sla_connected", "sla_worked_not_connected"),
         ),
         Family(
             "activities",
@@ -424,8 +429,8 @@ def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
         ctes.append(f"a{index} AS (SELECT day, bucket, {key} AS k, {sums} FROM base "
                     f"WHERE day IS NOT NULL GROUP BY {group})")
         for measure in family.measures:
-            arms.append(f"SELECT '{measure}', day, '{dim}', k, bucket, m_{measure} FROM a{index} "
-                        f"WHERE m_{measure} IS NOT NULL")
+            keep = f"m_{measure} <> 0" if measure in family.sparse else f"m_{measure} IS NOT NULL"
+            arms.append(f"SELECT '{measure}', day, '{dim}', k, bucket, m_{measure} FROM a{index} WHERE {keep}")
     return (f"WITH {', '.join(ctes)} INSERT INTO {tables['fact']} (measure, day, dimension, key, bucket, value) "
             + " UNION ALL ".join(arms))
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from smarketing.funnel import models as m
 from smarketing.funnel.models import local_date
 from smarketing.kpis.registry import METRICS
-from smarketing.kpis.selectors import kpi_values
+from smarketing.kpis.selectors import kpi_series, kpi_values
 from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.windows import Window, window_for
 
@@ -547,4 +547,9 @@ def test_facts_answer_equals_direct_computation(settings, seed, fiscal):
                     filtered = kpi_values(metrics=[result["metric"]], window=window, filters={dim: keys})[0]
                     expected = reference.value(result["metric"], window, (dim, set(keys)))
                     assert close(filtered["value"], expected), (result["metric"], dim, keys, expected)
+        series_window = _windows(rng)[-1]
+        for key in rng.sample(list(METRICS), 8):
+            for point in kpi_series(metric=key, window=series_window, grain=rng.choice(["day", "week", "month"])):
+                bucket = Window("custom", point["start"], point["end"], point["end"])
+                assert close(point["value"], reference.value(key, bucket)), (key, bucket, point)
         transaction.set_rollback(True)

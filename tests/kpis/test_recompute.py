@@ -149,3 +149,13 @@ def test_recompute_kpis_command_rebuilds_a_range_and_everything(capsys):
     call_command("recompute_kpis", "--full")
     assert value("leads", window="ytd", as_of="2026-03-31") == 2
     assert "every day" in capsys.readouterr().out
+
+
+def test_records_without_contacts_mark_only_their_own_families():
+    from smarketing.funnel import models as m
+
+    m.WebTraffic.objects.create(date=dt.date(2026, 3, 5), page="/", section="site", source="direct", visits=9)
+    records_changed.send(sender=None, resource="web_traffic", days=[dt.date(2026, 3, 5)], contact_ids=None)
+    assert set(DirtyDay.objects.values_list("family", flat=True)) == {"web_traffic"}
+    facts_recompute_dirty()
+    assert value("visits", as_of="2026-03-31") == 9
