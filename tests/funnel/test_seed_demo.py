@@ -137,3 +137,13 @@ def test_seed_demo_force_keeps_the_old_data_when_loading_fails(monkeypatch):
 
     assert list(m.Campaign.objects.values_list("external_id", flat=True)) == ["mine"]
     assert not m.Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_asks_for_migrate_on_an_unmigrated_database(monkeypatch):
+    from django.db.migrations.executor import MigrationExecutor
+
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("funnel", "0002")])
+    with pytest.raises(CommandError, match=r"run `python manage\.py migrate` first"):
+        call_command("bootstrap_demo", contacts=100, no_progress=True)
+    assert not m.Contact.objects.exists()
