@@ -39,6 +39,9 @@ from smarketing.funnel.models import company_tz
 logger = logging.getLogger(__name__)
 
 STALE_CLAIM = dt.timedelta(minutes=15)
+# A morning digest that could not go out by the evening (scheduler down, subscription made
+# in the afternoon) waits for the next morning instead of arriving at night.
+LATE_LIMIT = dt.timedelta(hours=12)
 MAX_ATTEMPTS = 5
 RETRY_BASE = dt.timedelta(minutes=5)
 RETRY_CAP = dt.timedelta(hours=1)
@@ -76,13 +79,15 @@ def subscriptions_active() -> list[Subscription]:
 
 
 def digests_due(*, now: dt.datetime) -> list[tuple[Subscription, dt.date]]:
-    """Active subscriptions past their send time today (their local today) and not yet claimed."""
+    """Active subscriptions past their send time today (their local today, within LATE_LIMIT)
+    and not yet claimed."""
     due: list[tuple[Subscription, dt.date]] = []
     for subscription in subscriptions_active():
         local_date = subscription_local_date(subscription=subscription, now=now)
         if not subscription_sends_on(subscription=subscription, local_date=local_date):
             continue
-        if now >= subscription_due_at(subscription=subscription, local_date=local_date):
+        due_at = subscription_due_at(subscription=subscription, local_date=local_date)
+        if due_at <= now < due_at + LATE_LIMIT:
             due.append((subscription, local_date))
     if not due:
         return []
