@@ -7,12 +7,9 @@ import email
 import email.policy
 import io
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
-from django.test import override_settings
 from PIL import Image
 
 from smarketing.digests.models import Delivery, DeliveryStatus
@@ -20,41 +17,6 @@ from smarketing.digests.services import digests_send_due
 from tests.digests.conftest import utc
 
 DUE = utc(2026, 1, 6, 12, 30)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self.refuse = 0
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        if self.refuse:
-            self.refuse -= 1
-            return "451 4.3.0 Try again later"
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=port,
-            EMAIL_USE_TLS=False, EMAIL_USE_SSL=False, EMAIL_HOST_USER="", EMAIL_HOST_PASSWORD="", EMAIL_TIMEOUT=10,
-        ):
-            yield inbox
-    finally:
-        controller.stop()
 
 
 def header(message, name: str) -> str:
