@@ -87,6 +87,8 @@ class ComposeCache:
 
     values: dict[tuple, dict[str, dict]] = field(default_factory=dict)
     sections: dict[tuple[str, dt.date], Section] = field(default_factory=dict)
+    # Encoded MIME image parts by Content-ID: one base64 encoding per chart per run.
+    mime_parts: dict[str, object] = field(default_factory=dict)
     render_charts: bool = True
 
     def kpis(

@@ -27,6 +27,7 @@ from email.mime.image import MIMEImage
 from django.conf import settings
 from django.core import mail, signing
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -206,8 +207,14 @@ def digest_for(
     )
 
 
-def digest_message(*, digest: Digest, subscription: Subscription) -> EmailMultiAlternatives:
-    """text/plain + text/html alternatives inside multipart/related with the CID images."""
+def digest_message(
+    *, digest: Digest, subscription: Subscription, cache: ComposeCache | None = None
+) -> EmailMultiAlternatives:
+    """text/plain + text/html alternatives inside multipart/related with the CID images.
+
+    Image parts are immutable once built, so every message of a run shares the same ones.
+    """
+    parts = cache.mime_parts if cache is not None else {}
     link = unsubscribe_url(subscription=subscription)
     message = EmailMultiAlternatives(
         subject=digest.subject,
@@ -225,10 +232,12 @@ def digest_message(*, digest: Digest, subscription: Subscription) -> EmailMultiA
     if digest.images:
         message.mixed_subtype = "related"
         for image in digest.images:
-            part = MIMEImage(image.png, "png")
-            part.add_header("Content-ID", f"<{image.cid}>")
-            part.add_header("Content-Disposition", "inline", filename=image.cid.split("@")[0] + ".png")
-            message.attach(part)
+            if image.cid not in parts:
+                part = MIMEImage(image.png, "png")
+                part.add_header("Content-ID", f"<{image.cid}>")
+                part.add_header("Content-Disposition", "inline", filename=image.cid.split("@")[0] + ".png")
+                parts[image.cid] = part
+            message.attach(parts[image.cid])
     return message
 
 
@@ -245,6 +254,8 @@ def digest_send(
         return "lost"
     attempts = delivery.attempts + 1
     try:
+        if isinstance(connection, SMTPBackend) and connection.connection is None:
+            connection.open()  # reconnect after an earlier message's failure closed the session
         connection.send_messages([message])
     except (smtplib.SMTPException, OSError) as error:
         # Drop the connection: after an SMTP error it may be half-closed for the next message.
@@ -316,11 +327,15 @@ def digests_send_due(
         return report
     connection = connection or mail.get_connection(fail_silently=False)
     try:
+        if isinstance(connection, SMTPBackend):
+            # One session for the whole run; without it the backend reconnects per message.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                connection.open()
         for delivery in work:
             subscription = delivery.subscription
             try:
                 digest = digest_for(subscription=subscription, now=now, cache=cache)
-                message = digest_message(digest=digest, subscription=subscription)
+                message = digest_message(digest=digest, subscription=subscription, cache=cache)
             except Exception as error:
                 # A composing bug must not wedge the claim for good: back off and retry like SMTP.
                 logger.exception("digest %s for %s could not be composed", delivery.pk, subscription.user)
