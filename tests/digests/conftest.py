@@ -42,6 +42,7 @@ def utc(*args: int) -> dt.datetime:
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
+        self.sessions: set[int] = set()
         self.refuse = 0
 
     async def handle_DATA(self, server, session, envelope) -> str:
@@ -49,6 +50,7 @@ class Inbox:
             self.refuse -= 1
             return "451 4.3.0 Try again later"
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        self.sessions.add(id(session))
         return "250 Message accepted"
 
 

@@ -84,6 +84,7 @@ def test_one_connection_carries_every_subscriber(subscribe, smtp_server):
     digests_send_due(now=DUE)
     assert sorted(rcpt[0] for rcpt, _raw in smtp_server.messages) == [
         "ann@example.com", "bob@example.com", "cy@example.com"]
+    assert len(smtp_server.sessions) == 1
     # Each gets their own unsubscribe link.
     links = {header(parts_of(raw)[0], "List-Unsubscribe") for _rcpt, raw in smtp_server.messages}
     assert len(links) == 3
@@ -103,3 +104,15 @@ def test_locmem_backend_gets_the_same_message(subscribe):
     assert next(part.get_content_type() for part in message.get_payload()) == "multipart/alternative"
     assert sum(1 for part in message.walk() if part.get_content_type() == "image/png") == len(
         re.findall(r'src="cid:', html))
+
+
+@pytest.mark.django_db
+def test_a_refused_message_does_not_stop_the_rest_of_the_run(subscribe, smtp_server):
+    smtp_server.refuse = 1
+    for name in ("ann", "bob"):
+        subscribe(name, dashboards=["blog"])
+    report = digests_send_due(now=DUE)
+    assert (report.sent, report.retrying) == (1, 1)
+    assert [rcpt for rcpt, _raw in smtp_server.messages] == [["bob@example.com"]]
+    assert dict(Delivery.objects.values_list("subscription__user__username", "status")) == {
+        "ann": DeliveryStatus.RETRYING, "bob": DeliveryStatus.SENT}
