@@ -69,6 +69,21 @@ def subscription_sends_on(*, subscription: Subscription, local_date: dt.date) ->
     return not (subscription.weekdays_only and local_date.weekday() >= 5)
 
 
+def subscription_next_send(*, subscription: Subscription, now: dt.datetime) -> dt.datetime | None:
+    """The next instant a digest is scheduled after `now`, in the subscriber's zone."""
+    if not subscription.active or not subscription.dashboards:
+        return None
+    today = subscription_local_date(subscription=subscription, now=now)
+    for offset in range(8):
+        day = today + dt.timedelta(days=offset)
+        if not subscription_sends_on(subscription=subscription, local_date=day):
+            continue
+        due_at = subscription_due_at(subscription=subscription, local_date=day)
+        if due_at > now:
+            return due_at.astimezone(subscription.tz)
+    return None
+
+
 def subscriptions_active() -> list[Subscription]:
     candidates = (
         Subscription.objects.filter(active=True, user__is_active=True)

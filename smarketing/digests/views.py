@@ -20,6 +20,7 @@ from smarketing.digests.models import Subscription
 from smarketing.digests.services import (
     digest_for,
     subscription_for_preview,
+    subscription_next_send,
     subscription_save,
     subscription_unsubscribe,
     unsubscribe_token_read,
@@ -39,7 +40,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         subscription_save(user=request.user, **{name: form.cleaned_data[name] for name in SubscriptionForm.Meta.fields})
         messages.success(request, "Digest settings saved.")
         return redirect("digests:settings")
-    return render(request, "digests/settings.html", {"form": form, "subscription": existing,
+    next_send = subscription_next_send(subscription=existing, now=timezone.now()) if existing else None
+    return render(request, "digests/settings.html", {"form": form, "subscription": existing, "next_send": next_send,
                                                      "has_email": bool(request.user.email)})
 
 

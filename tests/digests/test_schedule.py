@@ -111,3 +111,17 @@ def test_a_digest_more_than_twelve_hours_late_waits_for_the_next_morning(subscri
     # Due 12:30 UTC on Tue 6 Jan; 00:29 UTC Wed 7 Jan is still Tue 19:29 in New York.
     assert due_names(utc(2026, 1, 7, 0, 29)) == {"ann"}
     assert due_names(utc(2026, 1, 7, 0, 30)) == set()
+
+
+def test_next_send_skips_the_weekend_and_todays_past_send_time(subscribe):
+    from smarketing.digests.services import subscription_next_send
+
+    subscription = subscribe("ann", time_zone="America/New_York", weekdays_only=True)
+    new_york = subscription.tz
+    # Fri 9 Jan 2026 13:00 UTC = 08:00 in New York, after today's 07:30: next is Mon 12 Jan 07:30.
+    assert subscription_next_send(subscription=subscription, now=utc(2026, 1, 9, 13, 0)) == dt.datetime(
+        2026, 1, 12, 7, 30, tzinfo=new_york)
+    assert subscription_next_send(subscription=subscription, now=utc(2026, 1, 9, 12, 0)) == dt.datetime(
+        2026, 1, 9, 7, 30, tzinfo=new_york)
+    subscription.active = False
+    assert subscription_next_send(subscription=subscription, now=utc(2026, 1, 9, 12, 0)) is None
