@@ -65,3 +65,27 @@ def test_multi_dashboard_digest_renders_every_panel(page, live_server, screensho
     assert page.locator("text=Attributed revenue by channel").count() == 1
     page.set_viewport_size({"width": 760, "height": 1000})
     page.screenshot(path=str(screenshot_dir / "digest_sales_manager.png"), full_page=True)
+
+
+def test_settings_page_subscribes_in_the_browser(page, live_server, screenshot_dir, django_user_model):
+    django_user_model.objects.create_user(username="morgan", email="morgan@example.com", password=PASSWORD)
+    page.goto(f"{live_server.url}/accounts/login/?next=/digests/settings/")
+    page.fill("#id_username", "morgan")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    # Without a role, the shared view is offered ticked; add the executive one.
+    assert page.is_checked("input[name=dashboards][value=shared]")
+    page.check("input[name=dashboards][value=executive]")
+    page.check("input[name=active]")
+    page.fill("input[name=send_time]", "06:15")
+    page.select_option("select[name=time_zone]", "Europe/Berlin")
+    page.click(".digest-form button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator("text=Digest settings saved.").count() == 1, page.inner_text("main")
+    # Shown in the subscriber's zone, not the server's.
+    assert page.locator(".digest-next").inner_text().endswith(", 06:15 (Europe/Berlin)")
+    subscription = Subscription.objects.get(user__username="morgan")
+    assert (subscription.dashboards, subscription.time_zone, subscription.send_time.isoformat()) == (
+        ["shared", "executive"], "Europe/Berlin", "06:15:00")
+    page.screenshot(path=str(screenshot_dir / "digest_settings.png"), full_page=True)
