@@ -429,7 +429,13 @@ class SectionBuilder:
     def build(self) -> Section:
         panels = []
         for index, panel in enumerate(self.dashboard.panels):
-            panels.append(getattr(self, panel.kind)(index, panel))
+            try:
+                panels.append(getattr(self, panel.kind)(index, panel))
+            except Exception:
+                # One panel's failure (a metric the engine cannot answer) must not cost the
+                # reader the rest of the morning's numbers; the log says what broke.
+                logger.exception("digest panel %r of dashboard %s failed", panel.title, self.dashboard.key)
+                panels.append({"kind": panel.kind, "title": panel.title, "subtitle": "", "failed": True})
         attention = self.attention()
         sla = sla_status(cache=self.cache, mtd=self.mtd)
         url = dashboard_url(self.dashboard.key)

@@ -182,3 +182,19 @@ def test_admin_lists_subscriptions_and_deliveries(admin_client, subscribe):
     assert admin_client.get("/admin/digests/subscription/").status_code == 200
     assert admin_client.get(f"/admin/digests/subscription/{Subscription.objects.get().pk}/change/").status_code == 200
     assert admin_client.get("/admin/digests/delivery/").status_code == 200
+
+
+def test_a_panel_that_cannot_be_computed_is_noted_and_the_rest_still_goes_out(subscribe, monkeypatch, caplog):
+    from smarketing.digests import compose
+
+    def broken(self, index, panel):
+        raise ValueError("unknown metric")
+
+    monkeypatch.setattr(compose.SectionBuilder, "funnel", broken)
+    subscribe("ann", dashboards=["shared"])
+    with caplog.at_level(logging.ERROR, logger="smarketing.digests.compose"):
+        assert digests_send_due(now=DUE).sent == 1
+    [sent] = mail.outbox
+    assert "Funnel vs the previous period\n  These figures could not be computed" in sent.body
+    assert "The agreed metrics" in sent.body and "Leads and MQLs over time" in sent.body
+    assert any("Funnel vs the previous period" in r.getMessage() for r in caplog.records)
