@@ -47,6 +47,17 @@ STATUS_TEXT = {
     "behind": ("Behind pace", "bad"),
     "missed": ("Target missed", "bad"),
 }
+# Rates have no pace (they compare with the target directly): "ahead of pace" would mislead.
+RATE_STATUS_TEXT = {"ahead": ("On target", "good"), "behind": ("Off target", "bad")}
+
+
+def status_text(target: dict) -> tuple[str, str]:
+    status = target.get("status")
+    if not status:
+        return "—", "neutral"
+    if target.get("pace") is None and status in RATE_STATUS_TEXT:
+        return RATE_STATUS_TEXT[status]
+    return STATUS_TEXT.get(status, (str(status).replace("_", " ").capitalize(), "neutral"))
 
 
 @dataclass(frozen=True)
@@ -126,7 +137,7 @@ def _target(result: dict, unit: str) -> dict | None:
     target = result.get("target")
     if not target or not target.get("status"):
         return None
-    text, tone = STATUS_TEXT.get(target["status"], (str(target["status"]).replace("_", " ").capitalize(), "neutral"))
+    text, tone = status_text(target)
     detail = f"target {format_value(target.get('value'), unit)}"
     if target.get("pace") is not None:
         detail = f"pace {format_value(target['pace'], unit)} · {detail}"
@@ -282,8 +293,7 @@ class SectionBuilder:
         rows = []
         for item in items:
             target = item.get("target") or {}
-            status = target.get("status")
-            text, tone = STATUS_TEXT.get(status, ("—", "neutral")) if status else ("—", "neutral")
+            text, tone = status_text(target)
             rows.append({
                 "label": str(item.get("label") or item["key"]),
                 "delivered": format_value(item.get("value"), "count"),
@@ -396,7 +406,7 @@ class SectionBuilder:
                 pace = target.get("pace") if target.get("pace") is not None else target.get("value")
                 items.append({
                     "tone": "bad",
-                    "title": f"{label} is {STATUS_TEXT[target['status']][0].lower()}",
+                    "title": f"{label} is {status_text(target)[0].lower()}",
                     "detail": f"{format_value(result.get('value'), unit)} against "
                               f"{'a pace of ' if target.get('pace') is not None else 'a target of '}"
                               f"{format_value(pace, unit)} this month"
@@ -467,10 +477,11 @@ class SectionBuilder:
             result = results[key]
             value = compact_value(result.get("value"), meta.unit)
             target = result.get("target") or {}
-            if target.get("status") in ("behind", "missed"):
-                note = f"{target['status']} target"
-            elif target.get("status") in ("ahead", "met"):
-                note = "ahead of target" if target["status"] == "ahead" else "target met"
+            if target.get("status"):
+                note = {"behind": "behind target", "missed": "target missed", "ahead": "ahead of target",
+                        "met": "target met"}.get(target["status"], status_text(target)[0].lower())
+                if target.get("pace") is None and target["status"] in RATE_STATUS_TEXT:
+                    note = status_text(target)[0].lower()
             else:
                 change = _change_pct(result)
                 note = f"{change:+.0f} %" if change is not None else ""
