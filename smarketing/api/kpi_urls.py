@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+"""/api/v1/kpis/ routes (the KPI query)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .kpis import KpiView
+
+urlpatterns = [path("", KpiView.as_view(), name="api-kpis")]

@@ -1,0 +1,102 @@
+"""GET /api/v1/kpis/: the KPI query over HTTP (a thin adapter over kpis.selectors)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from smarketing.kpis.registry import DIMENSIONS, METRICS
+from smarketing.kpis.selectors import KpiQueryError, kpi_report
+from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
+
+def _target() -> serializers.Serializer:
+    return inline_serializer("KpiTarget", {
+    "value": serializers.FloatField(allow_null=True),
+    "pace": serializers.FloatField(allow_null=True),
+    "projection": serializers.FloatField(allow_null=True),
+    "status": serializers.ChoiceField(["ahead", "behind", "met", "missed"], allow_null=True),
+    }, allow_null=True, required=False)
+
+
+_item = inline_serializer("KpiBreakdownItem", many=True, required=False, fields={
+    "key": serializers.CharField(),
+    "label": serializers.CharField(),
+    "value": serializers.FloatField(allow_null=True),
+    "numerator": serializers.FloatField(allow_null=True),
+    "denominator": serializers.FloatField(allow_null=True),
+    "target": _target(),
+})
+_result = inline_serializer("KpiResult", many=True, fields={
+    "metric": serializers.ChoiceField(list(METRICS)),
+    "label": serializers.CharField(),
+    "unit": serializers.CharField(),
+    "value": serializers.FloatField(allow_null=True),
+    "numerator": serializers.FloatField(allow_null=True),
+    "denominator": serializers.FloatField(allow_null=True),
+    "previous": inline_serializer("KpiPrevious", {
+        "value": serializers.FloatField(allow_null=True),
+        "start": serializers.DateField(),
+        "end": serializers.DateField(),
+    }),
+    "target": _target(),
+    "filtered": serializers.BooleanField(),
+    "breakdown": _item,
+})
+_report = inline_serializer("KpiReport", {
+    "as_of": serializers.DateField(),
+    "window": inline_serializer("KpiWindow", {
+        "name": serializers.ChoiceField(WINDOW_NAMES),
+        "start": serializers.DateField(),
+        "end": serializers.DateField(),
+    }),
+    "facts_as_of": serializers.DateTimeField(allow_null=True),
+    "results": _result,
+})
+_error = inline_serializer("KpiError", {"detail": serializers.CharField()})
+
+
+class KpiView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="KPI values over a window",
+        description="Metrics (catalogue keys) over a window, with the previous period, targets and pace, "
+        "and an optional breakdown. A query parameter named after a dimension (e.g. "
+        "`channel=social,paid_social`) restricts the metrics that carry it to those values.",
+        parameters=[
+            OpenApiParameter("metrics", OpenApiTypes.STR, required=True,
+                             description="Comma-separated metric keys."),
+            OpenApiParameter("window", OpenApiTypes.STR, enum=list(WINDOW_NAMES), description="Default mtd."),
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default today (company time zone)."),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="custom window start"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="custom window end"),
+            OpenApiParameter("dimension", OpenApiTypes.STR, enum=list(DIMENSIONS)),
+            OpenApiParameter("compare", OpenApiTypes.STR, enum=["same_days", "complete"],
+                             description="Previous period: the same days (default) or the whole period."),
+            *(OpenApiParameter(name, OpenApiTypes.STR, description=f"filter: comma-separated {name} keys")
+              for name in DIMENSIONS),
+        ],
+        responses={200: _report, 400: _error},
+        examples=[OpenApiExample("Lead → MQL, YTD", value={"detail": "unknown metric 'x': ..."},
+                                 response_only=True, status_codes=["400"])],
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        metrics = [key.strip() for key in params.get("metrics", "").split(",") if key.strip()]
+        filters = {name: [v for v in params[name].split(",") if v] for name in DIMENSIONS if params.get(name)}
+        compare = params.get("compare", "same_days")
+        try:
+            if compare not in ("same_days", "complete"):
+                raise KpiQueryError(f"compare: {compare!r} is not one of same_days, complete")
+            window = window_for(params.get("window", "mtd"), as_of=params.get("as_of"),
+                                start=params.get("start"), end=params.get("end"))
+            report = kpi_report(metrics=metrics, window=window, dimension=params.get("dimension") or None,
+                                filters=filters or None, compare_complete=compare == "complete")
+        except (KpiQueryError, WindowError, ValueError) as error:
+            return Response({"detail": str(error)}, status=400)
+        return Response(report)

@@ -1,0 +1,467 @@
+"""Set-based rebuild of the daily facts, one `WITH … INSERT … SELECT` per family of measures.
+
+A family is one row-level SELECT over funnel tables (one row per record, or per record
+and bucket) that yields the fact `day`, a `bucket`, one `k_<dimension>` column per
+dimension and one `m_<measure>` column per measure (NULL when the record does not count
+for that measure, so a breakdown lists only keys with records). The rebuild groups it by
+day × bucket × key for the total and for each dimension and unpivots the sums into
+`kpis_fact`, all inside the database: nothing loops over funnel records in Python.
+
+Stocks are stored as dated deltas (a deal adds its amount on its creation day and removes
+it the day after it closes; an audience reading adds its change since the previous
+reading), so the level at any end is the sum of every fact up to that day. Cohort
+measures are keyed by the day the cohort entered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+
+from smarketing.funnel import models as funnel
+from smarketing.kpis.models import Fact
+
+from .registry import NONE_KEY
+
+EPOCH = dt.date(1900, 1, 1)  # day of the undated stocks (the number of target accounts)
+MAX_BUCKET = 100  # attempts histogram cap: SLA_MIN_ATTEMPTS above it reads as 100
+MAX_RANGES = 24
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    base: str  # SELECT with {where} (and {table} names); see module docstring
+    day_column: str  # the indexed column the day ranges filter, in `base`'s aliases
+    measures: tuple[str, ...]
+    dims: tuple[str, ...]
+    total: bool = True
+    shift: int = 0  # fact day = day_column + shift
+    full_only: bool = False  # small tables whose deltas span readings: always rebuilt whole
+
+    @property
+    def written_dims(self) -> tuple[str, ...]:
+        return (("",) if self.total else ()) + self.dims
+
+
+# --- vendor differences, kept to these few helpers --------------------------------------
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _days_between(a: str, b: str) -> str:
+    if _pg():
+        return f"(EXTRACT(EPOCH FROM ({b} - {a})) / 86400.0)"
+    return f"(julianday({b}) - julianday({a}))"
+
+
+def _greatest(a: str, b: str) -> str:
+    return f"GREATEST({a}, {b})" if _pg() else f"MAX({a}, {b})"
+
+
+def _least(a: str, b: str) -> str:
+    return f"LEAST({a}, {b})" if _pg() else f"MIN({a}, {b})"
+
+
+def _plus_days(column: str, days: int) -> str:
+    if days == 0:
+        return column
+    return f"({column} + {days})" if _pg() else f"date({column}, '{days:+d} day')"
+
+
+def _date(day: dt.date) -> str:
+    # Dates come from date objects only, so inlining them cannot inject anything.
+    return f"DATE '{day.isoformat()}'" if _pg() else f"'{day.isoformat()}'"
+
+
+def _tables() -> dict[str, str]:
+    models = {
+        "contact": funnel.Contact, "deal": funnel.Deal, "activity": funnel.Activity,
+        "touch": funnel.Touch, "campaign": funnel.Campaign, "member": funnel.TeamMember,
+        "content": funnel.Content, "web": funnel.WebTraffic, "cta": funnel.CtaStat,
+        "landing": funnel.LandingPage, "email": funnel.EmailSend, "audience": funnel.Audience,
+        "social": funnel.SocialStat, "spend": funnel.Spend, "webinar": funnel.Webinar,
+        "mail": funnel.DirectMail, "feature": funnel.FeatureUsage, "account": funnel.TargetAccount,
+        "fact": Fact,
+    }
+    return {name: model._meta.db_table for name, model in models.items()}
+
+
+# --- the families -------------------------------------------------------------------------
+
+CONTACT_DIMS = ("channel", "campaign", "owner")
+DEAL_DIMS = ("owner", "channel", "campaign")
+SOCIAL = "', '".join(funnel.SOCIAL_AUDIENCE_CHANNELS)
+
+
+def _contact_keys(alias: str = "c") -> str:
+    return (f"{alias}.source_channel AS k_channel, COALESCE({alias}_cp.external_id, '{NONE_KEY}') AS k_campaign, "
+            f"COALESCE({alias}_tm.email, '{NONE_KEY}') AS k_owner")
+
+
+def _contact_joins(alias: str = "c") -> str:
+    return (f"LEFT JOIN {{campaign}} {alias}_cp ON {alias}_cp.id = {alias}.campaign_id "
+            f"LEFT JOIN {{member}} {alias}_tm ON {alias}_tm.id = {alias}.owner_id")
+
+
+def _deal_keys() -> str:
+    return (f"COALESCE(d_tm.email, '{NONE_KEY}') AS k_owner, COALESCE(c.source_channel, '{NONE_KEY}') AS k_channel, "
+            f"COALESCE(c_cp.external_id, '{NONE_KEY}') AS k_campaign")
+
+
+def _deal_joins() -> str:
+    return ("LEFT JOIN {contact} c ON c.id = d.contact_id LEFT JOIN {campaign} c_cp ON c_cp.id = c.campaign_id "
+            "LEFT JOIN {member} d_tm ON d_tm.id = d.owner_id")
+
+
+def _flag(condition: str, value: str = "1") -> str:
+    """`value` for the records that satisfy `condition`, NULL (= not a record) otherwise."""
+    return f"CASE WHEN {condition} THEN {value} END"
+
+
+def _eq(column: str, value: str) -> str:
+    return f"{column} = '{value}'"
+
+
+def _social(column: str) -> str:
+    return f"{column} IN ('{SOCIAL}')"
+
+
+def _one_if(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+COHORTS = (("lead", "mql"), ("mql", "sql"), ("mql", "opportunity"), ("opportunity", "customer"),
+           ("lead", "customer"), ("lead", "opportunity"), ("mql", "demo"), ("nurture", "mql"))
+STAGE_DAYS = (("lead", "mql"), ("mql", "sql"), ("sql", "opportunity"), ("opportunity", "customer"),
+              ("lead", "customer"))
+STAGES = ("lead", "nurture", "mql", "demo", "sql", "opportunity", "customer", "churned")
+
+
+def _stage_family(stage: str) -> Family:
+    columns = [f"1 AS m_entered_{stage}"]
+    measures = [f"entered_{stage}"]
+    for a, b in COHORTS:
+        if a == stage:
+            columns.append(f"{_one_if(f'c.{b}_at IS NOT NULL')} AS m_coh_{a}_{b}")
+            measures.append(f"coh_{a}_{b}")
+    for a, b in STAGE_DAYS:
+        if b == stage:
+            columns.append(f"{_flag(f'c.{a}_at IS NOT NULL', _days_between(f'c.{a}_at', f'c.{b}_at'))} "
+                           f"AS m_days_{a}_{b}_total")
+            columns.append(f"{_flag(f'c.{a}_at IS NOT NULL')} AS m_days_{a}_{b}_count")
+            measures += [f"days_{a}_{b}_total", f"days_{a}_{b}_count"]
+    if stage == "churned":
+        columns.append(f"{_flag('c.customer_at IS NOT NULL')} AS m_churned_customers")
+        measures.append("churned_customers")
+    if stage == "customer":
+        columns.append(
+            f"{_one_if('EXISTS (SELECT 1 FROM {touch} t WHERE t.contact_id = c.id AND t.content_id IS NOT NULL AND t.occurred_at <= c.customer_at)')}"
+            " AS m_content_assisted")
+        measures.append("content_assisted")
+    base = (f"SELECT c.{stage}_on AS day, 0 AS bucket, {_contact_keys()}, {', '.join(columns)} "
+            f"FROM {{contact}} c {_contact_joins()} WHERE {{where}}")
+    return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), CONTACT_DIMS)
+
+
+def _families() -> tuple[Family, ...]:
+    sla_bucket = _least("s.attempts", str(MAX_BUCKET))
+    return (
+        *(_stage_family(stage) for stage in STAGES),
+        Family(
+            "content_assist",
+            "SELECT c.customer_on AS day, 0 AS bucket, ct.external_id AS k_content, 1 AS m_content_assisted "
+            "FROM {contact} c JOIN {touch} t ON t.contact_id = c.id AND t.content_id IS NOT NULL "
+            "AND t.occurred_at <= c.customer_at JOIN {content} ct ON ct.id = t.content_id "
+            "WHERE {where} GROUP BY c.id, c.customer_on, ct.external_id",
+            "c.customer_on", ("content_assisted",), ("content",), total=False,
+        ),
+        Family(
+            "sla",
+            # Attempts are activities of any owner at or after the MQL instant, also after the
+            # window: the cohort is keyed by its MQL day and re-counted when activities arrive.
+            f"SELECT s.mql_on AS day, CASE WHEN s.attempts > 0 AND s.conn = 0 THEN {sla_bucket} ELSE 0 END AS bucket, "
+            f"{_contact_keys('s')}, {_one_if('s.attempts > 0')} AS m_sla_worked, s.conn AS m_sla_connected, "
+            f"{_one_if('s.attempts > 0 AND s.conn = 0')} AS m_sla_worked_not_connected FROM ("
+            "SELECT c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id, COUNT(a.id) AS attempts, "
+            f"MAX({_one_if('a.connected')}) AS conn FROM {{contact}} c "
+            "LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
+            "WHERE {where} GROUP BY c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id"
+            f") s {_contact_joins('s')}",
+            "c.mql_on", ("sla_worked", "sla_connected", "sla_worked_not_connected"), CONTACT_DIMS,
+        ),
+        Family(
+            "activities",
+            f"SELECT a.occurred_on AS day, 0 AS bucket, COALESCE(tm.email, '{NONE_KEY}') AS k_owner, "
+            "a.activity_type AS k_activity_type, "
+            f"{_flag(_eq('a.activity_type', 'call'))} AS m_activity_call, "
+            f"{_flag(_eq('a.activity_type', 'email'))} AS m_activity_email, "
+            f"{_flag(_eq('a.activity_type', 'meeting'))} AS m_activity_meeting "
+            "FROM {activity} a LEFT JOIN {member} tm ON tm.id = a.owner_id WHERE {where}",
+            "a.occurred_on", ("activity_call", "activity_email", "activity_meeting"),
+            ("owner", "activity_type"),
+        ),
+        Family(
+            "deals_closed",
+            f"SELECT d.closed_on AS day, 0 AS bucket, {_deal_keys()}, "
+            f"{_flag(_eq('d.status', 'won'), 'd.amount')} AS m_revenue, "
+            f"{_flag(_eq('d.status', 'won'))} AS m_deals_won, "
+            f"{_flag(_eq('d.status', 'won'), 'd.mrr')} AS m_new_mrr, "
+            f"{_flag(_eq('d.status', 'won'), _days_between('d.created_at', 'd.closed_at'))} AS m_cycle_days_total, "
+            f"{_flag(_eq('d.status', 'lost'))} AS m_deals_lost "
+            f"FROM {{deal}} d {_deal_joins()} WHERE d.status IN ('won', 'lost') AND {{where}}",
+            "d.closed_on", ("revenue", "deals_won", "new_mrr", "cycle_days_total", "deals_lost"), DEAL_DIMS,
+        ),
+        Family(
+            "deals_opened",
+            f"SELECT d.created_on AS day, 0 AS bucket, {_deal_keys()}, d.amount AS m_open_amount_in, "
+            f"1 AS m_open_count_in FROM {{deal}} d {_deal_joins()} WHERE {{where}}",
+            "d.created_on", ("open_amount_in", "open_count_in"), DEAL_DIMS,
+        ),
+        Family(
+            "deals_left_open",
+            # A deal closed on day X is open at the end of X - 1 and no longer at the end of X.
+            f"SELECT {_plus_days('d.closed_on', 1)} AS day, 0 AS bucket, {_deal_keys()}, "
+            f"d.amount AS m_open_amount_out, 1 AS m_open_count_out FROM {{deal}} d {_deal_joins()} "
+            "WHERE d.status IN ('won', 'lost') AND {where}",
+            "d.closed_on", ("open_amount_out", "open_count_out"), DEAL_DIMS, shift=1,
+        ),
+        Family(
+            "lifetime_value",
+            # A customer's own won revenue and that of the contacts it referred count from the
+            # day both the deal is closed and the customer exists.
+            f"SELECT {_greatest('d.closed_on', 'cu.customer_on')} AS day, 0 AS bucket, {_contact_keys('cu')}, "
+            f"d.amount AS m_clv_revenue FROM {{deal}} d JOIN {{contact}} cu ON cu.id = d.contact_id "
+            f"{_contact_joins('cu')} WHERE d.status = 'won' AND cu.customer_at IS NOT NULL AND {{where}} "
+            f"UNION ALL SELECT {_greatest('d.closed_on', 'cu.customer_on')} AS day, 0 AS bucket, "
+            f"{_contact_keys('cu')}, d.amount AS m_clv_revenue FROM {{deal}} d "
+            f"JOIN {{contact}} r ON r.id = d.contact_id JOIN {{contact}} cu ON cu.id = r.referred_by_id "
+            f"{_contact_joins('cu')} WHERE d.status = 'won' AND cu.customer_at IS NOT NULL AND {{where}}",
+            _greatest("d.closed_on", "cu.customer_on"), ("clv_revenue",), CONTACT_DIMS,
+        ),
+        Family(
+            "attribution",
+            "SELECT e.closed_on AS day, 0 AS bucket, e.channel AS k_channel, "
+            f"COALESCE(cp.external_id, '{NONE_KEY}') AS k_campaign, COALESCE(ct.external_id, '{NONE_KEY}') AS k_content, "
+            "CASE WHEN e.rn_first = 1 THEN e.amount END AS m_attr_first, "
+            "CASE WHEN e.rn_last = 1 THEN e.amount END AS m_attr_last, "
+            "e.amount * 1.0 / e.n AS m_attr_linear FROM ("
+            "SELECT d.closed_on, d.amount, t.channel, t.campaign_id, t.content_id, "
+            "ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY t.occurred_at, t.external_id) AS rn_first, "
+            "ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY t.occurred_at DESC, t.external_id DESC) AS rn_last, "
+            "COUNT(*) OVER (PARTITION BY d.id) AS n "
+            "FROM {deal} d JOIN {touch} t ON t.contact_id = d.contact_id AND t.occurred_at <= d.closed_at "
+            "WHERE d.status = 'won' AND {where} "
+            f"UNION ALL SELECT d.closed_on, d.amount, COALESCE(c.source_channel, '{NONE_KEY}'), c.campaign_id, "
+            "NULL, 1, 1, 1 FROM {deal} d LEFT JOIN {contact} c ON c.id = d.contact_id "
+            "WHERE d.status = 'won' AND {where} AND NOT EXISTS (SELECT 1 FROM {touch} t "
+            "WHERE t.contact_id = d.contact_id AND t.occurred_at <= d.closed_at)"
+            ") e LEFT JOIN {campaign} cp ON cp.id = e.campaign_id LEFT JOIN {content} ct ON ct.id = e.content_id",
+            "d.closed_on", ("attr_first", "attr_last", "attr_linear"), ("channel", "campaign", "content"),
+        ),
+        Family(
+            "web_traffic",
+            "SELECT w.date AS day, 0 AS bucket, w.source AS k_source, w.section AS k_section, w.page AS k_page, "
+            f"w.visits AS m_visits, {_flag(_eq('w.source', 'organic_search'), 'w.visits')} AS m_organic_visits, "
+            f"{_flag(_eq('w.section', 'blog'), 'w.visits')} AS m_blog_visits, "
+            "w.entrances AS m_entrances, w.bounces AS m_bounces FROM {web} w WHERE {where}",
+            "w.date", ("visits", "organic_visits", "blog_visits", "entrances", "bounces"),
+            ("source", "section", "page"),
+        ),
+        Family(
+            "cta_stats",
+            "SELECT s.date AS day, 0 AS bucket, s.placement AS k_placement, s.views AS m_cta_views, "
+            "s.clicks AS m_cta_clicks FROM {cta} s WHERE {where}",
+            "s.date", ("cta_views", "cta_clicks"), ("placement",),
+        ),
+        Family(
+            "landing_pages",
+            "SELECT l.date AS day, 0 AS bucket, l.source AS k_source, l.page AS k_page, "
+            f"COALESCE(cp.external_id, '{NONE_KEY}') AS k_campaign, l.views AS m_landing_views, "
+            "l.submissions AS m_landing_submissions FROM {landing} l "
+            "LEFT JOIN {campaign} cp ON cp.id = l.campaign_id WHERE {where}",
+            "l.date", ("landing_views", "landing_submissions"), ("source", "page", "campaign"),
+        ),
+        Family(
+            "email_sends",
+            f"SELECT e.sent_on AS day, 0 AS bucket, CASE WHEN e.email_type = '' THEN '{NONE_KEY}' "
+            f"ELSE e.email_type END AS k_email_type, COALESCE(cp.external_id, '{NONE_KEY}') AS k_campaign, "
+            "e.sent AS m_email_sent, e.delivered AS m_email_delivered, e.unique_opens AS m_email_opens, "
+            "e.unique_clicks AS m_email_clicks, e.unsubscribes AS m_email_unsubscribes FROM {email} e "
+            "LEFT JOIN {campaign} cp ON cp.id = e.campaign_id WHERE {where}",
+            "e.sent_on", ("email_sent", "email_delivered", "email_opens", "email_clicks", "email_unsubscribes"),
+            ("email_type", "campaign"),
+        ),
+        Family(
+            "social_stats",
+            "SELECT s.date AS day, 0 AS bucket, s.network AS k_network, s.impressions AS m_social_impressions, "
+            "s.engagements AS m_social_engagements FROM {social} s WHERE {where}",
+            "s.date", ("social_impressions", "social_engagements"), ("network",),
+        ),
+        Family(
+            "spend",
+            f"SELECT s.date AS day, 0 AS bucket, s.channel AS k_channel, COALESCE(cp.external_id, '{NONE_KEY}') "
+            f"AS k_campaign, {_flag(_eq('s.category', 'marketing'), 's.amount')} AS m_marketing_spend, "
+            f"{_flag(_eq('s.category', 'sales'), 's.amount')} AS m_sales_spend FROM {{spend}} s "
+            "LEFT JOIN {campaign} cp ON cp.id = s.campaign_id WHERE {where}",
+            "s.date", ("marketing_spend", "sales_spend"), ("channel", "campaign"),
+        ),
+        Family(
+            "webinars",
+            f"SELECT w.held_on AS day, 0 AS bucket, COALESCE(cp.external_id, '{NONE_KEY}') AS k_campaign, "
+            "w.registrants AS m_webinar_registrants, w.attendees AS m_webinar_attendees FROM {webinar} w "
+            "LEFT JOIN {campaign} cp ON cp.id = w.campaign_id WHERE {where}",
+            "w.held_on", ("webinar_registrants", "webinar_attendees"), ("campaign",),
+        ),
+        Family(
+            "direct_mail",
+            f"SELECT m.sent_on AS day, 0 AS bucket, COALESCE(cp.external_id, '{NONE_KEY}') AS k_campaign, "
+            "m.sent AS m_mail_sent, m.claimed AS m_mail_claimed, m.meetings_booked AS m_mail_meetings "
+            "FROM {mail} m LEFT JOIN {campaign} cp ON cp.id = m.campaign_id WHERE {where}",
+            "m.sent_on", ("mail_sent", "mail_claimed", "mail_meetings"), ("campaign",),
+        ),
+        Family(
+            "content",
+            f"SELECT ct.published_on AS day, 0 AS bucket, COALESCE(cp.external_id, '{NONE_KEY}') AS k_campaign, "
+            "ct.external_id AS k_content, 1 AS m_content_published FROM {content} ct "
+            "LEFT JOIN {campaign} cp ON cp.id = ct.campaign_id WHERE {where}",
+            "ct.published_on", ("content_published",), ("campaign", "content"),
+        ),
+        Family(
+            "feature_flows",
+            "SELECT f.date AS day, 0 AS bucket, f.feature AS k_feature, f.content_readers AS m_feature_content_readers, "
+            "f.readers_activated AS m_feature_readers_activated, f.upgrade_revenue AS m_feature_upgrade_revenue "
+            "FROM {feature} f WHERE {where}",
+            "f.date", ("feature_content_readers", "feature_readers_activated", "feature_upgrade_revenue"),
+            ("feature",),
+        ),
+        Family(
+            "audience",
+            f"SELECT x.day, 0 AS bucket, CASE WHEN x.channel IN ('{SOCIAL}') THEN x.channel ELSE '{NONE_KEY}' END "
+            "AS k_network, x.delta AS m_reach_delta, "
+            f"{_flag(_social('x.channel'), 'x.delta')} AS m_social_reach_delta, "
+            f"{_flag(_eq('x.channel', 'blog_subscribers'), 'x.delta')} AS m_blog_subscribers_delta, "
+            f"{_flag(_eq('x.channel', 'blog_subscribers'))} AS m_blog_subscriber_readings FROM ("
+            "SELECT a.date AS day, a.channel, a.size - COALESCE(LAG(a.size) OVER "
+            "(PARTITION BY a.channel ORDER BY a.date), 0) AS delta FROM {audience} a WHERE {where}) x",
+            "a.date", ("reach_delta", "social_reach_delta", "blog_subscribers_delta", "blog_subscriber_readings"),
+            ("network",), full_only=True,
+        ),
+        Family(
+            "feature_stock",
+            "SELECT x.day, 0 AS bucket, x.feature AS k_feature, x.total AS m_feature_total_delta, "
+            "x.activated AS m_feature_activated_delta FROM ("
+            "SELECT f.date AS day, f.feature, f.customers_total - COALESCE(LAG(f.customers_total) OVER "
+            "(PARTITION BY f.feature ORDER BY f.date), 0) AS total, f.customers_activated - "
+            "COALESCE(LAG(f.customers_activated) OVER (PARTITION BY f.feature ORDER BY f.date), 0) AS activated "
+            "FROM {feature} f WHERE {where}) x",
+            "f.date", ("feature_total_delta", "feature_activated_delta"), ("feature",), full_only=True,
+        ),
+        Family(
+            "accounts",
+            # An account counts from the first lead day of any contact on its domain.
+            "SELECT x.day, 0 AS bucket, 1 AS m_accounts_penetrated, NULL AS m_target_accounts FROM ("
+            "SELECT MIN(c.lead_on) AS day FROM {account} ta JOIN {contact} c ON c.email_domain = LOWER(ta.domain) "
+            "WHERE {where} GROUP BY ta.id) x "
+            f"UNION ALL SELECT {_date(EPOCH)} AS day, 0 AS bucket, NULL AS m_accounts_penetrated, "
+            "1 AS m_target_accounts FROM {account} ta",
+            "c.lead_on", ("accounts_penetrated", "target_accounts"), (), full_only=True,
+        ),
+    )
+
+
+def families() -> dict[str, Family]:
+    # Built per call: the SQL depends on the connection's vendor.
+    return {family.name: family for family in _families()}
+
+
+def measure_dimensions() -> dict[str, set[str]]:
+    """Every measure and the dimensions its facts carry ("" = the total)."""
+    out: dict[str, set[str]] = {}
+    for family in families().values():
+        for measure in family.measures:
+            out.setdefault(measure, set()).update(family.written_dims)
+    return out
+
+
+# --- day ranges -------------------------------------------------------------------------
+
+
+def day_ranges(days: Iterable[dt.date], *, limit: int = MAX_RANGES) -> list[tuple[dt.date, dt.date]]:
+    """Contiguous runs of the days, merging the closest runs until at most `limit` remain.
+
+    Rebuilding a few clean days inside a merged gap is harmless; it keeps the SQL short.
+    """
+    ordered = sorted(set(days))
+    runs: list[list[dt.date]] = []
+    for day in ordered:
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    while len(runs) > limit:
+        gaps = [((runs[i + 1][0] - runs[i][1]).days, i) for i in range(len(runs) - 1)]
+        _, i = min(gaps)
+        runs[i][1] = runs[i + 1][1]
+        del runs[i + 1]
+    return [(lo, hi) for lo, hi in runs]
+
+
+def _where(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
+    if ranges is None:
+        return f"{family.day_column} IS NOT NULL"
+    shift = dt.timedelta(days=family.shift)
+    parts = [f"{family.day_column} BETWEEN {_date(lo - shift)} AND {_date(hi - shift)}" for lo, hi in ranges]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
+    tables = _tables()
+    base = family.base.replace("{where}", _where(family, ranges)).format(**tables)
+    sums = ", ".join(f"SUM(m_{measure}) AS m_{measure}" for measure in family.measures)
+    ctes = [f"base AS {'MATERIALIZED ' if len(family.written_dims) > 1 else ''}({base})"]
+    arms = []
+    for index, dim in enumerate(family.written_dims):
+        key = f"k_{dim}" if dim else "''"
+        group = f"day, bucket, {key}" if dim else "day, bucket"
+        ctes.append(f"a{index} AS (SELECT day, bucket, {key} AS k, {sums} FROM base "
+                    f"WHERE day IS NOT NULL GROUP BY {group})")
+        for measure in family.measures:
+            arms.append(f"SELECT '{measure}', day, '{dim}', k, bucket, m_{measure} FROM a{index} "
+                        f"WHERE m_{measure} IS NOT NULL")
+    return (f"WITH {', '.join(ctes)} INSERT INTO {tables['fact']} (measure, day, dimension, key, bucket, value) "
+            + " UNION ALL ".join(arms))
+
+
+def _delete_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
+    measures = ", ".join(f"'{m}'" for m in family.measures)
+    dims = ", ".join(f"'{d}'" for d in family.written_dims)
+    sql = f"DELETE FROM {_tables()['fact']} WHERE measure IN ({measures}) AND dimension IN ({dims})"
+    if ranges is not None:
+        sql += " AND (" + " OR ".join(f"day BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in ranges) + ")"
+    return sql
+
+
+def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
+    """Replace the family's facts on `days` (record dates; None = every day) from the records.
+
+    The caller holds the recompute lock inside one transaction, so readers never see the
+    gap between the delete and the insert.
+    """
+    if days is None or family.full_only:
+        ranges = None
+    else:
+        day_set = set(days)
+        if family.shift:
+            day_set |= {day + dt.timedelta(days=family.shift) for day in day_set}
+        if not day_set:
+            return
+        ranges = day_ranges(day_set)
+    with connection.cursor() as cursor:
+        cursor.execute(_delete_sql(family, ranges))
+        cursor.execute(_insert_sql(family, ranges))

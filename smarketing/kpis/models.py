@@ -1,0 +1,53 @@
+"""Daily facts the KPI query reads, the days waiting for a recompute, and the recompute clock.
+
+A fact is one number: a measure, on one company-time-zone day, for the total
+(`dimension` "") or one value of one dimension, in one bucket (0 except for histograms).
+A window sums facts over its days and divides once; stocks are stored as dated deltas
+and summed over every day up to the window end.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Fact(models.Model):
+    measure = models.CharField(max_length=40)
+    day = models.DateField()
+    dimension = models.CharField(max_length=20, blank=True, default="")
+    key = models.CharField(max_length=500, blank=True, default="")
+    bucket = models.SmallIntegerField(default=0)
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "dimension", "day", "key", "bucket"], name="fact_grain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.day} {self.dimension}={self.key}: {self.value}"
+
+
+class DirtyDay(models.Model):
+    """A day whose facts of one family of measures must be rebuilt (marked by ingest)."""
+
+    day = models.DateField()
+    family = models.CharField(max_length=40)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "family"], name="dirtyday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.day}"
+
+
+class FactsState(models.Model):
+    """One row: when the facts last finished a recompute (the `facts_as_of` of every answer)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    facts_as_of = models.DateTimeField(null=True)
+    full_rebuild_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"facts as of {self.facts_as_of}"

@@ -1,0 +1,441 @@
+"""The one registry of metrics: every kpi-catalogue.md key, declared once, in catalogue order.
+
+A metric names the fact measures it reads (`flow` summed over the window, `cum` summed
+over all days up to the window end = a stock, `before` summed up to the day before the
+window start, `year` summed over the 365 days ending at the window end) and a `compute`
+that turns those sums into (value, numerator, denominator). Everything else — query,
+API, dashboards, digests, targets — looks metrics up here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+UNITS = ("count", "percent", "currency", "days", "ratio", "currency_per_day")
+KINDS = ("flow", "stock", "cohort", "ratio", "average", "derived")
+
+CONTACT_DIMS = ("channel", "campaign", "owner")
+DEAL_DIMS = ("owner", "channel", "campaign")
+ACTIVITY_DIMS = ("owner", "activity_type")
+SPEND_DIMS = ("channel", "campaign")
+WEB_DIMS = ("source", "section", "page")
+LANDING_DIMS = ("source", "page", "campaign")
+EMAIL_DIMS = ("email_type", "campaign")
+ATTRIBUTION_DIMS = ("channel", "campaign", "content")
+
+DIMENSIONS = (
+    "channel",
+    "campaign",
+    "owner",
+    "activity_type",
+    "source",
+    "section",
+    "page",
+    "placement",
+    "network",
+    "email_type",
+    "feature",
+    "content",
+)
+NONE_KEY = "(none)"
+
+# Targets may also carry this key: it overrides SLA_MIN_ATTEMPTS for its period.
+SLA_MIN_ATTEMPTS_KEY = "sla_min_attempts"
+
+
+class UnknownMetric(ValueError):
+    """A metric key that the catalogue does not define."""
+
+
+class Sums(Protocol):
+    """What a metric's compute reads: fact sums for one window and one breakdown key."""
+
+    def flow(self, measure: str) -> float: ...
+    def cum(self, measure: str) -> float: ...
+    def before(self, measure: str) -> float: ...
+    def year(self, measure: str) -> float: ...
+    def flow_from_bucket(self, measure: str, bucket: int) -> float: ...
+    def setting(self, name: str) -> float: ...
+
+
+Result = tuple[float | None, float | None, float | None]
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    direction: str
+    kind: str
+    help: str
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...] = ()
+    flow: tuple[str, ...] = ()
+    cum: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    year: tuple[str, ...] = ()
+    compute: Callable[[Sums], Result] = field(default=lambda s: (None, None, None), repr=False, compare=False)
+
+    @property
+    def is_rate(self) -> bool:
+        """Rates (percent, ratio, days, per-day) compare with a target directly, no pace."""
+        return self.unit not in ("count", "currency")
+
+
+def _div(numerator: float | None, denominator: float | None, scale: float = 1.0) -> float | None:
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator * scale
+
+
+def _metric(key: str, label: str, unit: str, kind: str, help: str, dimensions: tuple[str, ...],
+            compute: Callable[[Sums], Result], *, direction: str = "up", flow: tuple[str, ...] = (),
+            cum: tuple[str, ...] = (), before: tuple[str, ...] = (), year: tuple[str, ...] = ()) -> Metric:
+    measures = tuple(dict.fromkeys((*flow, *cum, *before, *year)))
+    return Metric(key=key, label=label, unit=unit, direction=direction, kind=kind, help=help,
+                  dimensions=dimensions, measures=measures, flow=flow, cum=cum, before=before,
+                  year=year, compute=compute)
+
+
+def flow_sum(key: str, label: str, measure: str, dimensions: tuple[str, ...], help: str, *,
+             unit: str = "count", direction: str = "up") -> Metric:
+    return _metric(key, label, unit, "flow", help, dimensions,
+                   lambda s: (s.flow(measure), None, None), direction=direction, flow=(measure,))
+
+
+def ratio(key: str, label: str, numerator: str, denominator: str, dimensions: tuple[str, ...],
+          help: str, *, kind: str = "ratio", unit: str = "percent", direction: str = "up") -> Metric:
+    scale = 100.0 if unit == "percent" else 1.0
+
+    def compute(s: Sums) -> Result:
+        n, d = s.flow(numerator), s.flow(denominator)
+        return _div(n, d, scale), n, d
+
+    return _metric(key, label, unit, kind, help, dimensions, compute, direction=direction,
+                   flow=(numerator, denominator))
+
+
+def cohort(key: str, label: str, a: str, b: str, a_label: str, b_label: str) -> Metric:
+    return ratio(key, label, f"coh_{a}_{b}", f"entered_{a}", CONTACT_DIMS,
+                 f"Of the contacts who became {a_label} in the window, the share that has "
+                 f"become {b_label} (as the data stands now, also after the window).",
+                 kind="cohort")
+
+
+def average(key: str, label: str, total: str, count: str, dimensions: tuple[str, ...], help: str,
+            *, direction: str = "down") -> Metric:
+    return _metric(key, label, "days", "average", help, dimensions,
+                   lambda s: (_div(s.flow(total), s.flow(count)), None, None),
+                   direction=direction, flow=(total, count))
+
+
+# --- compute functions of the metrics that are not a plain sum or ratio -----------------
+
+
+def _roi(s: Sums) -> Result:
+    spend = s.flow("marketing_spend")
+    gain = s.flow("revenue") - spend
+    return _div(gain, spend, 100.0), gain, spend
+
+
+def _cac(s: Sums) -> Result:
+    spend = s.flow("marketing_spend") + s.flow("sales_spend")
+    customers = s.flow("entered_customer")
+    return _div(spend, customers), spend, customers
+
+
+def _open_pipeline(s: Sums) -> Result:
+    return s.cum("open_amount_in") - s.cum("open_amount_out"), None, None
+
+
+def _customer_lifetime_value(s: Sums) -> float | None:
+    return _div(s.cum("clv_revenue") * s.setting("GROSS_MARGIN"), s.cum("entered_customer"))
+
+
+def _clv(s: Sums) -> Result:
+    return _customer_lifetime_value(s), None, None
+
+
+def _ltv_to_cac(s: Sums) -> Result:
+    ltv = _customer_lifetime_value(s)
+    cac = _cac(s)[0]
+    return _div(ltv, cac), ltv, cac
+
+
+def _revenue_pipeline(s: Sums) -> Result:
+    leads = s.flow("entered_lead")
+    rate = _div(s.year("coh_lead_customer"), s.year("entered_lead"))
+    size = _div(s.year("revenue"), s.year("deals_won"))
+    if rate is None or size is None:
+        return None, None, None
+    return leads * rate * size, None, None
+
+
+def _pipeline_velocity(s: Sums) -> Result:
+    open_deals = s.cum("open_count_in") - s.cum("open_count_out")
+    size = _div(s.flow("revenue"), s.flow("deals_won"))
+    win = _div(s.flow("deals_won"), s.flow("deals_won") + s.flow("deals_lost"))
+    cycle = _div(s.flow("cycle_days_total"), s.flow("deals_won"))
+    if size is None or win is None or cycle is None or cycle == 0:
+        return None, None, None
+    return open_deals * size * win / cycle, None, None
+
+
+def _win_rate(s: Sums) -> Result:
+    won, lost = s.flow("deals_won"), s.flow("deals_lost")
+    return _div(won, won + lost, 100.0), won, won + lost
+
+
+def _churn_rate(s: Sums) -> Result:
+    churned = s.flow("entered_churned")
+    base = s.before("entered_customer") - s.before("churned_customers")
+    return _div(churned, base, 100.0), churned, base
+
+
+def _stock(measure: str) -> Callable[[Sums], Result]:
+    return lambda s: (s.cum(measure), None, None)
+
+
+def _blog_subscribers(s: Sums) -> Result:
+    if s.cum("blog_subscriber_readings") == 0:
+        return None, None, None
+    return s.cum("blog_subscribers_delta"), None, None
+
+
+def _blog_subscriber_growth(s: Sums) -> Result:
+    return s.cum("blog_subscribers_delta") - s.before("blog_subscribers_delta"), None, None
+
+
+def _account_penetration(s: Sums) -> Result:
+    hit, accounts = s.cum("accounts_penetrated"), s.cum("target_accounts")
+    return _div(hit, accounts, 100.0), hit, accounts
+
+
+def _feature_adoption(s: Sums) -> Result:
+    activated, total = s.cum("feature_activated_delta"), s.cum("feature_total_delta")
+    return _div(activated, total, 100.0), activated, total
+
+
+def _sla_attempt_compliance(s: Sums) -> Result:
+    candidates = s.flow("sla_worked_not_connected")
+    compliant = s.flow_from_bucket("sla_worked_not_connected", int(s.setting("SLA_MIN_ATTEMPTS")))
+    return _div(compliant, candidates, 100.0), compliant, candidates
+
+
+def _declare() -> tuple[Metric, ...]:
+    c = CONTACT_DIMS
+    return (
+        # --- Funnel and company-wide -------------------------------------------------
+        flow_sum("visits", "Visits", "visits", WEB_DIMS, "Sum of web-traffic visits dated in the window."),
+        flow_sum("organic_visits", "Organic visits", "organic_visits", WEB_DIMS,
+                 "Sum of web-traffic visits from organic search dated in the window."),
+        flow_sum("leads", "Leads", "entered_lead", c, "Contacts whose lead date is in the window."),
+        flow_sum("mqls", "MQLs", "entered_mql", c, "Contacts who became an MQL in the window."),
+        flow_sum("sqls", "SQLs", "entered_sql", c, "Contacts who became an SQL in the window."),
+        flow_sum("opportunities", "Opportunities", "entered_opportunity", c,
+                 "Contacts who became an opportunity in the window."),
+        flow_sum("customers", "Customers", "entered_customer", c,
+                 "Contacts who became a customer in the window."),
+        flow_sum("demos", "Demos", "entered_demo", c, "Contacts who had a demo in the window."),
+        flow_sum("leads_to_nurture", "Leads to nurture", "entered_nurture", c,
+                 "Contacts moved to nurture in the window."),
+        ratio("visit_to_lead_rate", "Visit → lead", "entered_lead", "visits", (),
+              "Leads in the window divided by web visits in the window."),
+        cohort("lead_to_mql_rate", "Lead → MQL", "lead", "mql", "leads", "an MQL"),
+        cohort("mql_to_sql_rate", "MQL → SQL", "mql", "sql", "MQLs", "an SQL"),
+        cohort("mql_to_opportunity_rate", "MQL → opportunity", "mql", "opportunity", "MQLs",
+               "an opportunity"),
+        cohort("opportunity_to_customer_rate", "Opportunity → customer", "opportunity", "customer",
+               "opportunities", "a customer"),
+        cohort("lead_to_customer_rate", "Lead → customer", "lead", "customer", "leads", "a customer"),
+        cohort("lead_to_opportunity_rate", "Lead → opportunity", "lead", "opportunity", "leads",
+               "an opportunity"),
+        cohort("mql_to_demo_rate", "MQL → demo", "mql", "demo", "MQLs", "a demo"),
+        cohort("nurture_to_mql_rate", "Nurture → MQL", "nurture", "mql", "nurtured leads", "an MQL"),
+        flow_sum("revenue", "Revenue", "revenue", DEAL_DIMS,
+                 "Sum of the amounts of won deals closed in the window.", unit="currency"),
+        flow_sum("deals_won", "Deals won", "deals_won", DEAL_DIMS, "Won deals closed in the window."),
+        flow_sum("new_mrr", "New MRR", "new_mrr", DEAL_DIMS,
+                 "Sum of the MRR of won deals closed in the window.", unit="currency"),
+        ratio("average_deal_size", "Average deal size", "revenue", "deals_won", DEAL_DIMS,
+              "Revenue divided by the number of won deals, deals closed in the window.",
+              unit="currency"),
+        _metric("win_rate", "Win rate", "percent", "ratio",
+                "Won deals divided by won plus lost deals, deals closed in the window.", DEAL_DIMS,
+                _win_rate, flow=("deals_won", "deals_lost")),
+        average("avg_sales_cycle_days", "Average sales cycle", "cycle_days_total", "deals_won",
+                DEAL_DIMS, "Mean days from creation to close of the won deals closed in the window."),
+        _metric("open_pipeline", "Open pipeline", "currency", "stock",
+                "Sum of the amounts of deals created on or before the window end that were still "
+                "open at its end.", DEAL_DIMS, _open_pipeline, cum=("open_amount_in", "open_amount_out")),
+        _metric("revenue_pipeline", "Revenue pipeline", "currency", "derived",
+                "Leads in the window × lead → customer rate × average deal size, the last two over "
+                "the 365 days ending at the window end.", ("channel", "campaign"), _revenue_pipeline,
+                flow=("entered_lead",), year=("entered_lead", "coh_lead_customer", "revenue", "deals_won")),
+        _metric("pipeline_velocity", "Pipeline velocity", "currency_per_day", "derived",
+                "Open deals at the window end × average deal size × win rate ÷ average sales cycle "
+                "(days), the last three over the window.", DEAL_DIMS, _pipeline_velocity,
+                flow=("revenue", "deals_won", "deals_lost", "cycle_days_total"),
+                cum=("open_count_in", "open_count_out")),
+        average("avg_days_lead_to_mql", "Days lead → MQL", "days_lead_mql_total", "days_lead_mql_count",
+                c, "Mean days from lead to MQL of the contacts who became an MQL in the window."),
+        average("avg_days_mql_to_sql", "Days MQL → SQL", "days_mql_sql_total", "days_mql_sql_count",
+                c, "Mean days from MQL to SQL of the contacts who became an SQL in the window."),
+        average("avg_days_sql_to_opportunity", "Days SQL → opportunity", "days_sql_opportunity_total",
+                "days_sql_opportunity_count", c,
+                "Mean days from SQL to opportunity of the contacts who became an opportunity in the "
+                "window."),
+        average("avg_days_opportunity_to_customer", "Days opportunity → customer",
+                "days_opportunity_customer_total", "days_opportunity_customer_count", c,
+                "Mean days from opportunity to customer of the contacts who became a customer in the "
+                "window."),
+        average("avg_days_lead_to_customer", "Days lead → customer", "days_lead_customer_total",
+                "days_lead_customer_count", c,
+                "Mean days from lead to customer of the contacts who became a customer in the window."),
+        flow_sum("marketing_spend", "Marketing spend", "marketing_spend", SPEND_DIMS,
+                 "Sum of marketing spend dated in the window.", unit="currency", direction="down"),
+        flow_sum("sales_spend", "Sales spend", "sales_spend", SPEND_DIMS,
+                 "Sum of sales spend dated in the window.", unit="currency", direction="down"),
+        _metric("roi", "ROI", "percent", "ratio",
+                "(Revenue − marketing spend) ÷ marketing spend, both in the window.", SPEND_DIMS, _roi,
+                flow=("revenue", "marketing_spend")),
+        ratio("cost_per_lead", "Cost per lead", "marketing_spend", "entered_lead", SPEND_DIMS,
+              "Marketing spend in the window ÷ leads in the window.", unit="currency", direction="down"),
+        ratio("cost_per_mql", "Cost per MQL", "marketing_spend", "entered_mql", SPEND_DIMS,
+              "Marketing spend in the window ÷ MQLs in the window.", unit="currency", direction="down"),
+        _metric("customer_acquisition_cost", "Customer acquisition cost", "currency", "ratio",
+                "(Marketing + sales spend) ÷ new customers, all in the window.", SPEND_DIMS, _cac,
+                direction="down", flow=("marketing_spend", "sales_spend", "entered_customer")),
+        _metric("customer_lifetime_value", "Customer lifetime value", "currency", "stock",
+                "Gross margin × (won revenue of every customer up to the window end + won revenue "
+                "of the contacts they referred) ÷ number of those customers.", c, _clv,
+                cum=("clv_revenue", "entered_customer")),
+        _metric("ltv_to_cac", "LTV : CAC", "ratio", "derived",
+                "Customer lifetime value ÷ customer acquisition cost.", SPEND_DIMS, _ltv_to_cac,
+                flow=("marketing_spend", "sales_spend", "entered_customer"),
+                cum=("clv_revenue", "entered_customer")),
+        _metric("churn_rate", "Churn rate", "percent", "ratio",
+                "Contacts who churned in the window ÷ customers before the window start who had not "
+                "churned before it.", c, _churn_rate, direction="down", flow=("entered_churned",),
+                before=("entered_customer", "churned_customers")),
+        _metric("reach", "Reach", "count", "stock",
+                "Sum over audience channels of each channel's latest size on or before the window end.",
+                (), _stock("reach_delta"), cum=("reach_delta",)),
+        flow_sum("content_published", "Content published", "content_published", ("campaign", "content"),
+                 "Content items published in the window."),
+        ratio("bounce_rate", "Bounce rate", "bounces", "entrances", WEB_DIMS,
+              "Bounces ÷ entrances, web traffic in the window.", direction="down"),
+        flow_sum("entrances", "Entrances", "entrances", WEB_DIMS,
+                 "Sum of web-traffic entrances in the window (by page: the top entry pages)."),
+        flow_sum("attributed_revenue_first_touch", "Revenue, first touch", "attr_first",
+                 ATTRIBUTION_DIMS, "Revenue of won deals closed in the window, all credited to the "
+                 "contact's earliest touch at or before the close (else its source channel).",
+                 unit="currency"),
+        flow_sum("attributed_revenue_last_touch", "Revenue, last touch", "attr_last",
+                 ATTRIBUTION_DIMS, "Revenue of won deals closed in the window, all credited to the "
+                 "contact's latest touch at or before the close (else its source channel).",
+                 unit="currency"),
+        flow_sum("attributed_revenue_linear", "Revenue, linear", "attr_linear",
+                 ATTRIBUTION_DIMS, "Revenue of won deals closed in the window, split equally over the "
+                 "contact's touches at or before the close (else its source channel).",
+                 unit="currency"),
+        _metric("account_penetration", "Account penetration", "percent", "stock",
+                "Target accounts with at least one lead on or before the window end whose email domain "
+                "is the account's ÷ target accounts.", (), _account_penetration,
+                cum=("accounts_penetrated", "target_accounts")),
+        # --- Sales handover and SLA ----------------------------------------------------
+        flow_sum("leads_delivered", "Leads delivered", "entered_mql", c,
+                 "Leads delivered to sales (became an MQL) in the window."),
+        ratio("leads_worked_rate", "Leads worked", "sla_worked", "entered_mql", c,
+              "Of the leads delivered in the window, the share with at least one sales activity at or "
+              "after delivery (any time since).", kind="cohort"),
+        ratio("worked_to_connected_rate", "Worked → connected", "sla_connected", "sla_worked", c,
+              "Of the leads delivered in the window and worked, the share with a connected activity "
+              "at or after delivery.", kind="cohort"),
+        _metric("sla_attempt_compliance", "SLA attempt compliance", "percent", "cohort",
+                "Of the leads delivered in the window that were worked but never connected, the share "
+                "with at least the SLA's minimum number of attempts.", c, _sla_attempt_compliance,
+                flow=("sla_worked_not_connected",)),
+        flow_sum("sales_calls", "Sales calls", "activity_call", ACTIVITY_DIMS,
+                 "Call activities in the window."),
+        flow_sum("sales_emails", "Sales emails", "activity_email", ACTIVITY_DIMS,
+                 "Email activities in the window."),
+        flow_sum("sales_meetings", "Sales meetings", "activity_meeting", ACTIVITY_DIMS,
+                 "Meeting activities in the window."),
+        # --- Channels --------------------------------------------------------------------
+        flow_sum("emails_sent", "Emails sent", "email_sent", EMAIL_DIMS,
+                 "Sum of sent of the email sends in the window."),
+        flow_sum("emails_delivered", "Emails delivered", "email_delivered", EMAIL_DIMS,
+                 "Sum of delivered of the email sends in the window."),
+        ratio("delivery_rate", "Delivery rate", "email_delivered", "email_sent", EMAIL_DIMS,
+              "Delivered ÷ sent, email sends in the window."),
+        ratio("open_rate", "Open rate", "email_opens", "email_delivered", EMAIL_DIMS,
+              "Unique opens ÷ delivered, email sends in the window."),
+        ratio("click_rate", "Click rate", "email_clicks", "email_delivered", EMAIL_DIMS,
+              "Unique clicks ÷ delivered, email sends in the window."),
+        ratio("click_to_open_rate", "Click-to-open rate", "email_clicks", "email_opens", EMAIL_DIMS,
+              "Unique clicks ÷ unique opens, email sends in the window."),
+        ratio("unsubscribe_rate", "Unsubscribe rate", "email_unsubscribes", "email_delivered",
+              EMAIL_DIMS, "Unsubscribes ÷ delivered, email sends in the window.", direction="down"),
+        flow_sum("blog_visits", "Blog visits", "blog_visits", WEB_DIMS,
+                 "Sum of visits to blog pages in the window."),
+        _metric("blog_subscribers", "Blog subscribers", "count", "stock",
+                "The latest blog-subscriber reading on or before the window end.", (),
+                _blog_subscribers, cum=("blog_subscribers_delta", "blog_subscriber_readings")),
+        _metric("blog_subscriber_growth", "Blog subscriber growth", "count", "derived",
+                "Blog subscribers at the window end − the latest reading before its start (0 if none).",
+                (), _blog_subscriber_growth, cum=("blog_subscribers_delta",),
+                before=("blog_subscribers_delta",)),
+        _metric("social_reach", "Social reach", "count", "stock",
+                "Sum of the latest sizes of the social audience channels on or before the window end.",
+                ("network",), _stock("social_reach_delta"), cum=("social_reach_delta",)),
+        flow_sum("social_engagements", "Social engagements", "social_engagements", ("network",),
+                 "Sum of social engagements in the window."),
+        ratio("engagement_rate", "Engagement rate", "social_engagements", "social_impressions",
+              ("network",), "Engagements ÷ impressions, social stats in the window."),
+        ratio("cta_click_rate", "CTA click rate", "cta_clicks", "cta_views", ("placement",),
+              "CTA clicks ÷ CTA views in the window."),
+        ratio("landing_page_conversion_rate", "Landing page conversion", "landing_submissions",
+              "landing_views", LANDING_DIMS, "Landing-page submissions ÷ views in the window."),
+        flow_sum("webinar_registrations", "Webinar registrations", "webinar_registrants",
+                 ("campaign",), "Sum of registrants of the webinars held in the window."),
+        ratio("webinar_attendance_rate", "Webinar attendance", "webinar_attendees",
+              "webinar_registrants", ("campaign",),
+              "Attendees ÷ registrants of the webinars held in the window."),
+        ratio("direct_mail_claim_rate", "Direct mail claim rate", "mail_claimed", "mail_sent",
+              ("campaign",), "Claimed ÷ sent of the direct mail sent in the window."),
+        ratio("direct_mail_meeting_rate", "Direct mail meeting rate", "mail_meetings", "mail_sent",
+              ("campaign",), "Meetings booked ÷ sent of the direct mail sent in the window."),
+        flow_sum("content_assisted_customers", "Content-assisted customers", "content_assisted",
+                 (*c, "content"), "Contacts who became a customer in the window with at least one "
+                 "content touch at or before that moment (by content: each item touched)."),
+        _metric("feature_adoption_rate", "Feature adoption", "percent", "stock",
+                "Σ customers activated ÷ Σ customers total over each feature's latest reading on or "
+                "before the window end.", ("feature",), _feature_adoption,
+                cum=("feature_activated_delta", "feature_total_delta")),
+        ratio("content_to_usage_rate", "Content → usage", "feature_readers_activated",
+              "feature_content_readers", ("feature",),
+              "Readers activated ÷ content readers, feature usage in the window."),
+        flow_sum("feature_revenue", "Feature revenue", "feature_upgrade_revenue", ("feature",),
+                 "Sum of upgrade revenue in the window.", unit="currency"),
+    )
+
+
+METRICS: dict[str, Metric] = {metric.key: metric for metric in _declare()}
+
+
+def metric_get(key: str) -> Metric:
+    try:
+        return METRICS[key]
+    except KeyError:
+        raise UnknownMetric(
+            f"unknown metric {key!r}: use one of the catalogue keys ({', '.join(METRICS)})"
+        ) from None
+
+
+def target_key_valid(key: str) -> bool:
+    """What a `targets.metric` may name: a metric key, or the SLA minimum-attempts override."""
+    return key in METRICS or key == SLA_MIN_ATTEMPTS_KEY

@@ -1,0 +1,477 @@
+"""The KPI query: metrics × window × optional dimension (and one-dimension filter), from facts alone.
+
+Each window needs up to four day ranges (the window's days; every day up to its end for
+stocks; every day before its start; the 365 days ending at its end). All the measures
+of all the requested metrics are summed per range in one round trip per dimension,
+then each metric's `compute` divides once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+
+from smarketing.funnel import models as funnel
+from smarketing.kpis.models import DirtyDay, Fact, FactsState
+
+from .records import RecordSet, records_for
+from .registry import DIMENSIONS, METRICS, NONE_KEY, SLA_MIN_ATTEMPTS_KEY, Metric, metric_get
+from .windows import Window, add_months, period_bounds
+
+
+class KpiQueryError(ValueError):
+    """A query the engine cannot answer; the message says what to send instead."""
+
+
+RANGE_KINDS = ("flow", "cum", "before", "year")
+
+
+def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
+    return {
+        "flow": (window.start, window.end),
+        "cum": (None, window.end),
+        "before": (None, window.start - dt.timedelta(days=1)),
+        "year": (window.end - dt.timedelta(days=364), window.end),
+    }
+
+
+# (range, measure, key, bucket) -> (sum, rows)
+Rows = dict[tuple[tuple[dt.date | None, dt.date], str, str, int], tuple[float, int]]
+
+
+def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
+           keys: list[str] | None = None) -> Rows:
+    """Sum the facts of each range's measures for one dimension ("" = the total), per key."""
+    if not needs:
+        return {}
+    adapt = connection.ops.adapt_datefield_value
+    table = Fact._meta.db_table
+    arms: list[str] = []
+    params: list = []
+    ranges = list(needs)
+    for index, (lo, hi) in enumerate(ranges):
+        measures = sorted(needs[(lo, hi)])
+        sql = (f"SELECT {index} AS r, measure, key, bucket, SUM(value), COUNT(*) FROM {table} "
+               f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(measures))}) AND day <= %s")
+        params += [dimension, *measures, adapt(hi)]
+        if lo is not None:
+            sql += " AND day >= %s"
+            params.append(adapt(lo))
+        if keys is not None:
+            sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
+            params += keys
+        arms.append(sql + " GROUP BY measure, key, bucket")
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(arms), params)
+        rows = cursor.fetchall()
+    return {(ranges[r], measure, key, bucket): (float(total or 0), count)
+            for r, measure, key, bucket, total, count in rows}
+
+
+class _Sums:
+    """The `Sums` a metric computes from: one window, the facts of a set of keys."""
+
+    def __init__(self, rows: Rows, window: Window, keys: set[str] | None, extra: dict[str, float]) -> None:
+        self.ranges = _ranges(window)
+        self.extra = extra
+        self.values: dict[tuple[str, str, int], float] = defaultdict(float)
+        self.counts: dict[tuple[str, str], int] = defaultdict(int)
+        for (rng, measure, key, bucket), (total, count) in rows.items():
+            if keys is not None and key not in keys:
+                continue
+            for name, value in self.ranges.items():
+                if value == rng:
+                    self.values[(name, measure, bucket)] += total
+                    self.counts[(name, measure)] += count
+
+    def _sum(self, kind: str, measure: str, min_bucket: int = 0) -> float:
+        return sum(v for (k, m, b), v in self.values.items() if k == kind and m == measure and b >= min_bucket)
+
+    def flow(self, measure: str) -> float:
+        return self._sum("flow", measure)
+
+    def cum(self, measure: str) -> float:
+        return self._sum("cum", measure)
+
+    def before(self, measure: str) -> float:
+        return self._sum("before", measure)
+
+    def year(self, measure: str) -> float:
+        return self._sum("year", measure)
+
+    def flow_from_bucket(self, measure: str, bucket: int) -> float:
+        return self._sum("flow", measure, max(bucket, 0))
+
+    def setting(self, name: str) -> float:
+        if name in self.extra:
+            return self.extra[name]
+        return float(getattr(settings, name))
+
+    def rows(self, kind: str, measures: Iterable[str]) -> int:
+        return sum(self.counts.get((kind, m), 0) for m in measures)
+
+
+def _present(metric: Metric, sums: _Sums) -> bool:
+    """Reading 7: a breakdown lists only keys with at least one record in the window."""
+    if metric.key in ("open_pipeline", "pipeline_velocity"):
+        open_deals = sums.cum("open_count_in") - sums.cum("open_count_out")
+        return open_deals > 0.5 or sums.rows("flow", metric.flow) > 0
+    if metric.flow:
+        return sums.rows("flow", metric.flow) > 0
+    return any(sums.rows(kind, getattr(metric, kind)) > 0 for kind in ("cum", "before", "year"))
+
+
+# --- numbers for JSON ----------------------------------------------------------------------
+
+
+def _num(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    rounded = round(float(value), 6)
+    if rounded == int(rounded) and abs(rounded) < 2**53:
+        return int(rounded)
+    return rounded
+
+
+def _value(metric: Metric, value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    if metric.unit == "count":
+        return _num(value)
+    rounded = round(float(value), 6)
+    return 0.0 if rounded == 0 else rounded
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Period:
+    kind: str
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def months(self) -> list[dt.date]:
+        out, cursor = [], self.start
+        while cursor <= self.end:
+            out.append(cursor)
+            cursor = add_months(cursor, 1)
+        return out
+
+
+def _target_rows(metrics: list[str], window: Window, period: _Period | None) -> dict:
+    """{(metric, owner email | None, period kind, period start): value} for the window."""
+    query = Q()
+    for kind in ("month", "quarter", "year"):
+        query |= Q(period=kind, period_start=period_bounds(kind, window.end)[0])
+    if period is not None:
+        query |= Q(period_start__gte=period.start, period_start__lte=period.end)
+    rows = funnel.Target.objects.filter(query, metric__in=[*metrics, SLA_MIN_ATTEMPTS_KEY]).values_list(
+        "metric", "owner__email", "period", "period_start", "value")
+    return {(m, owner, kind, start): float(value) for m, owner, kind, start, value in rows}
+
+
+def _sla_min_attempts(targets: dict, window: Window) -> float:
+    for kind in ("month", "quarter", "year"):
+        found = targets.get((SLA_MIN_ATTEMPTS_KEY, None, kind, period_bounds(kind, window.end)[0]))
+        if found is not None:
+            return found
+    return float(settings.SLA_MIN_ATTEMPTS)
+
+
+def _target_value(metric: Metric, targets: dict, window: Window, period: _Period | None,
+                  owner: str | None, *, per_owner: bool) -> float | None:
+    if period is not None:
+        found = targets.get((metric.key, owner, period.kind, period.start))
+        if found is not None:
+            return found
+    if metric.key == "leads_worked_rate":
+        if owner is not None and period is not None:
+            team = targets.get((metric.key, None, period.kind, period.start))
+            if team is not None:
+                return team
+        return float(settings.SLA_WORKED_TARGET_PCT)
+    if metric.key == "leads_delivered" and per_owner:
+        sla = float(settings.SLA_LEADS_PER_REP_PER_MONTH)
+        if period is None:
+            return sla * window.days * 12 / 365
+        # A quarter or year is the sum of its months, each the owner's monthly row or the SLA.
+        return sum(targets.get((metric.key, owner, "month", month), sla) for month in period.months())
+    return None
+
+
+def _target(metric: Metric, value: float | None, target: float | None, window: Window,
+            period: _Period | None) -> dict | None:
+    if target is None:
+        return None
+    pace = projection = None
+    compare = target
+    complete = True
+    if period is not None and not metric.is_rate:
+        elapsed = min(max((window.end - period.start).days + 1, 1), period.days)
+        complete = elapsed >= period.days
+        pace = target * elapsed / period.days
+        compare = pace
+        if value is not None:
+            projection = value * period.days / elapsed
+    elif period is not None:
+        complete = window.end >= period.end
+    status = None
+    if value is not None:
+        good = value >= compare if metric.direction == "up" else value <= compare
+        status = ("met" if good else "missed") if complete else "ahead" if good else "behind"
+    return {"value": _value(metric, target), "pace": _value(metric, pace),
+            "projection": _value(metric, projection), "status": status}
+
+
+# --- labels --------------------------------------------------------------------------------
+
+_CHOICE_LABELS = {
+    "channel": dict(funnel.Channel.choices),
+    "activity_type": dict(funnel.ActivityType.choices),
+    "source": dict(funnel.WebSource.choices),
+    "section": dict(funnel.Section.choices),
+    "placement": dict(funnel.Placement.choices),
+    "network": dict(funnel.Network.choices),
+    "email_type": dict(funnel.EmailType.choices),
+}
+
+
+def key_labels(*, dimension: str, keys: Iterable[str]) -> dict[str, str]:
+    keys = [key for key in keys if key != NONE_KEY]
+    labels: dict[str, str] = {NONE_KEY: NONE_KEY}
+    if dimension in _CHOICE_LABELS:
+        labels.update({key: _CHOICE_LABELS[dimension].get(key, key) for key in keys})
+    elif dimension == "campaign":
+        labels.update(funnel.Campaign.objects.filter(external_id__in=keys).values_list("external_id", "name"))
+    elif dimension == "owner":
+        labels.update(funnel.TeamMember.objects.filter(email__in=keys).values_list("email", "name"))
+    elif dimension == "content":
+        labels.update(funnel.Content.objects.filter(external_id__in=keys).values_list("external_id", "title"))
+    return {key: labels.get(key, key) for key in [*keys, NONE_KEY]}
+
+
+# --- the query -----------------------------------------------------------------------------
+
+
+def _check(metrics: list[str], dimension: str | None, filters: dict[str, list[str]] | None) -> list[Metric]:
+    if not metrics:
+        raise KpiQueryError("metrics: name at least one metric key")
+    resolved = [metric_get(key) for key in metrics]
+    if dimension is not None and dimension not in DIMENSIONS:
+        raise KpiQueryError(f"unknown dimension {dimension!r}: use one of {', '.join(DIMENSIONS)}")
+    if filters:
+        if len(filters) != 1:
+            raise KpiQueryError("filters: name exactly one dimension")
+        (name, values), = filters.items()
+        if name not in DIMENSIONS:
+            raise KpiQueryError(f"unknown filter dimension {name!r}: use one of {', '.join(DIMENSIONS)}")
+        if not values:
+            raise KpiQueryError(f"filters: {name} needs at least one value")
+        if dimension is not None and dimension != name:
+            raise KpiQueryError(f"a breakdown by {dimension} cannot be filtered by {name}: "
+                                f"filter the same dimension the breakdown uses")
+    return resolved
+
+
+def _needs(metrics: list[Metric], windows: list[Window]) -> dict[tuple[dt.date | None, dt.date], set[str]]:
+    needs: dict[tuple[dt.date | None, dt.date], set[str]] = defaultdict(set)
+    for window in windows:
+        ranges = _ranges(window)
+        for metric in metrics:
+            for kind in RANGE_KINDS:
+                if getattr(metric, kind):
+                    needs[ranges[kind]].update(getattr(metric, kind))
+    return needs
+
+
+def _period(window: Window) -> _Period | None:
+    if window.period_kind is None:
+        return None
+    start, end = period_bounds(window.period_kind, window.as_of)
+    return _Period(window.period_kind, start, end)
+
+
+def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = None,
+               filters: dict[str, list[str]] | None = None, compare_complete: bool = False) -> list[dict]:
+    resolved = _check(metrics, dimension, filters)
+    previous = window.previous(complete=compare_complete)
+    filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
+
+    filtered = [m for m in resolved if filter_dim is not None and filter_dim in m.dimensions]
+    plain = [m for m in resolved if m not in filtered]
+    rows: Rows = {}
+    rows.update(_fetch(_needs(plain, [window, previous]), dimension=""))
+    filter_rows = _fetch(_needs(filtered, [window, previous]), dimension=filter_dim,
+                         keys=list(filter_keys)) if filtered else {}
+    broken = [m for m in resolved if dimension is not None and dimension in m.dimensions]
+    breakdown_rows = _fetch(_needs(broken, [window]), dimension=dimension,
+                            keys=list(filter_keys) if filter_dim == dimension else None) if broken else {}
+
+    period = _period(window)
+    targets = _target_rows([m.key for m in resolved], window, period)
+    extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, window),
+             "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
+    previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous)} \
+        if previous.end != window.end else extra
+
+    labels: dict[str, str] = {}
+    if broken:
+        labels = key_labels(dimension=dimension, keys={key for (_, _, key, _) in breakdown_rows})
+
+    results = []
+    for metric in resolved:
+        source = filter_rows if metric in filtered else rows
+        current = _Sums(source, window, None, extra)
+        value, numerator, denominator = metric.compute(current)
+        before = metric.compute(_Sums(source, previous, None, previous_extra))[0]
+        with_parts = metric.kind in ("ratio", "cohort")
+        result = {
+            "metric": metric.key,
+            "label": metric.label,
+            "unit": metric.unit,
+            "value": _value(metric, value),
+            "numerator": _num(numerator) if with_parts else None,
+            "denominator": _num(denominator) if with_parts else None,
+            "previous": {"value": _value(metric, before), "start": previous.start.isoformat(),
+                         "end": previous.end.isoformat()},
+            "target": _target(metric, value, _target_value(metric, targets, window, period, None,
+                                                           per_owner=False), window, period),
+            "filtered": metric in filtered or filter_dim is None,
+        }
+        if dimension is not None:
+            result["breakdown"] = _breakdown(metric, breakdown_rows if metric in broken else {}, window,
+                                             extra, labels, dimension, targets, period, with_parts)
+        results.append(result)
+    return results
+
+
+def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, float], labels: dict[str, str],
+               dimension: str, targets: dict, period: _Period | None, with_parts: bool) -> list[dict]:
+    items = []
+    for key in sorted({key for (_, _, key, _) in rows}):
+        sums = _Sums(rows, window, {key}, extra)
+        if not _present(metric, sums):
+            continue
+        value, numerator, denominator = metric.compute(sums)
+        item = {"key": key, "label": labels.get(key, key), "value": _value(metric, value),
+                "numerator": _num(numerator) if with_parts else None,
+                "denominator": _num(denominator) if with_parts else None}
+        if dimension == "owner" and key != NONE_KEY:
+            target = _target_value(metric, targets, window, period, key, per_owner=True)
+            if target is not None:
+                item["target"] = _target(metric, value, target, window, period)
+        items.append(item)
+    items.sort(key=lambda item: (item["value"] is None, -(item["value"] or 0), item["key"]))
+    return items
+
+
+def kpi_report(*, metrics: list[str], window: Window, dimension: str | None = None,
+               filters: dict[str, list[str]] | None = None, compare_complete: bool = False) -> dict:
+    """The exact JSON of DESIGN.md's `GET /api/v1/kpis/`."""
+    results = kpi_values(metrics=metrics, window=window, dimension=dimension, filters=filters,
+                         compare_complete=compare_complete)
+    as_of = facts_as_of()
+    return {"as_of": window.as_of.isoformat(), "window": window.to_json(),
+            "facts_as_of": as_of.isoformat() if as_of else None, "results": results}
+
+
+def kpi_series(*, metric: str, window: Window, grain: str | None = None,
+               filters: dict[str, list[str]] | None = None) -> list[dict]:
+    """The metric per bucket of the window (each bucket computed as its own window)."""
+    resolved = _check([metric], None, filters)[0]
+    buckets = window.buckets(grain)
+    filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
+    dim = filter_dim if filter_dim in resolved.dimensions else ""
+    subwindows = [Window("custom", start, end, end) for start, end in buckets]
+    # One fetch: daily sums from a year before the window, plus everything earlier.
+    first = window.start - dt.timedelta(days=365)
+    measures = set(resolved.measures)
+    daily = _fetch_daily(measures, first, window.end, dimension=dim, keys=filter_keys if dim else None)
+    targets = _target_rows([resolved.key], window, None)
+    out = []
+    for sub in subwindows:
+        extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, sub), "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
+        sums = _DailySums(daily, sub, first, extra)
+        out.append({"start": sub.start, "end": sub.end, "value": _value(resolved, resolved.compute(sums)[0])})
+    return out
+
+
+def _fetch_daily(measures: set[str], first: dt.date, last: dt.date, *, dimension: str,
+                 keys: list[str] | None) -> dict:
+    query = Fact.objects.filter(measure__in=measures, dimension=dimension, day__lte=last)
+    if keys is not None:
+        query = query.filter(key__in=keys)
+    from django.db.models import Case, F, Sum, When
+    from django.db.models import Value as V
+    day = Case(When(day__lt=first, then=V(first - dt.timedelta(days=1))), default=F("day"))
+    rows = query.annotate(d=day).values("measure", "d", "bucket").annotate(total=Sum("value")).order_by()
+    out: dict = defaultdict(float)
+    for row in rows:
+        out[(row["measure"], row["d"], row["bucket"])] += float(row["total"] or 0)
+    return out
+
+
+class _DailySums(_Sums):
+    def __init__(self, daily: dict, window: Window, first: dt.date, extra: dict[str, float]) -> None:
+        self.extra = extra
+        self.daily = daily
+        self.window = window
+
+    def _between(self, measure: str, lo: dt.date | None, hi: dt.date, min_bucket: int = 0) -> float:
+        return sum(v for (m, d, b), v in self.daily.items()
+                   if m == measure and d <= hi and (lo is None or d >= lo) and b >= min_bucket)
+
+    def flow(self, measure: str) -> float:
+        return self._between(measure, self.window.start, self.window.end)
+
+    def cum(self, measure: str) -> float:
+        return self._between(measure, None, self.window.end)
+
+    def before(self, measure: str) -> float:
+        return self._between(measure, None, self.window.start - dt.timedelta(days=1))
+
+    def year(self, measure: str) -> float:
+        return self._between(measure, self.window.end - dt.timedelta(days=364), self.window.end)
+
+    def flow_from_bucket(self, measure: str, bucket: int) -> float:
+        return self._between(measure, self.window.start, self.window.end, max(bucket, 0))
+
+
+def metric_records(*, metric: str, window: Window, filters: dict[str, list[str]] | None = None,
+                   key: str | None = None, dimension: str | None = None) -> RecordSet:
+    """The records behind a number; `key` (of `dimension`, default the filter's) narrows further."""
+    resolved = _check([metric], None, filters)[0]
+    return records_for(metric=resolved, window=window, filters=filters, key=key, dimension=dimension)
+
+
+def facts_as_of() -> dt.datetime | None:
+    state = FactsState.objects.filter(pk=1).values_list("facts_as_of", flat=True).first()
+    return state
+
+
+def recompute_pending() -> bool:
+    return DirtyDay.objects.exists()
+
+
+__all__ = [
+    "METRICS",
+    "KpiQueryError",
+    "facts_as_of",
+    "key_labels",
+    "kpi_report",
+    "kpi_series",
+    "kpi_values",
+    "metric_records",
+    "recompute_pending",
+]
