@@ -28,8 +28,7 @@ from smarketing.kpis.windows import Window, window_for
 logger = logging.getLogger(__name__)
 
 BREAKDOWN_ROWS = 10
-SERIES_WINDOW = "last_90"
-SERIES_GRAIN = "week"
+SERIES_WEEKS = 13
 ATTENTION_MOVERS = 3
 ATTENTION_MIN_CHANGE_PCT = 5.0
 HEADLINE_PREFERENCE = ("leads", "revenue")
@@ -228,24 +227,35 @@ class SectionBuilder:
         filters = panel.filters_for_query
         results = self.cache.kpis(metrics=panel.metrics, window=self.mtd, dimension=panel.dimension,
                                   filters=filters)
-        first = results[panel.metrics[0]]
-        items = [item for item in first.get("breakdown") or []]
-        items.sort(key=lambda item: (item.get("value") is None, -(float(item.get("value") or 0))))
-        total = len(items)
-        items = items[:BREAKDOWN_ROWS]
-        keys = [item["key"] for item in items]
-        labels = [str(item.get("label") or item["key"]) for item in items]
         by_metric = {
             key: {item["key"]: item for item in (results[key].get("breakdown") or [])} for key in panel.metrics
         }
+        # Every key any of the panel's metrics has (last-touch credit may go where first-touch
+        # did not), ranked by the first metric, then the next.
+        merged: dict[str, dict] = {}
+        for key in panel.metrics:
+            for item_key, item in by_metric[key].items():
+                merged.setdefault(item_key, item)
+
+        def rank(item_key: str) -> tuple:
+            values = [by_metric[m].get(item_key, {}).get("value") for m in panel.metrics]
+            return tuple((v is None, -float(v or 0)) for v in values)
+
+        ordered = sorted(merged, key=rank)
+        total = len(ordered)
+        items = [merged[key] for key in ordered[:BREAKDOWN_ROWS]]
+        keys = [item["key"] for item in items]
+        labels = [str(item.get("label") or item["key"]) for item in items]
         units = {metric_get(key).unit for key in panel.metrics}
         metas = {key: metric_get(key) for key in panel.metrics}
         chart_metrics = list(panel.metrics) if len(units) == 1 else [panel.metrics[0]]
         targets = None
-        if len(chart_metrics) == 1 and any(item.get("target") for item in items):
-            targets = [
-                (item.get("target") or {}).get("pace") or (item.get("target") or {}).get("value") for item in items
-            ]
+        first = by_metric[panel.metrics[0]]
+        if len(chart_metrics) == 1 and any(first.get(k, {}).get("target") for k in keys):
+            targets = []
+            for k in keys:
+                target = first.get(k, {}).get("target") or {}
+                targets.append(target.get("pace") if target.get("pace") is not None else target.get("value"))
         image = None
         if items:
             unit = metas[chart_metrics[0]].unit
@@ -374,12 +384,15 @@ class SectionBuilder:
                 "image": image, "table": table, "columns": ["This month", "Year to date"], "all_rows": rows}
 
     def series(self, index: int, panel: Panel) -> dict:
-        window = window_for(SERIES_WINDOW, as_of=self.as_of)
+        # Whole weeks only: a week that began this morning would plot as a collapse to zero.
+        this_monday = self.as_of - dt.timedelta(days=self.as_of.weekday())
+        window = window_for("custom", start=this_monday - dt.timedelta(weeks=SERIES_WEEKS),
+                            end=this_monday - dt.timedelta(days=1))
         filters = panel.filters_for_query
         lines = []
         buckets: list[str] = []
         for key in panel.metrics:
-            points = kpi_series(metric=key, window=window, grain=SERIES_GRAIN, filters=filters)
+            points = kpi_series(metric=key, window=window, grain="week", filters=filters)
             buckets = [_day(point["start"]).strftime("%-d %b") for point in points]
             lines.append((_label(key), [point.get("value") for point in points]))
         unit = metric_get(panel.metrics[0]).unit
@@ -387,13 +400,11 @@ class SectionBuilder:
         if buckets:
             image = self.chart(f"p{index}", lambda: charts.line_chart(labels=buckets, series=lines,
                                                                       fmt=_formatter(unit)),
-                               alt=f"{panel.title}, weekly over the last 90 days")
-        latest = [
-            {"label": name, "value": format_value(next((v for v in reversed(values) if v is not None), None), unit)}
-            for name, values in lines
-        ]
-        return {"kind": "series", "title": panel.title, "subtitle": "weekly, last 90 days", "image": image,
-                "latest": latest}
+                               alt=f"{panel.title}, weekly over the last {SERIES_WEEKS} weeks")
+        latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
+                  for name, values in lines]
+        return {"kind": "series", "title": panel.title, "latest": latest, "image": image,
+                "subtitle": f"weekly, the last {SERIES_WEEKS} full weeks"}
 
     # --- summaries ----------------------------------------------------------------------
     def attention(self) -> list[dict]:

@@ -59,8 +59,11 @@ def test_shared_digest_reads_well_in_chromium(page, live_server, screenshot_dir,
 def test_multi_dashboard_digest_renders_every_panel(page, live_server, screenshot_dir, reader):
     Subscription.objects.filter(user=reader).update(dashboards=["sales_manager", "executive"])
     sign_in_to_preview(page, live_server)
-    # sales_manager: SLA chart + 3 breakdowns; executive: velocity, attribution, funnel, series
-    assert page.locator('img[src^="data:image/png;base64,"]').count() == 8
+    # sales_manager: SLA chart + 3 breakdowns; executive: velocity, attribution, funnel, series.
+    # A breakdown with no records this month says so instead of drawing an empty chart.
+    charts = page.locator('img[src^="data:image/png;base64,"]').count()
+    empty = page.locator("text=No records in this window yet.").count()
+    assert charts >= 5 and charts + empty == 8
     assert page.locator("text=Sales activity by rep").count() == 1
     assert page.locator("text=Attributed revenue by channel").count() == 1
     page.set_viewport_size({"width": 760, "height": 1000})

@@ -33,6 +33,14 @@ def parts_of(raw: bytes):
 
 @pytest.mark.django_db
 def test_loopback_smtp_server_receives_multipart_digest_with_inline_png_charts(subscribe, smtp_server):
+    from smarketing.funnel.models import Contact, TeamMember
+    from smarketing.kpis.services import facts_rebuild
+
+    # One rep with one delivered lead this month, so the SLA panel has a chart too.
+    rep = TeamMember.objects.create(email="rep@example.com", name="Rita Rep", team="sales")
+    Contact(external_id="c1", source_channel="email", owner=rep, lead_at=utc(2026, 1, 2, 9),
+            mql_at=utc(2026, 1, 5, 9)).save()
+    facts_rebuild()
     subscribe("ann", dashboards=["shared"])
     report = digests_send_due(now=DUE)
     assert report.sent == 1
