@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
 INK = "#1b2430"
@@ -133,19 +134,24 @@ def funnel_chart(
         text = fmt(value) if value is not None else "—"
         axes.text(max(now[position], before[position]), position, f"  {text}", va="center", ha="left",
                   fontsize=7.5, color=INK, fontweight="bold")
+    # Step conversion in a column of its own at the right edge, on the row it converts into.
+    column = blended_transform_factory(axes.transAxes, axes.transData)
+    axes.text(1.0, -0.75, "from step above", transform=column, ha="right", va="center", fontsize=6.5,
+              color=MUTED)
     for index in range(1, rows):
         if now[index - 1]:
             rate = now[index] / now[index - 1] * 100
-            axes.text(largest * 1.42, index - 0.5, f"↓ {rate:.1f} %", va="center", ha="right",
-                      fontsize=7, color=MUTED)
+            axes.text(1.0, index, f"{rate:.1f} %", transform=column, va="center", ha="right", fontsize=7.5,
+                      color=INK)
     axes.set_yticks(positions, list(stages), fontsize=7.5, color=INK)
     axes.invert_yaxis()
+    # Log-like scale: visits outnumber customers a thousandfold, and every stage must show.
     axes.set_xscale("symlog", linthresh=max(1.0, largest / 1000))
-    axes.set_xlim(0, largest * 1.45)
+    axes.set_xlim(0, largest * 6)
     axes.xaxis.set_major_locator(NullLocator())
     axes.xaxis.set_minor_locator(NullLocator())
     axes.spines["bottom"].set_visible(False)
-    axes.legend(loc="lower right", fontsize=7, frameon=False, ncol=2, bbox_to_anchor=(1.0, 1.0),
+    axes.legend(loc="lower left", fontsize=7, frameon=False, ncol=2, bbox_to_anchor=(0.0, 1.0),
                 borderaxespad=0.2)
     figure.tight_layout(pad=0.6)
     return _png(figure, height_px)
