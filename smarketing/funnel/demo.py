@@ -624,7 +624,9 @@ def contacts_seed(
             contact = contact_make(plan=plan, rng=rng, seq=seq, day_index=day_index, team=team,
                                    campaigns=campaigns, company_pool=company_pool, referrers=referrers)
             buffer.append(contact)
-        if len(buffer) >= CONTACT_CHUNK or (day_index == HISTORY_DAYS - 1 and buffer):
+        # Flushing at least monthly also makes earlier customers available as referrers.
+        last_of_month = day_index == HISTORY_DAYS - 1 or plan.days[day_index + 1].day == 1
+        if buffer and (len(buffer) >= CONTACT_CHUNK or last_of_month):
             contacts_flush(plan=plan, writer=writer, rng=rng, seq=seq, buffer=buffer, team=team,
                            campaigns=campaigns, contents=contents, content_times=content_times)
             for contact in buffer:

@@ -37,11 +37,12 @@ class Command(BaseCommand):
                             help="delete every funnel record first instead of refusing")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, contacts: int, seed: int, today: dt.date | None, force: bool,
+    def handle(self, *args, contacts: int, seed: int, today: dt.date | str | None, force: bool,
                no_progress: bool, **options) -> None:
         if contacts < 100:
             raise CommandError("--contacts must be at least 100")
-        today = today or company_today()
+        # call_command() passes keyword options through unparsed.
+        today = parse_day(today) if isinstance(today, str) else today or company_today()
         deleted: dict = {}
         if demo.demo_has_data():
             if not force:

@@ -1,0 +1,108 @@
+"""seed_demo and bootstrap_demo: deterministic output, the empty-database rule, the demo login."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from smarketing.funnel import demo
+from smarketing.funnel import models as m
+
+TODAY = dt.date(2026, 3, 15)
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every resource, references by natural key and without surrogate ids."""
+    out = {}
+    for resource, model in demo.RESOURCES.items():
+        columns = []
+        for f in model._meta.fields:
+            if f.primary_key or f.name == "user":
+                continue
+            if f.is_relation:
+                natural = "email" if f.related_model is m.TeamMember else "external_id"
+                columns.append(f"{f.name}__{natural}")
+            else:
+                columns.append(f.name)
+        out[resource] = sorted(model.objects.values_list(*columns), key=repr)
+    return out
+
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_deterministic_for_a_seed_and_a_day():
+    demo.demo_seed(contacts=300, seed=3, today=TODAY)
+    first = snapshot()
+    demo.demo_clear()
+    demo.demo_seed(contacts=300, seed=3, today=TODAY)
+    second = snapshot()
+
+    assert first == second
+    assert len(first["contacts"]) == 300
+
+
+@pytest.mark.django_db
+def test_seed_demo_differs_with_another_seed():
+    demo.demo_seed(contacts=300, seed=3, today=TODAY)
+    first = snapshot()
+    demo.demo_clear()
+    demo.demo_seed(contacts=300, seed=4, today=TODAY)
+    second = snapshot()
+
+    assert first["contacts"] != second["contacts"]
+    assert first["web_traffic"] != second["web_traffic"]
+    # The cast and the calendar do not depend on the seed.
+    assert first["team_members"] == second["team_members"]
+
+
+@pytest.mark.django_db
+def test_fill_local_dates_uses_the_company_time_zone(settings):
+    instant = dt.datetime(2026, 3, 10, 3, 30, tzinfo=dt.UTC)  # evening of March 9 in New York
+    settings.SMARKETING_TIMEZONE = "America/New_York"
+    contact = m.Contact(external_id="c", source_channel="email", lead_at=instant, email="A@Sub.Acme.COM")
+    contact.fill_local_dates()
+    assert contact.lead_on == dt.date(2026, 3, 9)
+    assert contact.email_domain == "sub.acme.com"
+
+    settings.SMARKETING_TIMEZONE = "Asia/Tokyo"
+    contact.fill_local_dates()
+    assert contact.lead_on == dt.date(2026, 3, 10)
+
+
+@pytest.mark.django_db
+def test_seed_demo_command_refuses_a_database_with_records_unless_forced(capsys):
+    m.Campaign.objects.create(external_id="mine", name="Mine", channel="email")
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", contacts=100, today="2026-03-15", no_progress=True)
+    assert m.Contact.objects.count() == 0
+
+    call_command("seed_demo", contacts=100, today="2026-03-15", no_progress=True, force=True)
+    assert m.Contact.objects.count() == 100
+    assert not m.Campaign.objects.filter(external_id="mine").exists()
+    assert "Demo data loaded" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_seeds_an_empty_database_and_creates_the_demo_login(django_user_model):
+    call_command("bootstrap_demo", contacts=100, no_progress=True)
+    call_command("bootstrap_demo", contacts=100, no_progress=True)  # a second run changes nothing
+
+    assert m.Contact.objects.count() == 100
+    user = django_user_model.objects.get(username="demo")
+    assert user.is_superuser and user.is_staff
+    assert user.check_password("demo-smarketing")
+    assert user.has_perm("funnel.manage_data")
+    assert user.groups.filter(name="data managers").exists()
+    assert user.team_member.role == "shared"
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_leaves_stored_contacts_alone():
+    m.Contact.objects.create(external_id="real", source_channel="direct",
+                             lead_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    call_command("bootstrap_demo", contacts=100, no_progress=True)
+
+    assert list(m.Contact.objects.values_list("external_id", flat=True)) == ["real"]
