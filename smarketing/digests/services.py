@@ -131,6 +131,33 @@ def delivery_claim(*, subscription: Subscription, local_date: dt.date, now: dt.d
         return None
 
 
+def deliveries_claim(*, due: list[tuple[Subscription, dt.date]], now: dt.datetime) -> list[Delivery]:
+    """Claim many at once: one INSERT that skips rows another run holds, then read back ours.
+
+    Every row this call inserts carries the same fresh token; rows that already existed keep
+    their holder's token, so the read-back returns exactly the claims this call won.
+    """
+    if not due:
+        return []
+    token = uuid.uuid4()
+    Delivery.objects.bulk_create(
+        [
+            Delivery(subscription=subscription, local_date=local_date, status=DeliveryStatus.CLAIMED,
+                     claimed_at=now, recipient=subscription.user.email, claim_token=token)
+            for subscription, local_date in due
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    by_pk = {subscription.pk: subscription for subscription, _day in due}
+    mine = list(
+        Delivery.objects.filter(subscription_id__in=list(by_pk), claim_token=token).order_by("subscription_id")
+    )
+    for delivery in mine:
+        delivery.subscription = by_pk[delivery.subscription_id]
+    return mine
+
+
 def _take_over(delivery: Delivery, *, now: dt.datetime) -> Delivery | None:
     token = uuid.uuid4()
     won = Delivery.objects.filter(
@@ -326,15 +353,9 @@ def digests_send_due(
             digest = digest_for(subscription=subscription, now=now, cache=cache)
             report.dry_run.append((subscription.user.email, local_date, digest.subject))
         return report
-    work: list[Delivery] = []
-    for subscription, local_date in due:
-        delivery = delivery_claim(subscription=subscription, local_date=local_date, now=now)
-        if delivery is None:
-            report.lost += 1
-            continue
-        delivery.subscription = subscription
-        work.append(delivery)
+    work = deliveries_claim(due=due, now=now)
     report.claimed = len(work)
+    report.lost = len(due) - len(work)
     reclaimed = deliveries_reclaim(now=now)
     report.reclaimed = len(reclaimed)
     work.extend(reclaimed)

@@ -229,3 +229,16 @@ def test_runs_that_both_saw_the_digest_due_race_on_the_claim_and_one_wins(subscr
     assert sum(report.claimed for report in reports) == 5
     assert sum(report.lost for report in reports) == 5 * (runners - 1)
     assert Counter(message.to[0] for message in mail.outbox) == {f"user{i}@example.com": 1 for i in range(5)}
+
+
+@pytest.mark.django_db
+def test_batch_claim_returns_only_the_claims_it_won(subscribe):
+    from smarketing.digests.services import deliveries_claim
+
+    ann, bob, cy = (subscribe(name) for name in ("ann", "bob", "cy"))
+    held = delivery_claim(subscription=bob, local_date=LOCAL, now=DUE)
+    won = deliveries_claim(due=[(ann, LOCAL), (bob, LOCAL), (cy, LOCAL)], now=DUE)
+    assert [d.subscription.user.username for d in won] == ["ann", "cy"]
+    assert len({d.claim_token for d in won}) == 1 and held.claim_token not in {d.claim_token for d in won}
+    assert Delivery.objects.get(subscription=bob).claim_token == held.claim_token
+    assert deliveries_claim(due=[(ann, LOCAL)], now=DUE) == []
