@@ -21,6 +21,7 @@ import logging
 import smtplib
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.mime.image import MIMEImage
 
@@ -284,17 +285,37 @@ def digest_message(
 
 
 # --- send --------------------------------------------------------------------------------
+def _writes_flush(pending: list[Callable[[], object]]) -> None:
+    while pending:
+        pending.pop(0)()
+
+
 def digest_send(
-    *, delivery: Delivery, message: EmailMultiAlternatives, connection, now: dt.datetime
+    *,
+    delivery: Delivery,
+    message: EmailMultiAlternatives,
+    connection,
+    now: dt.datetime,
+    pending: list[Callable[[], object]] | None = None,
 ) -> str:
-    """Hand one claimed delivery to SMTP; returns the delivery's new status (or "lost")."""
-    moved = Delivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.CLAIMED, claim_token=delivery.claim_token
-    ).update(status=DeliveryStatus.SENDING, claimed_at=now, subject=message.subject[:300],
-             recipient=message.to[0])
+    """Hand one claimed delivery to SMTP; returns the delivery's new status (or "lost").
+
+    With `pending` (a run sending many), the outcome write is queued there and committed in
+    the same transaction as the next delivery's hand-off, or by the caller at the end: one
+    commit per message instead of two. The guarantee is unchanged: until that commit the row
+    reads `sending`, which is never sent again.
+    """
+    with transaction.atomic():
+        if pending:
+            _writes_flush(pending)
+        moved = Delivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.CLAIMED, claim_token=delivery.claim_token
+        ).update(status=DeliveryStatus.SENDING, claimed_at=now, subject=message.subject[:300],
+                 recipient=message.to[0])
     if not moved:
         return "lost"
     attempts = delivery.attempts + 1
+    mine = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token)
     try:
         if isinstance(connection, SMTPBackend) and connection.connection is None:
             connection.open()  # reconnect after an earlier message's failure closed the session
@@ -304,18 +325,21 @@ def digest_send(
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
         status = DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.RETRYING
-        Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(
-            status=status,
-            attempts=attempts,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            next_attempt_at=now + retry_delay(attempts=attempts) if status == DeliveryStatus.RETRYING else None,
-        )
+        fields = {
+            "status": status,
+            "attempts": attempts,
+            "last_error": f"{type(error).__name__}: {error}"[:2000],
+            "next_attempt_at": now + retry_delay(attempts=attempts) if status == DeliveryStatus.RETRYING else None,
+        }
         logger.warning("digest %s to %s failed (attempt %s): %s", delivery.pk, message.to[0], attempts, error)
-        return status
-    Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(
-        status=DeliveryStatus.SENT, attempts=attempts, sent_at=timezone.now(), last_error=""
-    )
-    return DeliveryStatus.SENT
+    else:
+        status = DeliveryStatus.SENT
+        fields = {"status": status, "attempts": attempts, "sent_at": timezone.now(), "last_error": ""}
+    if pending is None:
+        mine.update(**fields)
+    else:
+        pending.append(lambda: mine.update(**fields))
+    return status
 
 
 @dataclass
@@ -362,6 +386,7 @@ def digests_send_due(
     if not work:
         return report
     connection = connection or mail.get_connection(fail_silently=False)
+    pending: list[Callable[[], object]] = []
     try:
         if isinstance(connection, SMTPBackend):
             # One session for the whole run; without it the backend reconnects per message.
@@ -379,9 +404,12 @@ def digests_send_due(
                 _record_failure(delivery, error=error, now=now)
                 continue
             message.connection = connection
-            outcome = digest_send(delivery=delivery, message=message, connection=connection, now=now)
+            outcome = digest_send(delivery=delivery, message=message, connection=connection, now=now,
+                                  pending=pending)
             setattr(report, outcome, getattr(report, outcome) + 1)
     finally:
+        with transaction.atomic():
+            _writes_flush(pending)
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
     logger.info("digests at %s: %s", now.isoformat(), report.summary())

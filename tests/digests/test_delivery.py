@@ -242,3 +242,21 @@ def test_batch_claim_returns_only_the_claims_it_won(subscribe):
     assert len({d.claim_token for d in won}) == 1 and held.claim_token not in {d.claim_token for d in won}
     assert Delivery.objects.get(subscription=bob).claim_token == held.claim_token
     assert deliveries_claim(due=[(ann, LOCAL)], now=DUE) == []
+
+
+@pytest.mark.django_db
+def test_crash_after_smtp_accepted_but_before_the_outcome_commit_never_resends(subscribe):
+    subscription = subscribe("ann")
+    delivery = delivery_claim(subscription=subscription, local_date=LOCAL, now=DUE)
+    message = digest_message(digest=digest_for(subscription=subscription, now=DUE), subscription=subscription)
+    pending: list = []
+    assert digest_send(delivery=delivery, message=message, connection=mail.get_connection(), now=DUE,
+                       pending=pending) == DeliveryStatus.SENT
+    # The process dies here: the queued "sent" write is never committed.
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENDING
+    for minutes in (5, 20, 60):
+        digests_send_due(now=DUE + dt.timedelta(minutes=minutes))
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert len(mail.outbox) == 1
