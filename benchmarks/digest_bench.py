@@ -132,7 +132,13 @@ def main() -> None:
                                      f"expected {args.subscribers} ({report.summary()})")
                 timings.append(elapsed)
                 print(f"run {run}: {args.subscribers} digests composed and sent in {elapsed:.2f} s "
-                      f"({args.subscribers / elapsed:.0f}/s)")
+                      f"({args.subscribers / elapsed:.0f}/s); {report.sections_composed} dashboard "
+                      "sections composed, the rest reused")
+            Delivery.objects.filter(subscription__user__username__startswith=BENCH_PREFIX).delete()
+            started = time.perf_counter()
+            dry = digests_send_due(now=now, dry_run=True)
+            print(f"composing alone (dry run, no claims, no SMTP): {len(dry.dry_run)} digests in "
+                  f"{time.perf_counter() - started:.2f} s")
     finally:
         controller.stop()
     print(f"database {connection.vendor}; {len(DASHBOARDS)} dashboards, {len(ZONES)} time zones; "

@@ -353,6 +353,7 @@ class SendReport:
     failed: int = 0
     lost: int = 0
     compose_errors: int = 0
+    sections_composed: int = 0  # distinct (dashboard, company date) bodies rendered this run
     dry_run: list[tuple[str, dt.date, str]] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -376,6 +377,7 @@ def digests_send_due(
         for subscription, local_date in due:
             digest = digest_for(subscription=subscription, now=now, cache=cache)
             report.dry_run.append((subscription.user.email, local_date, digest.subject))
+        report.sections_composed = len(cache.sections)
         return report
     work = deliveries_claim(due=due, now=now)
     report.claimed = len(work)
@@ -412,6 +414,7 @@ def digests_send_due(
             _writes_flush(pending)
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
+    report.sections_composed = len(cache.sections)
     logger.info("digests at %s: %s", now.isoformat(), report.summary())
     return report
 

@@ -124,5 +124,5 @@ def test_sections_are_composed_once_and_shared_between_subscribers(subscribe, ma
         subscribe(name, dashboards=["shared", "blog"], time_zone="UTC", send_time=dt.time(12, 0))
     subscribe("dee", dashboards=["blog"], time_zone="UTC", send_time=dt.time(12, 0))
     report = digests_send_due(now=NOW)
-    assert report.sent == 4
+    assert (report.sent, report.sections_composed) == (4, 2)
     assert sorted(built) == ["blog", "shared"]
