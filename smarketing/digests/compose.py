@@ -575,6 +575,12 @@ def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache) 
     return cache.sections[cache_key]
 
 
+def greeting_for(hour: int) -> str:
+    if hour < 12:
+        return "Good morning"
+    return "Good afternoon" if hour < 18 else "Good evening"
+
+
 def digest_subject(*, sections: list[Section], local_date: dt.date) -> str:
     title = sections[0].title if len(sections) == 1 else f"{sections[0].title} +{len(sections) - 1}"
     parts = [title, f"{local_date:%a} {local_date.day} {local_date:%b}", *sections[0].headline]
@@ -587,6 +593,7 @@ def digest_compose(
     as_of: dt.date,
     local_date: dt.date,
     recipient_name: str,
+    local_hour: int = 8,
     settings_url: str,
     unsubscribe_url: str,
     cache: ComposeCache | None = None,
@@ -599,6 +606,7 @@ def digest_compose(
     context = {
         "sections": [{"section": s, "html": mark_safe(s.html), "text": s.text} for s in sections],
         "recipient_name": recipient_name,
+        "greeting": greeting_for(local_hour),
         "local_date": local_date,
         "as_of": as_of,
         "facts_as_of": freshness,

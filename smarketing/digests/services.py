@@ -242,6 +242,7 @@ def digest_for(
         as_of=company_date(now=now),
         local_date=subscription_local_date(subscription=subscription, now=now),
         recipient_name=user.first_name or user.get_full_name() or user.username,
+        local_hour=now.astimezone(subscription.tz).hour,
         settings_url=f"{settings.SITE_URL}{reverse('digests:settings')}",
         # A preview of a subscription not saved yet has nothing to unsubscribe from.
         unsubscribe_url=unsubscribe_url(subscription=subscription) if subscription.pk else

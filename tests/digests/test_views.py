@@ -199,3 +199,9 @@ def test_a_panel_that_cannot_be_computed_is_noted_and_the_rest_still_goes_out(su
     assert "Funnel vs the previous period\n  These figures could not be computed" in sent.body
     assert "The agreed metrics" in sent.body and "Leads and MQLs over time" in sent.body
     assert any("Funnel vs the previous period" in r.getMessage() for r in caplog.records)
+
+
+def test_greeting_follows_the_subscribers_clock(subscribe):
+    subscribe("ann", time_zone="America/New_York", send_time=dt.time(19, 0))
+    digests_send_due(now=utc(2026, 1, 7, 0, 0))  # 19:00 Tue in New York
+    assert mail.outbox[0].body.splitlines()[2].startswith("Good evening, Ann.")
