@@ -417,7 +417,7 @@ class SectionBuilder:
                 pace = target.get("pace") if target.get("pace") is not None else target.get("value")
                 items.append({
                     "tone": "bad",
-                    "title": f"{label} is {status_text(target)[0].lower()}",
+                    "title": f"{label}: {status_text(target)[0].lower()}",
                     "detail": f"{format_value(result.get('value'), unit)} against "
                               f"{'a pace of ' if target.get('pace') is not None else 'a target of '}"
                               f"{format_value(pace, unit)} this month"
@@ -437,7 +437,7 @@ class SectionBuilder:
             previous = (result.get("previous") or {}).get("value")
             items.append({
                 "tone": "warn",
-                "title": f"{label} {'fell' if change < 0 else 'rose'} {abs(change):.1f} %",
+                "title": f"{label}: {'down' if change < 0 else 'up'} {abs(change):.1f} %",
                 "detail": f"{format_value(result.get('value'), unit)} vs {format_value(previous, unit)} "
                           "on the same days last month",
             })
