@@ -4,15 +4,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# requires-python is 3.11: prefer that interpreter when several are installed.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
-.PHONY: run setup install migrate demo serve test lint format browser worker beat services-test clean
+.PHONY: run setup install migrate demo serve test lint format browser worker beat services-test \
+        check-services seed clean
 
 run: setup demo serve
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "the virtualenv needs Python 3.11, found " + sys.version)'
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
@@ -23,11 +28,15 @@ migrate: install
 	$(PY) manage.py migrate --no-input
 
 # Loads demo data only into an empty database, and (re)creates the demo login.
-demo: install
-	$(PY) manage.py bootstrap_demo
+demo: migrate
+	$(PY) manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 
 serve: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Replace every funnel record with fresh demo data (CONTACTS=20000 SEED=1 by default).
+seed: migrate
+	$(PY) manage.py seed_demo --force --contacts $(or $(CONTACTS),20000) --seed $(or $(SEED),1)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -49,11 +58,25 @@ services-test:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(MAKE) test
 
+# Worker and beat only make sense with a broker: refuse the embedded mode instead of idling.
+define need_redis
+	@if [ -z "$$REDIS_URL" ] && ! grep -qs '^REDIS_URL=.' .env; then \
+	  echo "REDIS_URL is not set: in the embedded mode tasks run in-process, no $(1) is needed."; \
+	  echo "Set REDIS_URL and DATABASE_URL (environment or .env) to run one."; exit 1; fi
+endef
+
 worker: install
+	$(call need_redis,worker)
 	$(VENV)/bin/celery -A smarketing worker --loglevel=INFO
 
 beat: install
+	$(call need_redis,beat)
+	@mkdir -p var
 	$(VENV)/bin/celery -A smarketing beat --loglevel=INFO --schedule var/celerybeat-schedule
 
+# Database, Redis and a worker round trip.
+check-services: install
+	$(PY) manage.py check_services
+
 clean:
-	rm -rf var/smarketing.sqlite3* var/mail var/screenshots
+	rm -rf var/smarketing.sqlite3* var/mail var/screenshots var/celerybeat-schedule*

@@ -55,7 +55,11 @@ if os.environ.get("DASHBOARD_BENCH_SERVER") == "1":
             )
         return HttpResponse(_BARE.render({"rows": range(250)}, request))
 
-    urlpatterns = [path("bench/bare/", bare), path("", include("smarketing.urls"))]
+    def __getattr__(name: str):
+        # The URLconf is read after the apps are ready, the settings before: build it lazily.
+        if name == "urlpatterns":
+            return [path("bench/bare/", bare), path("", include("smarketing.urls"))]
+        raise AttributeError(name)
 
 else:
     import argparse
@@ -69,10 +73,12 @@ else:
 
     ROOT = Path(__file__).resolve().parent.parent
     DATABASE = "bench_dashboards"
-    PORT = 8104
+    PORT = 8124  # the dev server of this branch uses 8104
+
+    REDIS = {"url": ""}
 
     def _env(database_url: str) -> dict:
-        return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "REDIS_URL": "",
+        return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "REDIS_URL": REDIS["url"],
                 "ALLOWED_HOSTS": "127.0.0.1,localhost", "PYTHONPATH": str(ROOT)}
 
     def _manage(database_url: str, *args: str) -> None:
@@ -162,7 +168,9 @@ else:
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--window", default="mtd")
         parser.add_argument("--cold", action="store_true", help="no page cache: every request computes")
+        parser.add_argument("--redis", default="", help="REDIS_URL for the server (the services-mode cache)")
         args = parser.parse_args()
+        REDIS["url"] = args.redis
 
         database_url = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"create database {DATABASE}"],
@@ -189,11 +197,16 @@ else:
         )
         try:
             for _ in range(100):
+                if server.poll() is not None:
+                    raise SystemExit(f"gunicorn exited ({server.returncode}): is port {PORT} free?")
                 try:
-                    _fetch("/bench/bare/", cookie)
-                    break
+                    if _fetch("/bench/bare/", cookie)[0] == 200:
+                        break
                 except OSError:
-                    time.sleep(0.2)
+                    pass
+                time.sleep(0.2)
+            else:
+                raise SystemExit("gunicorn did not answer /bench/bare/ within 20 s")
             pages = [("bare 20 KB template", "/bench/bare/")] + [
                 (key, f"/dashboards/{key}/?window={args.window}") for key in DASHBOARDS
             ]
@@ -206,7 +219,8 @@ else:
                 result = runs[len(runs) // 2]
                 rows.append((name, result))
             ceiling = rows[0][1]["rps"]
-            print(f"\n{'cold (no page cache)' if args.cold else 'warm (page cache)'}: "
+            cache_kind = "no page cache" if args.cold else f"page cache in {'Redis' if args.redis else 'process memory'}"
+            print(f"\n{cache_kind}: "
                   f"{args.clients} clients, gunicorn -w {args.workers}, window={args.window}, "
                   f"{args.requests} requests x {args.runs} runs per page (median run)")
             print(f"{'page':26} {'srv p50':>8} {'srv p95':>8} {'cli p95':>8} {'req/s':>7} {'ratio':>6} "
@@ -215,10 +229,11 @@ else:
                 html_kb = result["bytes"] / 1024
                 print(f"{name:26} {result['server_p50']:8.1f} {result['server_p95']:8.1f} {result['client_p95']:8.1f} "
                       f"{result['rps']:7.1f} {result['rps'] / ceiling:6.2f} {html_kb:8.1f} "
-                      f"{html_kb + static_bytes / 1024:8.1f}  {result['errors'] or ''}")
+                      f"{html_kb + static_bytes / 1024:8.1f}  {len(result['errors']) or ''}")
         finally:
-            os.killpg(server.pid, 15)
-            server.wait(timeout=30)
+            if server.poll() is None:
+                os.killpg(server.pid, 15)
+                server.wait(timeout=30)
 
     if __name__ == "__main__":
         main()

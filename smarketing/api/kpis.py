@@ -14,49 +14,55 @@ from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report
 from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
 
-def _target() -> serializers.Serializer:
-    return inline_serializer("KpiTarget", {
-    "value": serializers.FloatField(allow_null=True),
-    "pace": serializers.FloatField(allow_null=True),
-    "projection": serializers.FloatField(allow_null=True),
-    "status": serializers.ChoiceField(["ahead", "behind", "met", "missed"], allow_null=True),
-    }, allow_null=True, required=False)
+
+class KpiTargetSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    pace = serializers.FloatField(allow_null=True)
+    projection = serializers.FloatField(allow_null=True)
+    status = serializers.ChoiceField(["ahead", "behind", "met", "missed"], allow_null=True)
 
 
-_item = inline_serializer("KpiBreakdownItem", many=True, required=False, fields={
-    "key": serializers.CharField(),
-    "label": serializers.CharField(),
-    "value": serializers.FloatField(allow_null=True),
-    "numerator": serializers.FloatField(allow_null=True),
-    "denominator": serializers.FloatField(allow_null=True),
-    "target": _target(),
-})
-_result = inline_serializer("KpiResult", many=True, fields={
-    "metric": serializers.ChoiceField(list(METRICS)),
-    "label": serializers.CharField(),
-    "unit": serializers.CharField(),
-    "value": serializers.FloatField(allow_null=True),
-    "numerator": serializers.FloatField(allow_null=True),
-    "denominator": serializers.FloatField(allow_null=True),
-    "previous": inline_serializer("KpiPrevious", {
-        "value": serializers.FloatField(allow_null=True),
-        "start": serializers.DateField(),
-        "end": serializers.DateField(),
-    }),
-    "target": _target(),
-    "filtered": serializers.BooleanField(),
-    "breakdown": _item,
-})
-_report = inline_serializer("KpiReport", {
-    "as_of": serializers.DateField(),
-    "window": inline_serializer("KpiWindow", {
-        "name": serializers.ChoiceField(WINDOW_NAMES),
-        "start": serializers.DateField(),
-        "end": serializers.DateField(),
-    }),
-    "facts_as_of": serializers.DateTimeField(allow_null=True),
-    "results": _result,
-})
+class KpiBreakdownItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+    target = KpiTargetSerializer(required=False, help_text="with dimension=owner: the owner's target")
+
+
+class KpiPreviousSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class KpiResultSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(list(METRICS))
+    label = serializers.CharField()
+    unit = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+    previous = KpiPreviousSerializer()
+    target = KpiTargetSerializer(allow_null=True)
+    filtered = serializers.BooleanField()
+    breakdown = KpiBreakdownItemSerializer(many=True, required=False, help_text="only with dimension")
+
+
+class KpiWindowSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(WINDOW_NAMES)
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class KpiReportSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    window = KpiWindowSerializer()
+    facts_as_of = serializers.DateTimeField(allow_null=True)
+    results = KpiResultSerializer(many=True)
+
+
 _error = inline_serializer("KpiError", {"detail": serializers.CharField()})
 
 
@@ -81,7 +87,7 @@ class KpiView(APIView):
             *(OpenApiParameter(name, OpenApiTypes.STR, description=f"filter: comma-separated {name} keys")
               for name in DIMENSIONS),
         ],
-        responses={200: _report, 400: _error},
+        responses={200: KpiReportSerializer, 400: _error},
         examples=[OpenApiExample("Lead → MQL, YTD", value={"detail": "unknown metric 'x': ..."},
                                  response_only=True, status_codes=["400"])],
     )

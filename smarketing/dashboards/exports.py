@@ -35,11 +35,11 @@ def csv_safe(value: object) -> object:
 
 
 def records_page(
-    *, metric: str, window: Window, filters: dict[str, list[str]] | None, key: str | None, page: int,
-    per_page: int = PAGE_SIZE,
+    *, metric: str, window: Window, filters: dict[str, list[str]] | None, key: str | None,
+    dimension: str | None, page: int, per_page: int = PAGE_SIZE,
 ) -> dict:
     """One page of the records behind `metric` over `window` (optionally one breakdown key)."""
-    records = metric_records(metric=metric, window=window, filters=filters, key=key)
+    records = metric_records(metric=metric, window=window, filters=filters, key=key, dimension=dimension)
     total = records.count()
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
@@ -60,9 +60,10 @@ def records_page(
 
 def records_csv_lines(
     *, metric: str, window: Window, filters: dict[str, list[str]] | None, key: str | None,
+    dimension: str | None,
 ) -> Iterator[Sequence[object]]:
     """Header then every record, escaped; a server-side cursor lets a big export stream."""
-    records = metric_records(metric=metric, window=window, filters=filters, key=key)
+    records = metric_records(metric=metric, window=window, filters=filters, key=key, dimension=dimension)
     fields = [field for field, _label in records.columns]
     yield [csv_safe(label) for _field, label in records.columns]
     for row in records.rows.iterator(chunk_size=CSV_CHUNK):

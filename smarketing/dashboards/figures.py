@@ -38,6 +38,15 @@ def _axis(unit: str, **extra) -> dict:
     return axis
 
 
+def _count_axis(values: Iterable[float | None], **extra) -> dict:
+    """A count axis; small counts tick at whole numbers (no "500m" between 0 and 1)."""
+    top = max((value for value in values if value is not None), default=0)
+    axis = _axis("count", **extra)
+    if top <= 10:
+        axis.update({"dtick": 1, "tickformat": "d"})
+    return axis
+
+
 def _layout(*, height: int = 300, **extra) -> dict:
     layout = {
         "height": height,
@@ -107,8 +116,9 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
             "x": [step["value"] or 0 for step in steps],
             "text": text,
             "textinfo": "text",
-            "textposition": "inside",
-            "insidetextanchor": "middle",
+            # Small steps (visits dwarf customers) get their text beside the bar.
+            "textposition": "auto",
+            "cliponaxis": False,
             "hoverinfo": "y+text",
             "marker": {"color": colors},
             # Two funnels side by side read badly with connectors between their steps.
@@ -124,8 +134,8 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
                 "x": [step["previous"] or 0 for step in steps],
                 "text": [format_value(step["previous"], "count") for step in steps],
                 "textinfo": "text",
-                "textposition": "inside",
-                "insidetextanchor": "middle",
+                "textposition": "auto",
+                "cliponaxis": False,
                 "hoverinfo": "y+text",
                 "marker": {"color": MUTED},
                 "connector": {"visible": False},
@@ -148,6 +158,13 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
 
 def _iso(day) -> str:
     return day.isoformat() if isinstance(day, dt.date) else str(day)
+
+
+def _series_axis(data: list[dict], unit: str, *, first: bool, **extra) -> dict:
+    values = [value for trace in data if ("yaxis" not in trace) == first for value in trace["y"]]
+    if unit == "count":
+        return _count_axis(values, rangemode="tozero", **extra)
+    return _axis(unit, rangemode="tozero", **extra)
 
 
 def figure_series(lines: Sequence[dict], *, grain: str) -> dict:
@@ -183,11 +200,11 @@ def figure_series(lines: Sequence[dict], *, grain: str) -> dict:
         height=280,
         showlegend=len(lines) > 1,
         xaxis={"type": "date", "tickformat": tick, "gridcolor": "#f0f3f6", "automargin": True},
-        yaxis=_axis(units[0] if units else "count", rangemode="tozero"),
+        yaxis=_series_axis(data, units[0] if units else "count", first=True),
         margin={"l": 8, "r": 12, "t": 8, "b": 8},
     )
     if len(units) > 1:
-        layout["yaxis2"] = _axis(units[1], overlaying="y", side="right", rangemode="tozero", showgrid=False)
+        layout["yaxis2"] = _series_axis(data, units[1], first=False, overlaying="y", side="right", showgrid=False)
     return {"data": data, "layout": layout}
 
 
@@ -237,6 +254,7 @@ def figures_breakdown(results: Sequence[dict], *, top: int = TOP_ITEMS) -> list[
             data.append(
                 {
                     "type": "bar",
+                    "textangle": 0,
                     "orientation": "h",
                     "name": result["label"],
                     "y": labels,
@@ -259,17 +277,20 @@ def figures_breakdown(results: Sequence[dict], *, top: int = TOP_ITEMS) -> list[
                         "x": targets,
                         "text": [format_value(target, unit) for target in targets],
                         "hovertemplate": "%{y} target: %{text}<extra></extra>",
-                        "marker": {"symbol": "line-ns-open", "size": 22, "line": {"width": 3, "color": BRAND}},
+                        "marker": {"symbol": "line-ns-open", "size": 22, "color": BRAND,
+                                   "line": {"width": 3, "color": BRAND}},
                     }
                 )
+        plotted = [value for trace in data for value in trace["x"]]
+        axis = _count_axis(plotted, rangemode="tozero") if unit == "count" else _axis(unit, rangemode="tozero")
         figures.append(
             {
                 "data": data,
                 "layout": _layout(
-                    height=max(180, 60 + 30 * len(rows) * max(1, len(members))),
+                    height=max(180, 70 + len(rows) * (12 + 20 * len(members))),
                     barmode="group",
                     showlegend=len(data) > 1,
-                    xaxis=_axis(unit, rangemode="tozero"),
+                    xaxis=axis,
                     yaxis={"automargin": True},
                 ),
             }
@@ -299,6 +320,7 @@ def figure_sla_delivered(results: Sequence[dict]) -> dict:
     data = [
         {
             "type": "bar",
+            "textangle": 0,
             "orientation": "h",
             "name": "Leads delivered",
             "y": labels,
@@ -316,7 +338,7 @@ def figure_sla_delivered(results: Sequence[dict]) -> dict:
             "x": targets,
             "text": [format_value(target, "count") for target in targets],
             "hovertemplate": "%{y} SLA: %{text}<extra></extra>",
-            "marker": {"symbol": "line-ns-open", "size": 24, "line": {"width": 3, "color": BRAND}},
+            "marker": {"symbol": "line-ns-open", "size": 24, "color": BRAND, "line": {"width": 3, "color": BRAND}},
         },
     ]
     return {
@@ -324,7 +346,7 @@ def figure_sla_delivered(results: Sequence[dict]) -> dict:
         "layout": _layout(
             height=max(200, 70 + 34 * len(items)),
             showlegend=True,
-            xaxis=_axis("count", rangemode="tozero"),
+            xaxis=_count_axis([*values, *targets], rangemode="tozero"),
             yaxis={"automargin": True},
         ),
     }
@@ -342,6 +364,7 @@ def figure_sla_worked(results: Sequence[dict], *, worked_target: float) -> dict:
         data.append(
             {
                 "type": "bar",
+                "textangle": 0,
                 "orientation": "h",
                 "name": by_metric[metric]["label"],
                 "y": labels,
@@ -389,6 +412,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
     data = [
         {
             "type": "bar",
+            "textangle": 0,
             "orientation": "h",
             "name": "This period",
             "y": labels,
@@ -400,6 +424,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
         },
         {
             "type": "bar",
+            "textangle": 0,
             "orientation": "h",
             "name": "Previous period",
             "y": labels,

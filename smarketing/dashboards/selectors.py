@@ -28,6 +28,9 @@ DIMENSION_LABELS = {
     "source": "Source", "section": "Section", "page": "Page", "placement": "Placement",
     "network": "Network", "email_type": "Email type", "feature": "Feature", "content": "Content",
 }
+# The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
+TOP_ITEMS = {"page": 10}
+TOP_ITEMS_DEFAULT = 15
 STATUS_GOOD = {"ahead", "met", "on_track"}
 STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
 
@@ -35,11 +38,15 @@ STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Targ
 def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[str]] | None, bool]:
     """The filters a panel queries with, and whether the reader's filter was set aside.
 
-    A panel with its own filter (\"MQLs from email\") keeps it: the engine restricts by one
-    dimension at a time and the panel's meaning is its filter.
+    A panel with its own filter ("MQLs from email") keeps it: the engine restricts by one
+    dimension at a time and the panel's meaning is its filter. A breakdown can only be
+    narrowed along its own dimension (a breakdown by rep filtered to rep X), so a reader's
+    filter on another dimension does not apply to it.
     """
     if panel.filters:
         return panel.filters_for_query, bool(state.filters)
+    if state.filters and panel.dimension and state.filter_dimension != panel.dimension:
+        return None, True
     return state.filters, False
 
 
@@ -51,10 +58,11 @@ def _filter_tokens(filters: dict[str, list[str]] | None) -> list[str]:
 
 def records_url(
     *, dashboard: Dashboard, metric: str, state: DashboardState, filters: dict[str, list[str]] | None,
-    key: str | None = None, window: Window | None = None,
+    key: str | None = None, dimension: str | None = None, window: Window | None = None,
 ) -> str:
     window = window or state.window
-    params = state.params(filter=_filter_tokens(filters), key=key, **{"from": dashboard.key})
+    params = state.params(filter=_filter_tokens(filters), key=key, dim=dimension if key is not None else None,
+                          **{"from": dashboard.key})
     if window.name != state.window.name:
         params = [(name, value) for name, value in params if name not in ("window", "start", "end", "as_of")]
         params = [("window", window.name), ("as_of", window.as_of.isoformat()), *params]
@@ -180,7 +188,8 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
     filters, overridden = _panel_filters(panel, state)
     results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
                          filters=filters, compare_complete=state.compare_complete)
-    rows = figures.breakdown_rows(results, top=figures.TOP_ITEMS)
+    top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
+    rows = figures.breakdown_rows(results, top=top)
     total_keys = len(figures.breakdown_rows(results, top=None))
     columns = [{"metric": result["metric"], "label": result["label"], "unit": result["unit"],
                 "total_text": format_value(result.get("value"), result["unit"])} for result in results]
@@ -195,12 +204,12 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
                     "text": format_value((item or {}).get("value"), result["unit"]) if item else "—",
                     "target_text": format_value(target.get("value"), result["unit"]) if target and target.get("value") is not None else "",
                     "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
-                                               filters=filters, key=row["key"]) if item else "",
+                                               filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
                 }
             )
         table.append({"label": row["label"], "key": row["key"], "cells": cells})
     return {
-        "charts": [{"title": "", "figure": figure} for figure in figures.figures_breakdown(results)],
+        "charts": _breakdown_charts(results, top=top),
         "columns": columns,
         "rows": table,
         "total_keys": total_keys,
@@ -208,6 +217,19 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
     }
+
+
+def _breakdown_charts(results: list[dict], *, top: int) -> list[dict]:
+    """One chart per unit; when there are several, each is titled with its metrics."""
+    units: dict[str, list[str]] = {}
+    for result in results:
+        units.setdefault(result["unit"], []).append(result["label"])
+    charts = figures.figures_breakdown(results, top=top)
+    if not charts:
+        return []
+    titled = len(charts) > 1
+    return [{"title": " · ".join(labels) if titled else "", "figure": figure}
+            for labels, figure in zip(units.values(), charts, strict=True)]
 
 
 def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
@@ -248,7 +270,7 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
                 "worked_ok": None if worked is None else worked >= worked_target,
                 "compliance_text": format_value((row["cells"].get("sla_attempt_compliance") or {}).get("value"), "percent"),
                 "records_url": records_url(dashboard=dashboard, metric="leads_delivered", state=state,
-                                           filters=filters, key=row["key"]),
+                                           filters=filters, key=row["key"], dimension=panel.dimension),
             }
         )
     has_reps = bool(delivered.get("breakdown"))
@@ -413,7 +435,11 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
     key = "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
     page = cache.get(key)
     if page is None:
-        page = dashboard_page(dashboard=dashboard, state=state)
+        # Campaigns and reps arrive by import, and every import ends in a recompute that
+        # moves facts_as_of: the filter choices can share the page's key.
+        page = {**dashboard_page(dashboard=dashboard, state=state),
+                "filter_options": dashboard_filter_options(dashboard=dashboard)}
         cache.set(key, page, CACHE_SECONDS)
-    # Pending is about the next recompute, not these numbers: always ask afresh.
-    return {**page, "recompute_pending": recompute_pending()}
+    # Pending is about the next recompute, not these numbers: always ask afresh. The key
+    # also names the rendered panels, which the template caches as a fragment.
+    return {**page, "recompute_pending": recompute_pending(), "page_key": key}

@@ -12,8 +12,8 @@ from django.urls import reverse
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
-from smarketing.dashboards.selectors import dashboard_filter_options, dashboard_page_cached
-from smarketing.kpis.registry import METRICS
+from smarketing.dashboards.selectors import dashboard_page_cached
+from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
 
@@ -55,7 +55,6 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         "role_dashboard": _role_dashboard(request),
         "state": state,
         "switcher": _switcher(state),
-        "filter_options": dashboard_filter_options(dashboard=board),
         "filter_tokens": state.filter_tokens(),
         "clear_filter_query": state.query(filter=None),
         **page,
@@ -68,20 +67,24 @@ def _records_args(request: HttpRequest, metric: str):
         raise Http404(f"no metric {metric!r}")
     state = state_from_query(request.GET)
     key = request.GET.get("key") or None
+    dimension = request.GET.get("dim") or None
+    if dimension is not None and dimension not in DIMENSIONS:
+        raise Http404(f"no dimension {dimension!r}")
     source = request.GET.get("from") or ""
-    return state, key, source if source in DASHBOARDS else ""
+    return state, key, dimension, source if source in DASHBOARDS else ""
 
 
 @login_required
 def records(request: HttpRequest, metric: str) -> HttpResponse:
     """The records behind a number, paged."""
-    state, key, source = _records_args(request, metric)
+    state, key, dimension, source = _records_args(request, metric)
     try:
         page_number = int(request.GET.get("page") or 1)
     except ValueError:
         page_number = 1
-    page = records_page(metric=metric, window=state.window, filters=state.filters, key=key, page=page_number)
-    base = [(name, value) for name, value in state.params(key=key, **{"from": source or None})]
+    page = records_page(metric=metric, window=state.window, filters=state.filters, key=key,
+                        dimension=dimension, page=page_number)
+    base = state.params(key=key, dim=dimension, **{"from": source or None})
     context = {
         "state": state,
         "key": key,
@@ -102,9 +105,10 @@ class _Echo:
 
 @login_required
 def records_csv(request: HttpRequest, metric: str) -> StreamingHttpResponse:
-    state, key, _source = _records_args(request, metric)
+    state, key, dimension, _source = _records_args(request, metric)
     writer = csv.writer(_Echo())
-    lines = records_csv_lines(metric=metric, window=state.window, filters=state.filters, key=key)
+    lines = records_csv_lines(metric=metric, window=state.window, filters=state.filters, key=key,
+                              dimension=dimension)
     response = StreamingHttpResponse((writer.writerow(line) for line in lines), content_type="text/csv; charset=utf-8")
     suffix = f"-{key}" if key else ""
     safe_suffix = "".join(char if char.isalnum() or char in "-_." else "_" for char in suffix)

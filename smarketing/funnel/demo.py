@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import Model
 
 from smarketing.funnel import models as m
@@ -171,7 +171,7 @@ WEB_PAGES: tuple[tuple[str, str, float, tuple[tuple[str, float], ...]], ...] = (
     ("/lp/demo-request", "landing", 0.03, (("paid_search", 0.7), ("organic_search", 0.3))),
 )
 BLOG_PAGE_SHARE = 0.27  # spread over the most-read posts
-BLOG_PAGE_COUNT = 12
+BLOG_PAGE_COUNT = 8
 BLOG_SOURCES = (("organic_search", 0.6), ("social", 0.2), ("email", 0.12), ("referral", 0.08))
 LANDING_SOURCE_CHANNEL = {"paid_search": "paid_search", "social": "paid_social", "email": "email"}
 CTAS = (
@@ -343,6 +343,9 @@ class Writer:
         if objs:
             # Django sets primary keys on the objects (PostgreSQL and SQLite >= 3.35).
             model.objects.bulk_create(objs, batch_size=BATCH)
+            # With DEBUG on, Django keeps the last 9,000 statements: at this size that is
+            # gigabytes of INSERT text.
+            reset_queries()
         self.counts[resource] += len(objs)
         return objs
 
@@ -611,15 +614,16 @@ def contacts_seed(
     seq = Sequences()
     content_times = [c.published_at for c in contents]
     new_customers = [0] * HISTORY_DAYS
-    # Customers become available as referrers once their customer_at has passed.
-    pending_referrers: list[tuple[dt.datetime, int, m.Contact]] = []
-    referrers: list[m.Contact] = []
+    # Customers (primary keys) become available as referrers once their customer_at has
+    # passed; only keys are kept, so memory stays flat at a million contacts.
+    pending_referrers: list[tuple[dt.datetime, int]] = []
+    referrers: list[int] = []
     company_pool = max(200, plan.contacts // 6)
     buffer: list[m.Contact] = []
     for day_index, count in enumerate(plan.leads_per_day):
         midnight = plan.midnights[day_index]
         while pending_referrers and pending_referrers[0][0] < midnight:
-            referrers.append(heapq.heappop(pending_referrers)[2])
+            referrers.append(heapq.heappop(pending_referrers)[1])
         for _ in range(count):
             contact = contact_make(plan=plan, rng=rng, seq=seq, day_index=day_index, team=team,
                                    campaigns=campaigns, company_pool=company_pool, referrers=referrers)
@@ -632,7 +636,7 @@ def contacts_seed(
             for contact in buffer:
                 if contact.customer_at is not None:
                     new_customers[plan.index(contact.customer_at)] += 1
-                    heapq.heappush(pending_referrers, (contact.customer_at, contact.pk, contact))
+                    heapq.heappush(pending_referrers, (contact.customer_at, contact.pk))
             writer.step("contacts", len(buffer))
             buffer = []
     return new_customers
@@ -640,7 +644,7 @@ def contacts_seed(
 
 def contact_make(
     *, plan: Plan, rng: random.Random, seq: Sequences, day_index: int, team: list[Rep],
-    campaigns: Campaigns, company_pool: int, referrers: list[m.Contact],
+    campaigns: Campaigns, company_pool: int, referrers: list[int],
 ) -> m.Contact:
     seq.contact += 1
     point = rng.random()
@@ -656,12 +660,12 @@ def contact_make(
     else:
         name = ""
         email = f"{first}.{last}{rng.randrange(10, 999)}@{PERSONAL_DOMAINS[rng.randrange(5)]}".lower()
-    referred_by = None
+    referred_by_id = None
     if channel == "referral" and referrers and rng.random() < 0.7:
-        referred_by = referrers[rng.randrange(len(referrers))]
+        referred_by_id = referrers[rng.randrange(len(referrers))]
     contact = m.Contact(
         external_id=f"C{seq.contact:07d}", email=email, company=name, source_channel=channel,
-        campaign=campaign, referred_by=referred_by, lead_at=lead_at,
+        campaign=campaign, referred_by_id=referred_by_id, lead_at=lead_at,
     )
     lifecycle_fill(plan=plan, rng=rng, contact=contact, quality=quality, team=team)
     return contact
@@ -792,7 +796,7 @@ def activities_make(*, plan: Plan, rng: random.Random, seq: Sequences, contact: 
     cutoff = plan.cutoff
     if contact.mql_at is None:
         # Prospecting before a lead qualifies: counted as sales activity, never as an attempt.
-        if rng.random() < 0.55:
+        if rng.random() < 0.75:
             hired = [r for r in team if r.hired is None or r.hired <= contact.lead_at]
             owner = hired[rng.randrange(len(hired))].member
             at = contact.lead_at
@@ -1092,7 +1096,8 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
             end = period_bounds(kind, start)[1]
             span = (end - start).days + 1
             leads = sum(plan.expected_leads(start + dt.timedelta(days=k)) for k in range(span))
-            stretch = rng.uniform(1.03, 1.12)
+            # Some periods beat their target, some miss it: the pace badges show both.
+            stretch = rng.uniform(0.94, 1.10)
             customers = leads * LEAD_TO_MQL * MQL_TO_CUSTOMER * stretch
             team_values = {
                 "leads": round(leads * stretch),
@@ -1107,7 +1112,7 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
                 "mql_to_sql_rate": 40.0,
                 "lead_to_customer_rate": 2.5,
                 "leads_worked_rate": 90.0,
-                "worked_to_connected_rate": 45.0,
+                "worked_to_connected_rate": 65.0,
                 "win_rate": 33.0,
             }
             for metric, value in team_values.items():

@@ -8,7 +8,7 @@ day × bucket × key for the total and for each dimension and unpivots the sums 
 `kpis_fact`, all inside the database: nothing loops over funnel records in Python.
 
 Stocks are stored as dated deltas (a deal adds its amount on its creation day and removes
-it the day after it closes; an audience reading adds its change since the previous
+it on the day it closes; an audience reading adds its change since the previous
 reading), so the level at any end is the sum of every fact up to that day. Cohort
 measures are keyed by the day the cohort entered.
 """
@@ -39,8 +39,10 @@ class Family:
     measures: tuple[str, ...]
     dims: tuple[str, ...]
     total: bool = True
-    shift: int = 0  # fact day = day_column + shift
     full_only: bool = False  # small tables whose deltas span readings: always rebuilt whole
+    # Conversion counts whose zero adds nothing: the same records' entry measure already
+    # marks the key as present, so zero rows are not stored (a third fewer rows).
+    sparse: tuple[str, ...] = ()
 
     @property
     def written_dims(self) -> tuple[str, ...]:
@@ -66,12 +68,6 @@ def _greatest(a: str, b: str) -> str:
 
 def _least(a: str, b: str) -> str:
     return f"LEAST({a}, {b})" if _pg() else f"MIN({a}, {b})"
-
-
-def _plus_days(column: str, days: int) -> str:
-    if days == 0:
-        return column
-    return f"({column} + {days})" if _pg() else f"date({column}, '{days:+d} day')"
 
 
 def _date(day: dt.date) -> str:
@@ -166,7 +162,8 @@ def _stage_family(stage: str) -> Family:
         measures.append("content_assisted")
     base = (f"SELECT c.{stage}_on AS day, 0 AS bucket, {_contact_keys()}, {', '.join(columns)} "
             f"FROM {{contact}} c {_contact_joins()} WHERE {{where}}")
-    return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), CONTACT_DIMS)
+    sparse = tuple(name for name in measures if name.startswith("coh_") or name == "content_assisted")
+    return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), CONTACT_DIMS, sparse=sparse)
 
 
 def _families() -> tuple[Family, ...]:
@@ -194,6 +191,7 @@ def _families() -> tuple[Family, ...]:
             "WHERE {where} GROUP BY c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id"
             f") s {_contact_joins('s')}",
             "c.mql_on", ("sla_worked", "sla_connected", "sla_worked_not_connected"), CONTACT_DIMS,
+            sparse=("sla_worked", "sla_connected", "sla_worked_not_connected"),
         ),
         Family(
             "activities",
@@ -225,11 +223,11 @@ def _families() -> tuple[Family, ...]:
         ),
         Family(
             "deals_left_open",
-            # A deal closed on day X is open at the end of X - 1 and no longer at the end of X.
-            f"SELECT {_plus_days('d.closed_on', 1)} AS day, 0 AS bucket, {_deal_keys()}, "
+            # Open at the end of day E means closed after E: a deal stops counting on its close day.
+            f"SELECT d.closed_on AS day, 0 AS bucket, {_deal_keys()}, "
             f"d.amount AS m_open_amount_out, 1 AS m_open_count_out FROM {{deal}} d {_deal_joins()} "
             "WHERE d.status IN ('won', 'lost') AND {where}",
-            "d.closed_on", ("open_amount_out", "open_count_out"), DEAL_DIMS, shift=1,
+            "d.closed_on", ("open_amount_out", "open_count_out"), DEAL_DIMS,
         ),
         Family(
             "lifetime_value",
@@ -415,8 +413,7 @@ def day_ranges(days: Iterable[dt.date], *, limit: int = MAX_RANGES) -> list[tupl
 def _where(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     if ranges is None:
         return f"{family.day_column} IS NOT NULL"
-    shift = dt.timedelta(days=family.shift)
-    parts = [f"{family.day_column} BETWEEN {_date(lo - shift)} AND {_date(hi - shift)}" for lo, hi in ranges]
+    parts = [f"{family.day_column} BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in ranges]
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -432,8 +429,8 @@ def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
         ctes.append(f"a{index} AS (SELECT day, bucket, {key} AS k, {sums} FROM base "
                     f"WHERE day IS NOT NULL GROUP BY {group})")
         for measure in family.measures:
-            arms.append(f"SELECT '{measure}', day, '{dim}', k, bucket, m_{measure} FROM a{index} "
-                        f"WHERE m_{measure} IS NOT NULL")
+            keep = f"m_{measure} <> 0" if measure in family.sparse else f"m_{measure} IS NOT NULL"
+            arms.append(f"SELECT '{measure}', day, '{dim}', k, bucket, m_{measure} FROM a{index} WHERE {keep}")
     return (f"WITH {', '.join(ctes)} INSERT INTO {tables['fact']} (measure, day, dimension, key, bucket, value) "
             + " UNION ALL ".join(arms))
 
@@ -457,8 +454,6 @@ def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
         ranges = None
     else:
         day_set = set(days)
-        if family.shift:
-            day_set |= {day + dt.timedelta(days=family.shift) for day in day_set}
         if not day_set:
             return
         ranges = day_ranges(day_set)

@@ -270,7 +270,8 @@ def _declare() -> tuple[Metric, ...]:
                 DEAL_DIMS, "Mean days from creation to close of the won deals closed in the window."),
         _metric("open_pipeline", "Open pipeline", "currency", "stock",
                 "Sum of the amounts of deals created on or before the window end that were still "
-                "open at its end.", DEAL_DIMS, _open_pipeline, cum=("open_amount_in", "open_amount_out")),
+                "open at its end.", DEAL_DIMS, _open_pipeline,
+                cum=("open_amount_in", "open_amount_out", "open_count_in", "open_count_out")),
         _metric("revenue_pipeline", "Revenue pipeline", "currency", "derived",
                 "Leads in the window × lead → customer rate × average deal size, the last two over "
                 "the 365 days ending at the window end.", ("channel", "campaign"), _revenue_pipeline,

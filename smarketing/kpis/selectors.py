@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 
 from smarketing.funnel import models as funnel
@@ -67,7 +67,11 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
             sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
             params += keys
         arms.append(sql + " GROUP BY measure, key, bucket")
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Each arm reads a few thousand index-only rows: starting parallel workers for the
+            # UNION costs more than it saves.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(" UNION ALL ".join(arms), params)
         rows = cursor.fetchall()
     return {(ranges[r], measure, key, bucket): (float(total or 0), count)
@@ -358,9 +362,12 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
 
 def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, float], labels: dict[str, str],
                dimension: str, targets: dict, period: _Period | None, with_parts: bool) -> list[dict]:
+    by_key: dict[str, Rows] = defaultdict(dict)
+    for index, total in rows.items():
+        by_key[index[2]][index] = total
     items = []
-    for key in sorted({key for (_, _, key, _) in rows}):
-        sums = _Sums(rows, window, {key}, extra)
+    for key in sorted(by_key):
+        sums = _Sums(by_key[key], window, None, extra)
         if not _present(metric, sums):
             continue
         value, numerator, denominator = metric.compute(sums)
@@ -416,9 +423,9 @@ def _fetch_daily(measures: set[str], first: dt.date, last: dt.date, *, dimension
     from django.db.models import Value as V
     day = Case(When(day__lt=first, then=V(first - dt.timedelta(days=1))), default=F("day"))
     rows = query.annotate(d=day).values("measure", "d", "bucket").annotate(total=Sum("value")).order_by()
-    out: dict = defaultdict(float)
+    out: dict[str, list[tuple[dt.date, int, float]]] = defaultdict(list)
     for row in rows:
-        out[(row["measure"], row["d"], row["bucket"])] += float(row["total"] or 0)
+        out[row["measure"]].append((row["d"], row["bucket"], float(row["total"] or 0)))
     return out
 
 
@@ -429,8 +436,8 @@ class _DailySums(_Sums):
         self.window = window
 
     def _between(self, measure: str, lo: dt.date | None, hi: dt.date, min_bucket: int = 0) -> float:
-        return sum(v for (m, d, b), v in self.daily.items()
-                   if m == measure and d <= hi and (lo is None or d >= lo) and b >= min_bucket)
+        return sum(v for d, b, v in self.daily.get(measure, ()) if d <= hi and (lo is None or d >= lo)
+                   and b >= min_bucket)
 
     def flow(self, measure: str) -> float:
         return self._between(measure, self.window.start, self.window.end)

@@ -164,3 +164,11 @@ def test_velocity_compares_with_the_previous_period():
 )
 def test_sparkline_points_scale_into_the_box_and_break_at_gaps(values, expected):
     assert figures.sparkline_points(values) == expected
+
+
+def test_small_counts_tick_at_whole_numbers():
+    figure = _valid(figures.figures_breakdown([_result("deals_won", 3, breakdown=[
+        {"key": "a", "label": "Ann", "value": 2}, {"key": "b", "label": "Bob", "value": 1}])])[0])
+    assert figure["layout"]["xaxis"]["dtick"] == 1
+    big = _valid(figures.figures_breakdown([_result("leads", 3, breakdown=[{"key": "a", "value": 2500}])])[0])
+    assert "dtick" not in big["layout"]["xaxis"]

@@ -122,3 +122,16 @@ def test_breakdown_and_sla_panels_need_a_dimension():
         Panel("breakdown", "x", ("leads",))
     with pytest.raises(ValueError, match="kind"):
         Panel("pie", "x", ("leads",))
+
+
+def test_every_panel_metric_is_in_the_registry_and_carries_the_panel_dimension_and_filter():
+    from smarketing.kpis.registry import METRICS
+
+    for dashboard in DASHBOARDS.values():
+        for panel in dashboard.panels:
+            for key in panel.metrics:
+                metric = METRICS[key]
+                if panel.dimension:
+                    assert panel.dimension in metric.dimensions, (dashboard.key, key, panel.dimension)
+                for name in panel.filters or {}:
+                    assert name in metric.dimensions, (dashboard.key, key, name)

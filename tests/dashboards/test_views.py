@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.html import escape
 
 from smarketing.dashboards.layouts import DASHBOARDS
 from smarketing.funnel.models import Activity, Contact, Deal, TeamMember, WebTraffic
@@ -71,7 +72,7 @@ def test_every_dashboard_answers_signed_in(signed_in_client, key, funnel):
     for window in ("mtd", "qtd", "ytd", "last_30"):
         response = signed_in_client.get(reverse("dashboards:dashboard", args=[key]), {"window": window})
         assert response.status_code == 200
-        assert DASHBOARDS[key].title in response.content.decode()
+        assert escape(DASHBOARDS[key].title) in response.content.decode()
 
 
 @pytest.mark.parametrize("key", list(DASHBOARDS))
@@ -204,3 +205,54 @@ def test_csv_export_escapes_formula_cells(signed_in_client, funnel):
     cells = [cell for row in rows[1:] for cell in row]
     assert "'=cmd|' /C calc'!A0" in cells
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
+def test_a_filter_on_another_dimension_is_not_applied_to_a_breakdown_and_says_so(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd", "filter": "channel:email"})
+    (sla,) = [panel for panel in response.context["panels"] if panel["kind"] == "sla"]
+    assert sla["filter_overridden"] is True
+    assert [row["delivered_text"] for row in sla["rows"] if row["label"] == "Ann Rep"] == ["2"]
+
+
+def test_a_filter_on_the_breakdown_dimension_narrows_it(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd", "filter": "owner:ann@acme.example"})
+    (sla,) = [panel for panel in response.context["panels"] if panel["kind"] == "sla"]
+    assert sla["filter_overridden"] is False
+    assert [row["label"] for row in sla["rows"]] == ["Ann Rep"]
+    assert _tile(response, "leads")["columns"][0]["value_text"] == "2"  # c1 and c2 are Ann's
+
+
+def test_breakdown_rows_drill_down_to_their_key(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
+    (sla,) = [panel for panel in response.context["panels"] if panel["kind"] == "sla"]
+    url = next(row["records_url"] for row in sla["rows"] if row["label"] == "Ann Rep")
+    assert "dim=owner" in url and "key=ann%40acme.example" in url
+    records = signed_in_client.get(url)
+    assert records.context["total"] == 2
+
+
+def test_pending_recompute_shows_a_notice_and_the_page_still_answers(signed_in_client, funnel):
+    from smarketing.kpis.services import dirty_mark
+
+    dirty_mark(resource="contacts", days=[dt.date(2026, 3, 14)], contact_ids=None)
+    html = signed_in_client.get("/dashboards/shared/").content.decode()
+    assert "Recomputing" in html
+
+
+def test_the_page_cache_follows_the_facts(signed_in_client, funnel):
+    first = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
+    assert _tile(first, "leads")["columns"][0]["value_text"] == "3"
+    Contact.objects.create(external_id="c5", source_channel="email", lead_at=at(3, 12))
+    with time_machine.travel(TODAY + dt.timedelta(minutes=5), tick=False):
+        call_command("recompute_kpis", full=True)
+    again = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
+    assert _tile(again, "leads")["columns"][0]["value_text"] == "4"
+
+
+def test_a_breakdown_of_several_units_draws_one_titled_chart_per_unit(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/channels/", {"window": "mtd"})
+    (panel,) = [panel for panel in response.context["panels"] if panel["kind"] == "breakdown"]
+    # leads (count); lead → MQL and MQL → demo (percent); cost per lead and per MQL (currency)
+    assert len(panel["charts"]) == 3
+    assert all(chart["title"] for chart in panel["charts"])
+    assert [row["key"] for row in panel["rows"]] == ["email", "social"]  # email 2 leads, social 1

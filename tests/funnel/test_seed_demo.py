@@ -106,3 +106,44 @@ def test_bootstrap_demo_leaves_stored_contacts_alone():
     call_command("bootstrap_demo", contacts=100, no_progress=True)
 
     assert list(m.Contact.objects.values_list("external_id", flat=True)) == ["real"]
+
+
+@pytest.mark.django_db
+def test_targets_follow_the_fiscal_year(settings):
+    settings.FISCAL_YEAR_START_MONTH = 2
+    demo.demo_seed(contacts=100, seed=1, today=TODAY)
+
+    years = set(m.Target.objects.filter(period="year").values_list("period_start", flat=True))
+    # History 2024-03-15 .. 2026-03-14, plus the fiscal year holding today (Feb 2026 – Jan 2027).
+    assert years == {dt.date(2024, 2, 1), dt.date(2025, 2, 1), dt.date(2026, 2, 1)}
+    quarter_months = set(m.Target.objects.filter(period="quarter").values_list("period_start__month", flat=True))
+    assert quarter_months == {2, 5, 8, 11}
+    months = m.Target.objects.filter(period="month", owner__isnull=True, metric="leads")
+    assert months.count() == 35  # Mar 2024 .. Jan 2027: the history to the end of the current fiscal year
+
+
+@pytest.mark.django_db
+def test_seed_demo_force_keeps_the_old_data_when_loading_fails(monkeypatch):
+    m.Campaign.objects.create(external_id="mine", name="Mine", channel="email")
+
+    def broken(**kwargs):
+        m.Contact.objects.create(external_id="half", source_channel="email",
+                                 lead_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "demo_seed", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        call_command("seed_demo", contacts=100, today="2026-03-15", no_progress=True, force=True)
+
+    assert list(m.Campaign.objects.values_list("external_id", flat=True)) == ["mine"]
+    assert not m.Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_asks_for_migrate_on_an_unmigrated_database(monkeypatch):
+    from django.db.migrations.executor import MigrationExecutor
+
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("funnel", "0002")])
+    with pytest.raises(CommandError, match=r"run `python manage\.py migrate` first"):
+        call_command("bootstrap_demo", contacts=100, no_progress=True)
+    assert not m.Contact.objects.exists()

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from smarketing.funnel import demo
 from smarketing.funnel.models import Contact, TeamMember
@@ -52,8 +53,14 @@ class Command(BaseCommand):
         parser.add_argument("--contacts", type=int, default=demo.DEFAULT_CONTACTS)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--url", default=None,
+                            help="the address the server will answer on, for the message (default SITE_URL)")
 
-    def handle(self, *args, contacts: int, seed: int, no_progress: bool, **options) -> None:
+    def handle(self, *args, contacts: int, seed: int, no_progress: bool, url: str | None,
+               **options) -> None:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError("the database is not migrated: run `python manage.py migrate` first")
         if Contact.objects.exists():
             self.stdout.write("Contacts already stored: demo data not loaded.")
         elif demo.demo_has_data():
@@ -65,7 +72,7 @@ class Command(BaseCommand):
             call_command("seed_demo", contacts=contacts, seed=seed, no_progress=no_progress,
                          stdout=self.stdout, stderr=self.stderr)
         demo_user_ensure()
-        url = settings.SITE_URL
+        url = (url or settings.SITE_URL).rstrip("/")
         line = "=" * 60
         self.stdout.write(self.style.SUCCESS(
             f"\n{line}\n  smarketing is ready at {url}/\n"

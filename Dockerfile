@@ -1,0 +1,27 @@
+# smarketing: one image for web (gunicorn), worker and beat (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    SMARKETING_VAR_DIR=/app/var
+
+WORKDIR /app
+
+# Dependencies first (against a stub package), so code changes do not reinstall them.
+COPY pyproject.toml README.md ./
+COPY smarketing/__init__.py smarketing/__init__.py
+RUN pip install --upgrade pip && pip install . && pip uninstall --yes smarketing
+
+COPY manage.py ./
+COPY smarketing smarketing
+COPY templates templates
+COPY static static
+# The code runs from /app (manage.py, gunicorn and celery put the working directory first).
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+    && useradd --create-home --uid 1000 smarketing \
+    && mkdir -p /app/var && chown -R smarketing /app/var
+
+USER smarketing
+EXPOSE 8000
+CMD ["gunicorn", "smarketing.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

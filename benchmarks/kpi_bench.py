@@ -1,0 +1,278 @@
+"""KPI engine benchmark on PostgreSQL (not part of the test suite).
+
+    python benchmarks/kpi_bench.py [--url postgres://postgres@127.0.0.1:5432/bench_engine]
+        [--contacts 1000000] [--seed] [--runs 3] [--requests 200] [--today 2026-11-23]
+
+With --seed the database is (re)seeded with `seed_demo --contacts N` first; otherwise it
+must already hold the seed. Then, each timed several times and reported as the median:
+
+1. full recompute of the facts (two years of data);
+2. recompute after one new day of data (~1,500 new leads, ~10,000 activities, 300 MQL
+   conversions of older leads, 60 new and 30 closed deals), marked dirty as ingest does;
+3. GET /api/v1/kpis/ for the 14 `shared` metrics, YTD, with previous period and targets:
+   p50 / p95 over many requests, against the same numbers computed by direct SQL over
+   the raw tables in the same run (and the two answers compared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ["reach", "leads", "revenue_pipeline", "revenue", "visit_to_lead_rate", "lead_to_mql_rate",
+          "leads_worked_rate", "worked_to_connected_rate", "mql_to_opportunity_rate",
+          "opportunity_to_customer_rate", "lead_to_customer_rate", "average_deal_size", "leads_delivered",
+          "sla_attempt_compliance"]
+
+
+def setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarketing.settings")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def seed(url: str, contacts: int, today: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, "manage.py", "seed_demo", "--contacts", str(contacts), "--today", today,
+                    "--force"], cwd=ROOT, env=env, check=True)
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+# --- 2. one new day ---------------------------------------------------------------------------
+
+
+def add_day(day: dt.date, rng: random.Random) -> dict:
+    """Write one day of data the way ingest does and mark it dirty; returns what was written."""
+    from django.db import connection, transaction
+
+    from smarketing.funnel import models as m
+    from smarketing.funnel.models import company_tz
+    from smarketing.kpis.services import dirty_mark
+
+    tz = company_tz()
+
+    def at(hour: float) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), tzinfo=tz) + dt.timedelta(hours=hour)
+
+    reps = list(m.TeamMember.objects.filter(team="sales").values_list("pk", flat=True))
+    campaigns = list(m.Campaign.objects.values_list("pk", flat=True))
+    channels = [c for c, _ in m.Channel.choices]
+    with transaction.atomic():
+        leads = []
+        for i in range(1500):
+            contact = m.Contact(external_id=f"bench-{day}-{i}", email=f"lead{i}@bench{i % 300}.example",
+                                source_channel=rng.choice(channels), campaign_id=rng.choice([None, *campaigns]),
+                                owner_id=rng.choice(reps), lead_at=at(rng.uniform(0, 24)))
+            contact.fill_local_dates()
+            leads.append(contact)
+        m.Contact.objects.bulk_create(leads, batch_size=1000)
+        new_ids = list(m.Contact.objects.filter(external_id__startswith=f"bench-{day}-").values_list("pk", flat=True))
+        # 300 older leads become MQLs today: their lead-day cohorts change.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM funnel_contact WHERE mql_at IS NULL AND lead_on BETWEEN %s AND %s "
+                           "ORDER BY id DESC LIMIT 300", [day - dt.timedelta(days=90), day - dt.timedelta(days=1)])
+            converting = [row[0] for row in cursor.fetchall()]
+            old_days = set(m.Contact.objects.filter(pk__in=converting).values_list("lead_on", flat=True))
+            m.Contact.objects.filter(pk__in=converting).update(mql_at=at(12), mql_on=day)
+            cursor.execute("SELECT id FROM funnel_contact WHERE mql_on >= %s ORDER BY random() LIMIT 4000",
+                           [day - dt.timedelta(days=60)])
+            worked = [row[0] for row in cursor.fetchall()] + converting
+        activities = []
+        for i in range(10000):
+            activity = m.Activity(external_id=f"bench-{day}-a{i}", contact_id=rng.choice(worked),
+                                  owner_id=rng.choice(reps), activity_type=rng.choice(["call", "email", "meeting"]),
+                                  occurred_at=at(rng.uniform(12, 24)), connected=rng.random() < 0.2)
+            activity.fill_local_dates()
+            activities.append(activity)
+        m.Activity.objects.bulk_create(activities, batch_size=2000)
+        deals = []
+        for i in range(60):
+            deal = m.Deal(external_id=f"bench-{day}-d{i}", contact_id=rng.choice(converting), owner_id=rng.choice(reps),
+                          amount=rng.randrange(1000, 50000), status="open", created_at=at(13))
+            deal.fill_local_dates()
+            deals.append(deal)
+        m.Deal.objects.bulk_create(deals)
+        closing = list(m.Deal.objects.filter(status="open", created_on__lt=day).order_by("-created_on")[:30])
+        for deal in closing:
+            deal.status, deal.closed_at = rng.choice(["won", "lost"]), at(15)
+            deal.fill_local_dates()
+        m.Deal.objects.bulk_update(closing, ["status", "closed_at", "closed_on"])
+        touched = set(new_ids) | set(converting) | {a.contact_id for a in activities} | \
+            {d.contact_id for d in closing if d.contact_id}
+        started = time.perf_counter()
+        dirty_mark(resource="contacts", days={day} | old_days, contact_ids=set(new_ids) | set(converting))
+        dirty_mark(resource="activities", days={day}, contact_ids={a.contact_id for a in activities})
+        dirty_mark(resource="deals", days={day} | {d.created_on for d in closing},
+                   contact_ids={d.contact_id for d in (*deals, *closing) if d.contact_id})
+        mark_seconds = time.perf_counter() - started
+    return {"contacts": len(touched), "mark_seconds": mark_seconds}
+
+
+# --- 3. the same numbers by direct SQL over the raw tables ---------------------------------
+
+
+def direct_sql(window, previous, min_attempts: int) -> dict[str, tuple]:
+    """The 14 shared metrics for the window and its previous period, straight from the records."""
+    from django.db import connection
+
+    out: dict[str, tuple] = {}
+    with connection.cursor() as cursor:
+        for name, w in (("current", window), ("previous", previous)):
+            s, e, y = w.start, w.end, w.end - dt.timedelta(days=364)
+            cursor.execute(
+                "SELECT COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s),"
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s AND mql_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s AND customer_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE mql_on BETWEEN %(s)s AND %(e)s),"
+                " COUNT(*) FILTER (WHERE mql_on BETWEEN %(s)s AND %(e)s AND opportunity_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE opportunity_on BETWEEN %(s)s AND %(e)s),"
+                " COUNT(*) FILTER (WHERE opportunity_on BETWEEN %(s)s AND %(e)s AND customer_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(y)s AND %(e)s),"
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(y)s AND %(e)s AND customer_at IS NOT NULL)"
+                " FROM funnel_contact", {"s": s, "e": e, "y": y})
+            leads, l_mql, l_cust, mqls, m_opp, opps, o_cust, y_leads, y_cust = cursor.fetchone()
+            cursor.execute(
+                "SELECT COALESCE(SUM(amount) FILTER (WHERE closed_on BETWEEN %(s)s AND %(e)s), 0),"
+                " COUNT(*) FILTER (WHERE closed_on BETWEEN %(s)s AND %(e)s),"
+                " COALESCE(SUM(amount), 0), COUNT(*) FROM funnel_deal"
+                " WHERE status = 'won' AND closed_on BETWEEN %(y)s AND %(e)s", {"s": s, "e": e, "y": y})
+            revenue, won, y_revenue, y_won = cursor.fetchone()
+            cursor.execute("SELECT COALESCE(SUM(visits), 0) FROM funnel_webtraffic WHERE date BETWEEN %s AND %s",
+                           [s, e])
+            visits = cursor.fetchone()[0]
+            cursor.execute("SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT ON (channel) size FROM funnel_audience"
+                           " WHERE date <= %s ORDER BY channel, date DESC) x", [e])
+            reach = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT COUNT(*) FILTER (WHERE n > 0), COUNT(*) FILTER (WHERE conn), "
+                " COUNT(*) FILTER (WHERE n > 0 AND NOT conn), COUNT(*) FILTER (WHERE n >= %(k)s AND NOT conn)"
+                " FROM (SELECT c.id, COUNT(a.id) AS n, COALESCE(BOOL_OR(a.connected), false) AS conn"
+                " FROM funnel_contact c LEFT JOIN funnel_activity a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at"
+                " WHERE c.mql_on BETWEEN %(s)s AND %(e)s GROUP BY c.id) x", {"s": s, "e": e, "k": min_attempts})
+            worked, connected, wnc, compliant = cursor.fetchone()
+
+            def pct(n, d):
+                return None if not d else float(n) / float(d) * 100
+
+            rate = None if not y_leads else y_cust / y_leads
+            size = None if not y_won else float(y_revenue) / y_won
+            out[name] = {
+                "reach": reach, "leads": leads, "revenue": float(revenue),
+                "revenue_pipeline": None if rate is None or size is None else leads * rate * size,
+                "visit_to_lead_rate": pct(leads, visits), "lead_to_mql_rate": pct(l_mql, leads),
+                "leads_worked_rate": pct(worked, mqls), "worked_to_connected_rate": pct(connected, worked),
+                "mql_to_opportunity_rate": pct(m_opp, mqls), "opportunity_to_customer_rate": pct(o_cust, opps),
+                "lead_to_customer_rate": pct(l_cust, leads),
+                "average_deal_size": None if not won else float(revenue) / won,
+                "leads_delivered": mqls, "sla_attempt_compliance": pct(compliant, wnc),
+            }
+        cursor.execute("SELECT metric, value FROM funnel_target WHERE owner_id IS NULL AND period = 'year'"
+                       " AND period_start = %s AND metric = ANY(%s)", [window.start, SHARED])
+        out["targets"] = dict(cursor.fetchall())
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="postgres://postgres@127.0.0.1:5432/bench_engine")
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--seed", action="store_true", help="(re)seed the database first")
+    parser.add_argument("--today", default="2026-11-23")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    if args.seed:
+        seed(args.url, args.contacts, args.today)
+    setup(args.url)
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from smarketing.funnel import models as m
+    from smarketing.kpis.models import Fact
+    from smarketing.kpis.services import facts_rebuild, facts_recompute_dirty
+    from smarketing.kpis.windows import window_for
+
+    print(f"contacts {m.Contact.objects.count():,}  activities {m.Activity.objects.count():,}  "
+          f"deals {m.Deal.objects.count():,}  touches {m.Touch.objects.count():,}")
+
+    full = [timed(facts_rebuild) for _ in range(args.runs)]
+    print(f"full recompute: runs {[round(x, 1) for x in full]} s, median {statistics.median(full):.1f} s "
+          f"({Fact.objects.count():,} fact rows)")
+
+    rng = random.Random(7)
+    first_new = dt.date.fromisoformat(args.today)
+    day_runs, marks = [], []
+    for i in range(args.runs):
+        written = add_day(first_new + dt.timedelta(days=i), rng)
+        marks.append(written["mark_seconds"])
+        day_runs.append(timed(facts_recompute_dirty))
+    print(f"one new day: recompute runs {[round(x, 2) for x in day_runs]} s, median "
+          f"{statistics.median(day_runs):.2f} s (marking dirty days: median {statistics.median(marks):.2f} s)")
+
+    as_of = first_new + dt.timedelta(days=args.runs - 1)
+    window = window_for("ytd", as_of=as_of)
+    user, _ = get_user_model().objects.get_or_create(username="kpi-bench")
+    client = Client()
+    client.force_login(user)
+    query = {"metrics": ",".join(SHARED), "window": "ytd", "as_of": as_of.isoformat()}
+    body = client.get("/api/v1/kpis/", query).json()  # warm-up
+    api = []
+    for _ in range(args.requests):
+        started = time.perf_counter()
+        response = client.get("/api/v1/kpis/", query)
+        api.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    api.sort()
+    p50, p95 = statistics.median(api), api[int(len(api) * 0.95) - 1]
+    owner = []
+    for _ in range(max(20, args.requests // 4)):
+        started = time.perf_counter()
+        client.get("/api/v1/kpis/", {**query, "dimension": "owner"})
+        owner.append(time.perf_counter() - started)
+    owner.sort()
+
+    direct, answer = [], None
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        answer = direct_sql(window, window.previous(), settings.SLA_MIN_ATTEMPTS)
+        direct.append(time.perf_counter() - started)
+    direct_median = statistics.median(direct)
+    print(f"KPI API, 14 shared metrics, ytd + previous + targets: p50 {p50 * 1000:.1f} ms, "
+          f"p95 {p95 * 1000:.1f} ms ({args.requests} requests); by owner p95 "
+          f"{owner[int(len(owner) * 0.95) - 1] * 1000:.1f} ms")
+    print(f"direct SQL over the raw tables: runs {[round(x, 2) for x in direct]} s, median {direct_median:.2f} s "
+          f"→ API is {direct_median / p95:.0f}× faster at p95 ({direct_median / p50:.0f}× at p50)")
+
+    mismatches = []
+    for result in body["results"]:
+        for name, got in (("current", result["value"]), ("previous", result["previous"]["value"])):
+            want = answer[name][result["metric"]]
+            if (got is None) != (want is None) or (got is not None and abs(float(got) - float(want)) >
+                                                   1e-6 * max(1.0, abs(float(want)))):
+                mismatches.append((result["metric"], name, got, want))
+    print("API numbers equal the direct SQL numbers" if not mismatches else f"MISMATCHES: {mismatches}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""GET /api/v1/kpis/ and `manage.py kpis --json`: the exact JSON of DESIGN.md, and clear 400s."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from smarketing.kpis.services import facts_rebuild
+from tests.kpis.builders import contact, deal
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/kpis/"
+
+
+@pytest.fixture
+def data(db):
+    contact("a", "2026-03-02 09:00", channel="email", mql="2026-03-03 09:00")
+    contact("b", "2026-03-03 09:00", channel="social")
+    contact("c", "2026-02-03 09:00", channel="email", mql="2026-02-04 09:00")
+    deal("d", 150, "won", "2026-03-01 09:00", "2026-03-05 09:00")
+    facts_rebuild()
+
+
+def test_signed_out_is_refused(client, data):
+    assert client.get(URL, {"metrics": "leads"}).status_code == 403
+
+
+def test_report_shape(signed_in_client, data):
+    response = signed_in_client.get(URL, {"metrics": "lead_to_mql_rate,revenue", "window": "mtd",
+                                          "as_of": "2026-03-15", "dimension": "channel"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["as_of"] == "2026-03-15"
+    assert body["window"] == {"name": "mtd", "start": "2026-03-01", "end": "2026-03-15"}
+    assert body["facts_as_of"]
+    rate, revenue = body["results"]
+    assert rate == {
+        "metric": "lead_to_mql_rate", "label": "Lead → MQL", "unit": "percent", "value": 50.0,
+        "numerator": 1, "denominator": 2,
+        "previous": {"value": 100.0, "start": "2026-02-01", "end": "2026-02-15"},
+        "target": None, "filtered": True,
+        "breakdown": [
+            {"key": "email", "label": "Email", "value": 100.0, "numerator": 1, "denominator": 1},
+            {"key": "social", "label": "Social", "value": 0.0, "numerator": 0, "denominator": 1},
+        ],
+    }
+    assert revenue["value"] == 150.0 and revenue["numerator"] is None
+    assert revenue["breakdown"] == [{"key": "(none)", "label": "(none)", "value": 150.0,
+                                     "numerator": None, "denominator": None}]
+
+
+def test_filter_parameter_restricts_to_dimension_values(signed_in_client, data):
+    body = signed_in_client.get(URL, {"metrics": "leads,visits", "as_of": "2026-03-15",
+                                      "channel": "social,paid_social"}).json()
+    leads, visits = body["results"]
+    assert (leads["value"], leads["filtered"]) == (1, True)
+    assert visits["filtered"] is False
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"metrics": "nope"}, "unknown metric 'nope'"),
+    ({"metrics": ""}, "name at least one metric"),
+    ({"metrics": "leads", "window": "fortnight"}, "unknown window 'fortnight'"),
+    ({"metrics": "leads", "dimension": "colour"}, "unknown dimension 'colour'"),
+    ({"metrics": "leads", "window": "custom", "start": "2026-01-01"}, "needs both start and end"),
+    ({"metrics": "leads", "as_of": "yesterday"}, "YYYY-MM-DD"),
+    ({"metrics": "leads", "dimension": "owner", "channel": "email"}, "cannot be filtered by channel"),
+])
+def test_bad_queries_answer_400_with_a_clear_message(signed_in_client, data, params, message):
+    response = signed_in_client.get(URL, params)
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_schema_documents_the_kpi_endpoint(signed_in_client):
+    schema = signed_in_client.get("/api/schema/", {"format": "json"}).json()
+    assert "/api/v1/kpis/" in schema["paths"]
+    assert "KpiReport" in schema["components"]["schemas"]
+
+
+def test_command_prints_the_same_json_as_the_api(signed_in_client, data, capsys):
+    call_command("kpis", "--metrics", "lead_to_mql_rate,revenue", "--window", "mtd", "--as-of", "2026-03-15",
+                 "--dimension", "channel", "--json")
+    printed = json.loads(capsys.readouterr().out)
+    api = signed_in_client.get(URL, {"metrics": "lead_to_mql_rate,revenue", "window": "mtd",
+                                     "as_of": "2026-03-15", "dimension": "channel"}).json()
+    assert printed == api
+
+
+def test_command_custom_window_and_errors(data, capsys):
+    call_command("kpis", "--metrics", "leads", "--window", "custom", "--start", "2026-02-01", "--end",
+                 "2026-03-31", "--json")
+    assert json.loads(capsys.readouterr().out)["results"][0]["value"] == 3
+    with pytest.raises(CommandError, match="unknown metric"):
+        call_command("kpis", "--metrics", "nope", "--json")

@@ -1,0 +1,161 @@
+"""Facts follow the records: time zones, cohorts re-keyed by entry day, dirty days, idempotence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from smarketing.funnel.signals import records_changed
+from smarketing.kpis.models import DirtyDay, Fact
+from smarketing.kpis.selectors import facts_as_of, kpi_values, recompute_pending
+from smarketing.kpis.services import facts_rebuild, facts_recompute_dirty
+from smarketing.kpis.tasks import facts_recheck_recent, facts_recompute_days
+from smarketing.kpis.windows import window_for
+
+from .builders import activity, contact, deal, ts
+
+pytestmark = pytest.mark.django_db
+
+
+def value(metric: str, **window) -> float | None:
+    name = window.pop("window", "mtd")
+    return kpi_values(metrics=[metric], window=window_for(name, **window))[0]["value"]
+
+
+def test_midnight_edges_fall_on_local_days_in_new_york(settings):
+    settings.SMARKETING_TIMEZONE = "America/New_York"
+    contact("first", "2026-03-01 00:00:00")
+    contact("last", "2026-03-31 23:59:59")  # 03:59:59 UTC on April 1
+    contact("before", "2026-02-28 23:59:59")
+    contact("after", "2026-04-01 00:00:00")
+    facts_rebuild()
+    assert value("leads", as_of="2026-03-31") == 2
+    assert value("leads", window="custom", start="2026-04-01", end="2026-04-01") == 1
+    assert value("leads", window="custom", start="2026-02-28", end="2026-02-28") == 1
+
+
+def test_aware_utc_instant_is_converted_to_the_company_day(settings):
+    settings.SMARKETING_TIMEZONE = "America/New_York"
+    from smarketing.funnel import models as m
+
+    # 02:30 UTC on Mar 2 is 21:30 on Mar 1 in New York.
+    m.Contact.objects.create(external_id="u", source_channel="email",
+                             lead_at=dt.datetime(2026, 3, 2, 2, 30, tzinfo=dt.UTC))
+    facts_rebuild()
+    assert value("leads", window="custom", start="2026-03-01", end="2026-03-01") == 1
+
+
+def test_leap_day_is_its_own_day():
+    contact("leap", "2024-02-29 12:00")
+    contact("march", "2024-03-01 00:00")
+    facts_rebuild()
+    assert value("leads", window="custom", start="2024-02-29", end="2024-02-29") == 1
+    assert value("leads", as_of="2024-02-29") == 1
+    assert value("leads", window="ytd", as_of="2024-03-01") == 2
+
+
+def test_fiscal_ytd_sums_from_april(settings):
+    settings.FISCAL_YEAR_START_MONTH = 4
+    contact("march", "2026-03-31 12:00")
+    contact("april", "2026-04-01 12:00")
+    contact("last-fy", "2025-04-01 00:00")
+    facts_rebuild()
+    assert value("leads", window="ytd", as_of="2026-03-31") == 2
+    assert value("leads", window="ytd", as_of="2026-04-30") == 1
+
+
+def test_cohort_converting_months_later_changes_the_old_month_after_recompute():
+    january = contact("jan", "2026-01-10 09:00")
+    contact("jan-2", "2026-01-11 09:00")
+    facts_rebuild()
+    assert value("lead_to_mql_rate", as_of="2026-01-31") == 0.0
+    with transaction.atomic():
+        january.mql_at = ts("2026-04-02 09:00")
+        january.save()
+        records_changed.send(sender=None, resource="contacts", days=[dt.date(2026, 4, 2)],
+                             contact_ids=[january.pk])
+    assert recompute_pending()
+    facts_recompute_dirty()
+    assert not recompute_pending()
+    assert value("lead_to_mql_rate", as_of="2026-01-31") == 50.0
+    assert value("mqls", window="custom", start="2026-04-01", end="2026-04-30") == 1
+
+
+def test_signal_recomputes_on_commit_in_embedded_mode(django_capture_on_commit_callbacks):
+    lead = contact("x", "2026-03-01 09:00", mql="2026-03-02 09:00")
+    facts_rebuild()
+    assert value("leads_worked_rate", as_of="2026-03-31") == 0.0
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        activity(lead, "2026-05-01 10:00")
+        # Ingest names the activity's own day; the engine finds the MQL day it belongs to.
+        records_changed.send(sender=None, resource="activities", days=[dt.date(2026, 5, 1)],
+                             contact_ids=[lead.pk])
+    assert len(callbacks) == 1
+    assert not recompute_pending()
+    assert value("leads_worked_rate", as_of="2026-03-31") == 100.0
+    assert value("sales_calls", window="custom", start="2026-05-01", end="2026-05-01") == 1
+
+
+def test_unknown_contacts_recompute_every_family_of_the_days():
+    deal("d", 100, "won", "2026-03-01 09:00", "2026-03-05 09:00")
+    records_changed.send(sender=None, resource="deals", days=[dt.date(2026, 3, 5)], contact_ids=None)
+    assert DirtyDay.objects.filter(day=dt.date(2026, 3, 5)).count() > 20
+    facts_recompute_dirty()
+    assert value("revenue", as_of="2026-03-31") == 100.0
+
+
+def test_rebuilding_the_same_days_twice_leaves_no_duplicates():
+    lead = contact("x", "2026-03-01 09:00", mql="2026-03-02 09:00")
+    activity(lead, "2026-03-03 09:00")
+    facts_rebuild()
+    before = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    days = [dt.date(2026, 3, d) for d in range(1, 5)]
+    facts_rebuild(days=days)
+    facts_recompute_days([d.isoformat() for d in days])
+    after = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    assert after == before
+
+
+def test_day_rebuild_equals_full_rebuild_after_changes():
+    lead = contact("x", "2026-03-01 09:00", mql="2026-03-02 09:00")
+    facts_rebuild()
+    lead.customer_at = ts("2026-03-20 09:00")
+    lead.save()
+    deal("d", 100, "won", "2026-03-10 09:00", "2026-03-20 09:00", contact=lead)
+    facts_rebuild(days=[dt.date(2026, 3, d) for d in range(1, 32)])
+    partial = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    facts_rebuild()
+    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == partial
+
+
+def test_facts_as_of_is_the_last_complete_recompute():
+    assert facts_as_of() is None
+    facts_rebuild()
+    first = facts_as_of()
+    assert first is not None
+    facts_recheck_recent()
+    assert facts_as_of() > first
+
+
+def test_recompute_kpis_command_rebuilds_a_range_and_everything(capsys):
+    contact("x", "2026-03-01 09:00")
+    call_command("recompute_kpis", "--from", "2026-03-01", "--to", "2026-03-02")
+    assert value("leads", as_of="2026-03-31") == 1
+    assert "over 2 days" in capsys.readouterr().out
+    contact("y", "2026-01-01 09:00")
+    call_command("recompute_kpis", "--full")
+    assert value("leads", window="ytd", as_of="2026-03-31") == 2
+    assert "every day" in capsys.readouterr().out
+
+
+def test_records_without_contacts_mark_only_their_own_families():
+    from smarketing.funnel import models as m
+
+    m.WebTraffic.objects.create(date=dt.date(2026, 3, 5), page="/", section="site", source="direct", visits=9)
+    records_changed.send(sender=None, resource="web_traffic", days=[dt.date(2026, 3, 5)], contact_ids=None)
+    assert set(DirtyDay.objects.values_list("family", flat=True)) == {"web_traffic"}
+    facts_recompute_dirty()
+    assert value("visits", as_of="2026-03-31") == 9

@@ -1,0 +1,102 @@
+"""With PostgreSQL, Redis and a real worker: ingest → recompute through Redis → query; and a crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+
+from smarketing.funnel.signals import records_changed
+from smarketing.kpis.models import Fact
+from smarketing.kpis.selectors import kpi_values, recompute_pending
+from smarketing.kpis.services import facts_rebuild
+from smarketing.kpis.tasks import facts_recompute_days
+from smarketing.kpis.windows import window_for
+
+from .builders import activity, contact, ts
+
+pytestmark = pytest.mark.services
+
+MARCH = window_for("mtd", as_of="2026-03-31")
+
+
+def value(metric: str) -> float | None:
+    return kpi_values(metrics=[metric], window=MARCH)[0]["value"]
+
+
+def wait_for(check, *, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the worker did not finish in time")
+
+
+def ingest_conversion(lead) -> None:
+    """What ingest does: write, say which days changed, commit (the recompute is enqueued on commit)."""
+    with transaction.atomic():
+        lead.mql_at = ts("2026-04-02 09:00")
+        lead.save()
+        activity(lead, "2026-04-03 09:00")
+        records_changed.send(sender=None, resource="contacts", days=[dt.date(2026, 4, 2)], contact_ids=[lead.pk])
+        records_changed.send(sender=None, resource="activities", days=[dt.date(2026, 4, 3)], contact_ids=[lead.pk])
+
+
+def grain_rows() -> list[tuple]:
+    return list(Fact.objects.values_list("measure", "dimension", "day", "key", "bucket"))
+
+
+def test_ingest_recomputes_through_redis_and_the_worker(celery_worker):
+    lead = contact("a", "2026-03-02 09:00")
+    contact("b", "2026-03-03 09:00")
+    facts_rebuild()
+    assert value("lead_to_mql_rate") == 0.0
+    ingest_conversion(lead)
+    wait_for(lambda: not recompute_pending())
+    assert value("lead_to_mql_rate") == 50.0
+    assert kpi_values(metrics=["leads_worked_rate"], window=window_for("mtd", as_of="2026-04-30"))[0]["value"] == 100.0
+    rows = grain_rows()
+    assert len(rows) == len(set(rows))
+
+
+def test_killed_worker_leaves_old_facts_and_the_next_run_completes(celery_worker):
+    lead = contact("a", "2026-03-02 09:00")
+    contact("b", "2026-03-03 09:00")
+    facts_rebuild()
+    settings = connection.settings_dict
+    params = {"dbname": settings["NAME"], "user": settings["USER"] or "postgres",
+              "host": settings["HOST"] or "127.0.0.1", "port": settings["PORT"] or 5432}
+    blocker = psycopg.connect(**params)
+    # A separate autocommit session: pg_stat_activity is a snapshot per transaction.
+    watcher = psycopg.connect(**params, autocommit=True)
+    try:
+        # Hold the lead facts: the worker rebuilds the families before contacts_lead, then waits here,
+        # in the middle of its transaction.
+        blocker.execute("SELECT id FROM kpis_fact WHERE measure = 'entered_lead' FOR UPDATE")
+        ingest_conversion(lead)
+
+        def worker_is_waiting() -> bool:
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
+                "AND query ILIKE 'DELETE FROM %%kpis_fact%%'", [settings["NAME"]]).fetchone()
+            return row[0] > 0
+
+        wait_for(worker_is_waiting)
+        celery_worker.kill()
+    finally:
+        blocker.rollback()
+        blocker.close()
+        watcher.close()
+    # The killed transaction is rolled back: the old facts stand, the days stay dirty.
+    assert recompute_pending()
+    assert value("lead_to_mql_rate") == 0.0
+    celery_worker.start()
+    facts_recompute_days.delay()
+    wait_for(lambda: not recompute_pending())
+    assert value("lead_to_mql_rate") == 50.0
+    rows = grain_rows()
+    assert len(rows) == len(set(rows))

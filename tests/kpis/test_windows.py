@@ -1,0 +1,84 @@
+"""The window type against the catalogue's window table and previous-period rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from smarketing.kpis.windows import Window, WindowError, period_bounds, window_for
+
+D = dt.date
+
+
+def test_to_date_windows_start_at_their_period():
+    assert window_for("mtd", as_of="2026-03-15") == Window("mtd", D(2026, 3, 1), D(2026, 3, 15), D(2026, 3, 15))
+    assert window_for("qtd", as_of="2026-05-20").start == D(2026, 4, 1)
+    assert window_for("ytd", as_of="2026-05-20").start == D(2026, 1, 1)
+
+
+def test_last_n_windows_include_as_of():
+    window = window_for("last_7", as_of="2026-03-15")
+    assert (window.start, window.end, window.days) == (D(2026, 3, 9), D(2026, 3, 15), 7)
+    assert window_for("last_90", as_of="2026-03-15").days == 90
+
+
+def test_fiscal_year_starting_in_april(settings):
+    settings.FISCAL_YEAR_START_MONTH = 4
+    assert window_for("ytd", as_of="2026-03-15").start == D(2025, 4, 1)
+    assert window_for("ytd", as_of="2026-04-01").start == D(2026, 4, 1)
+    assert window_for("qtd", as_of="2026-03-15").start == D(2026, 1, 1)  # Q4 of FY Apr 2025
+    assert window_for("qtd", as_of="2026-06-30").start == D(2026, 4, 1)
+    assert period_bounds("year", D(2026, 3, 15)) == (D(2025, 4, 1), D(2026, 3, 31))
+    assert period_bounds("quarter", D(2026, 8, 2)) == (D(2026, 7, 1), D(2026, 9, 30))
+    previous = window_for("ytd", as_of="2026-03-15").previous()
+    assert (previous.start, previous.end) == (D(2024, 4, 1), D(2025, 3, 15))
+
+
+def test_previous_mtd_is_the_same_days_of_the_previous_month():
+    previous = window_for("mtd", as_of="2026-03-15").previous()
+    assert (previous.start, previous.end) == (D(2026, 2, 1), D(2026, 2, 15))
+
+
+def test_previous_clips_a_missing_day_to_the_month_end():
+    previous = window_for("mtd", as_of="2026-03-31").previous()
+    assert (previous.start, previous.end) == (D(2026, 2, 1), D(2026, 2, 28))
+    leap = window_for("mtd", as_of="2024-03-30").previous()
+    assert leap.end == D(2024, 2, 29)
+
+
+def test_previous_ytd_of_a_leap_day_ends_on_february_28():
+    previous = window_for("ytd", as_of="2024-02-29").previous()
+    assert (previous.start, previous.end) == (D(2023, 1, 1), D(2023, 2, 28))
+
+
+def test_previous_complete_period():
+    previous = window_for("mtd", as_of="2026-03-15").previous(complete=True)
+    assert (previous.start, previous.end) == (D(2026, 2, 1), D(2026, 2, 28))
+
+
+def test_previous_of_rolling_and_custom_windows_is_the_same_length_before():
+    previous = window_for("last_30", as_of="2026-03-15").previous()
+    assert (previous.start, previous.end) == (D(2026, 1, 15), D(2026, 2, 13))
+    custom = window_for("custom", start="2026-02-27", end="2026-03-02").previous()
+    assert (custom.start, custom.end) == (D(2026, 2, 23), D(2026, 2, 26))
+
+
+def test_unknown_or_incomplete_windows_raise_clear_errors():
+    with pytest.raises(WindowError, match="unknown window 'week'"):
+        window_for("week")
+    with pytest.raises(WindowError, match="needs both start and end"):
+        window_for("custom", start="2026-01-01")
+    with pytest.raises(WindowError, match="after end"):
+        window_for("custom", start="2026-02-01", end="2026-01-01")
+    with pytest.raises(WindowError, match="YYYY-MM-DD"):
+        window_for("mtd", as_of="15/03/2026")
+
+
+def test_buckets_cover_the_window_without_gaps():
+    window = window_for("custom", start="2026-01-30", end="2026-03-02")
+    months = window.buckets("month")
+    assert months == [(D(2026, 1, 30), D(2026, 1, 31)), (D(2026, 2, 1), D(2026, 2, 28)),
+                      (D(2026, 3, 1), D(2026, 3, 2))]
+    days = window.buckets("day")
+    assert len(days) == window.days and days[0][0] == window.start and days[-1][1] == window.end
