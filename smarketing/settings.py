@@ -126,6 +126,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "smarketing.kpis.tasks.facts_recheck_recent",
         "schedule": crontab(hour=2, minute=15),
     },
+    "dashboards-warm-pages": {
+        "task": "smarketing.dashboards.tasks.dashboards_warm_pages",
+        "schedule": crontab(minute="*/2"),
+    },
     "digests-send-due": {
         "task": "smarketing.digests.tasks.digests_send_due",
         "schedule": crontab(minute="*/5"),

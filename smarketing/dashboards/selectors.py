@@ -421,18 +421,21 @@ def dashboard_filter_options(*, dashboard: Dashboard) -> list[dict]:
     return [group for group in groups if group["options"]]
 
 
+def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
+    identity = (
+        dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
+        as_of, settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
+    )
+    return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
+
+
 def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:
     """`dashboard_page`, cached until the facts change (keyed by `facts_as_of`).
 
     Facts only change in a recompute, so between two recomputes every reader of the same
     dashboard, window and filter gets the same numbers: compute them once.
     """
-    as_of = facts_as_of()
-    identity = (
-        dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
-        as_of, settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
-    )
-    key = "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
+    key = _page_key(dashboard, state, facts_as_of())
     page = cache.get(key)
     if page is None:
         # Campaigns and reps arrive by import, and every import ends in a recompute that
@@ -443,3 +446,25 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
     # Pending is about the next recompute, not these numbers: always ask afresh. The key
     # also names the rendered panels, which the template caches as a fragment.
     return {**page, "recompute_pending": recompute_pending(), "page_key": key}
+
+
+WARM_WINDOWS = ("mtd", "qtd", "ytd", "last_30")
+
+
+def dashboards_warm(*, windows: Sequence[str] = WARM_WINDOWS) -> int:
+    """Compute every dashboard for the windows people open first, unfiltered, if not cached yet.
+
+    Returns how many pages were computed (0 when the facts have not changed since the last
+    run: every key is already cached), so the first reader after a recompute is served warm.
+    """
+    from smarketing.dashboards.layouts import DASHBOARDS
+    from smarketing.dashboards.params import DashboardState
+
+    computed = 0
+    for dashboard in DASHBOARDS.values():
+        for name in windows:
+            state = DashboardState(window=window_for(name))
+            if cache.get(_page_key(dashboard, state, facts_as_of())) is None:
+                dashboard_page_cached(dashboard=dashboard, state=state)
+                computed += 1
+    return computed

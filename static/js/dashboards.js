@@ -2,7 +2,7 @@
 (function () {
   "use strict";
 
-  var NARROW = 520;
+  var NARROW = 420;  // a phone; a half-width desktop panel is wider
   var LABEL = 16;
 
   /* On a phone, long category labels would squeeze the bars to nothing: shorten them
