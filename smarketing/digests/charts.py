@@ -84,7 +84,8 @@ def bar_chart(
     groups = len(series)
     height_px = max(120, 34 + rows * (14 + 9 * groups))
     figure, axes = _figure(height_px)
-    bar_height = 0.78 / groups
+    # One or two rows would otherwise stretch into slabs: keep bars about one text line thick.
+    bar_height = (0.78 if rows > 2 else 0.5) / groups
     positions = list(range(rows))
     largest = 0.0
     for index, (name, values) in enumerate(series):

@@ -273,7 +273,8 @@ class SectionBuilder:
                 ),
                 alt=f"{panel.title}, month to date",
             )
-        columns = [_label(m, results[m]) for m in panel.metrics]
+        with_target = {m for m in panel.metrics if any(i.get("target") for i in by_metric[m].values())}
+        columns = [_label(m, results[m]) + (" / target" if m in with_target else "") for m in panel.metrics]
         rows = []
         for key, label in zip(keys, labels, strict=True):
             cells = []
