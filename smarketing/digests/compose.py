@@ -270,6 +270,7 @@ class SectionBuilder:
                     fmt=_formatter(unit),
                     targets=targets,
                     target_label="Target pace",
+                    integer=unit == "count",
                 ),
                 alt=f"{panel.title}, month to date",
             )
@@ -326,6 +327,7 @@ class SectionBuilder:
                     fmt=_formatter("count"),
                     targets=[(i.get("target") or {}).get("pace") for i in items],
                     target_label="SLA pace",
+                    integer=True,
                 ),
                 alt="Leads delivered per rep against the SLA pace",
             )
