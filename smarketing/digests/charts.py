@@ -78,13 +78,15 @@ def bar_chart(
     fmt: Formatter,
     targets: Sequence[float | None] | None = None,
     target_label: str = "Target pace",
+    integer: bool = False,
 ) -> Chart:
     """Horizontal bars, one row per label, one bar per series (grouped); optional target ticks."""
     rows = len(labels)
     groups = len(series)
     height_px = max(120, 34 + rows * (14 + 9 * groups))
     figure, axes = _figure(height_px)
-    bar_height = 0.78 / groups
+    # One or two rows would otherwise stretch into slabs: keep bars about one text line thick.
+    bar_height = (0.78 if rows > 2 else 0.5) / groups
     positions = list(range(rows))
     largest = 0.0
     for index, (name, values) in enumerate(series):
@@ -108,7 +110,7 @@ def bar_chart(
     axes.invert_yaxis()
     axes.set_xlim(0, (largest or 1) * 1.22)
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt(value)))
-    axes.xaxis.set_major_locator(MaxNLocator(4))
+    axes.xaxis.set_major_locator(MaxNLocator(4, integer=integer))  # no "0.4 deals"
     axes.grid(axis="x", color=GRID, linewidth=0.7, zorder=0)
     if groups > 1 or targets:
         axes.legend(loc="lower right", fontsize=7, frameon=False, ncol=min(4, groups + (1 if targets else 0)),

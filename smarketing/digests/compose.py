@@ -270,10 +270,12 @@ class SectionBuilder:
                     fmt=_formatter(unit),
                     targets=targets,
                     target_label="Target pace",
+                    integer=unit == "count",
                 ),
                 alt=f"{panel.title}, month to date",
             )
-        columns = [_label(m, results[m]) for m in panel.metrics]
+        with_target = {m for m in panel.metrics if any(i.get("target") for i in by_metric[m].values())}
+        columns = [_label(m, results[m]) + (" / target" if m in with_target else "") for m in panel.metrics]
         rows = []
         for key, label in zip(keys, labels, strict=True):
             cells = []
@@ -325,6 +327,7 @@ class SectionBuilder:
                     fmt=_formatter("count"),
                     targets=[(i.get("target") or {}).get("pace") for i in items],
                     target_label="SLA pace",
+                    integer=True,
                 ),
                 alt="Leads delivered per rep against the SLA pace",
             )

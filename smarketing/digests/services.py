@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from smarketing.dashboards.layouts import DASHBOARDS
 from smarketing.digests.compose import ComposeCache, Digest, digest_compose
 from smarketing.digests.models import Delivery, DeliveryStatus, Subscription
 from smarketing.funnel.models import company_tz
@@ -238,7 +239,8 @@ def digest_for(
 ) -> Digest:
     user = subscription.user
     return digest_compose(
-        dashboards=list(subscription.dashboards),
+        # A dashboard retired from the layouts since the user subscribed is skipped, not fatal.
+        dashboards=[key for key in subscription.dashboards if key in DASHBOARDS] or ["shared"],
         as_of=company_date(now=now),
         local_date=subscription_local_date(subscription=subscription, now=now),
         recipient_name=user.first_name or user.get_full_name() or user.username,

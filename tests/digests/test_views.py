@@ -205,3 +205,10 @@ def test_greeting_follows_the_subscribers_clock(subscribe):
     subscribe("ann", time_zone="America/New_York", send_time=dt.time(19, 0))
     digests_send_due(now=utc(2026, 1, 7, 0, 0))  # 19:00 Tue in New York
     assert mail.outbox[0].body.splitlines()[2].startswith("Good evening, Ann.")
+
+
+def test_a_retired_dashboard_key_is_skipped(subscribe):
+    subscription = subscribe("ann", dashboards=["blog"])
+    Subscription.objects.filter(pk=subscription.pk).update(dashboards=["retired_board", "blog"])
+    assert digests_send_due(now=DUE).sent == 1
+    assert mail.outbox[0].subject.startswith("Blog · Tue 6 Jan")
