@@ -81,14 +81,12 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
 class _Sums:
     """The `Sums` a metric computes from: one window, the facts of a set of keys."""
 
-    def __init__(self, rows: Rows, window: Window, keys: set[str] | None, extra: dict[str, float]) -> None:
+    def __init__(self, rows: Rows, window: Window, extra: dict[str, float]) -> None:
         self.ranges = _ranges(window)
         self.extra = extra
         self.values: dict[tuple[str, str, int], float] = defaultdict(float)
         self.counts: dict[tuple[str, str], int] = defaultdict(int)
-        for (rng, measure, key, bucket), (total, count) in rows.items():
-            if keys is not None and key not in keys:
-                continue
+        for (rng, measure, _key, bucket), (total, count) in rows.items():
             for name, value in self.ranges.items():
                 if value == rng:
                     self.values[(name, measure, bucket)] += total
@@ -336,9 +334,9 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     results = []
     for metric in resolved:
         source = filter_rows if metric in filtered else rows
-        current = _Sums(source, window, None, extra)
+        current = _Sums(source, window, extra)
         value, numerator, denominator = metric.compute(current)
-        before = metric.compute(_Sums(source, previous, None, previous_extra))[0]
+        before = metric.compute(_Sums(source, previous, previous_extra))[0]
         with_parts = metric.kind in ("ratio", "cohort")
         result = {
             "metric": metric.key,
@@ -367,7 +365,7 @@ def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, floa
         by_key[index[2]][index] = total
     items = []
     for key in sorted(by_key):
-        sums = _Sums(by_key[key], window, None, extra)
+        sums = _Sums(by_key[key], window, extra)
         if not _present(metric, sums):
             continue
         value, numerator, denominator = metric.compute(sums)
