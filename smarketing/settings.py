@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "smarketing.funnel",
     "smarketing.kpis",
     "smarketing.dashboards",
@@ -207,6 +208,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Funnel records and KPIs of the shared sales and marketing dashboard.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One name per contract enumeration, shared by every resource that uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "smarketing.funnel.models.Channel",
+        "WebSourceEnum": "smarketing.funnel.models.WebSource",
+        "TeamEnum": "smarketing.funnel.models.Team",
+        "SpendCategoryEnum": "smarketing.funnel.models.SpendCategory",
+        "PlacementEnum": "smarketing.funnel.models.Placement",
+        "NetworkEnum": "smarketing.funnel.models.Network",
+    },
 }
 
 LOGGING = {

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from smarketing.dashboards import views
 
 app_name = "dashboards"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboards/<slug:key>/", views.dashboard, name="dashboard"),
+    path("metrics/<slug:metric>/records/", views.records, name="records"),
+    path("metrics/<slug:metric>/records.csv", views.records_csv, name="records_csv"),
+]

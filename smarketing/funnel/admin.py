@@ -1,8 +1,70 @@
-"""Django admin for every funnel record: search, list filters and a date hierarchy."""
+"""Django admin for every funnel record: search, list filters and a date hierarchy.
 
+Add and change forms validate through the resource's row schema (the one validation
+path), and writes go through `funnel.services` so `kpis` hears about them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.db.models import Q
 
 from smarketing.funnel import models as m
+from smarketing.funnel import services
+from smarketing.funnel.schemas import RESOURCE_BY_MODEL, RESOURCES, row_validate
+
+
+class SchemaForm(forms.ModelForm):
+    """A model form whose rules are the resource schema's rules."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        resource = RESOURCE_BY_MODEL[self._meta.model]
+        meta = resource.model._meta
+        row: dict[str, Any] = {}
+        for column in resource.columns:
+            name = resource.field_name(column)
+            if name not in self.fields:
+                # Not on the form (or already rejected by it): keep the instance's value.
+                if name in self.errors:
+                    return cleaned
+                value = getattr(self.instance, name, None)
+            else:
+                value = cleaned.get(name)
+            col = resource.col(column)
+            if col.ref and value is not None:
+                value = getattr(value, RESOURCES[col.ref].key[0])
+            row[column] = value
+        values, errors = row_validate(resource, row)
+        for column, message in errors:
+            name = resource.field_name(column)
+            self.add_error(name if name in self.fields else None, f"{column}: {message}")
+        if values is not None:
+            for column, value in values.items():
+                name = resource.field_name(column)
+                if name in self.fields and not resource.col(column).ref:
+                    field = meta.get_field(name)
+                    cleaned[name] = value if value is not None or field.null else field.get_default()
+        return cleaned
+
+
+class SchemaAdmin(admin.ModelAdmin):
+    form = SchemaForm
+    list_per_page = 50
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.record_save(instance=obj)
+
+    def delete_model(self, request, obj) -> None:
+        services.record_delete(instance=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        resource = RESOURCE_BY_MODEL[queryset.model]
+        services.records_delete_matching(resource=resource.name, condition=Q(pk__in=queryset.values("pk")))
 
 
 def register(model, *, list_display, search=(), filters=(), date_hierarchy=None, raw_id=()):
@@ -12,10 +74,8 @@ def register(model, *, list_display, search=(), filters=(), date_hierarchy=None,
         "list_filter": filters,
         "date_hierarchy": date_hierarchy,
         "raw_id_fields": raw_id,
-        "list_per_page": 50,
-        "show_full_result_count": False,
     }
-    admin.site.register(model, type(f"{model.__name__}Admin", (admin.ModelAdmin,), attrs))
+    admin.site.register(model, type(f"{model.__name__}Admin", (SchemaAdmin,), attrs))
 
 
 register(m.TeamMember, list_display=("name", "email", "team", "role", "user"), search=("name", "email"),

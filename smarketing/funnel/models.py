@@ -627,3 +627,42 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.period} {self.period_start}: {self.value}"
+
+
+class ImportJob(models.Model):
+    """One upload on the import page: its file, the dry-run preview, then the import's outcome."""
+
+    class Status(models.TextChoices):
+        PREVIEW_QUEUED = "preview_queued", "Waiting to check"
+        PREVIEWING = "previewing", "Checking"
+        PREVIEWED = "previewed", "Checked: ready to import"
+        INVALID = "invalid", "Has errors"
+        IMPORT_QUEUED = "import_queued", "Waiting to import"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    RUNNING = (Status.PREVIEW_QUEUED, Status.PREVIEWING, Status.IMPORT_QUEUED, Status.IMPORTING)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Empty for a zip of several `<resource>.csv` files.
+    resource = models.CharField(max_length=40, blank=True, default="")
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=500)
+    size = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREVIEW_QUEUED)
+    # The last report: the dry run's (preview) or the import's, as ImportReport.to_json().
+    report = models.JSONField(null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in self.RUNNING

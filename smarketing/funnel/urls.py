@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+"""`/data/`: the import page of data managers and the CSV templates."""
+
+from django.urls import path
+
+from smarketing.funnel import views
 
 app_name = "funnel"
-urlpatterns: list = []
+urlpatterns = [
+    path("upload/", views.upload, name="upload"),
+    path("jobs/<int:pk>/", views.job, name="job"),
+    path("jobs/<int:pk>/confirm/", views.job_confirm, name="job_confirm"),
+    path("jobs/<int:pk>/status/", views.job_status, name="job_status"),
+    path("templates/<str:resource>.csv", views.csv_template, name="template"),
+    path("examples/<str:resource>.csv", views.csv_example, name="example"),
+]

@@ -120,3 +120,30 @@ def test_targets_follow_the_fiscal_year(settings):
     assert quarter_months == {2, 5, 8, 11}
     months = m.Target.objects.filter(period="month", owner__isnull=True, metric="leads")
     assert months.count() == 35  # Mar 2024 .. Jan 2027: the history to the end of the current fiscal year
+
+
+@pytest.mark.django_db
+def test_seed_demo_force_keeps_the_old_data_when_loading_fails(monkeypatch):
+    m.Campaign.objects.create(external_id="mine", name="Mine", channel="email")
+
+    def broken(**kwargs):
+        m.Contact.objects.create(external_id="half", source_channel="email",
+                                 lead_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "demo_seed", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        call_command("seed_demo", contacts=100, today="2026-03-15", no_progress=True, force=True)
+
+    assert list(m.Campaign.objects.values_list("external_id", flat=True)) == ["mine"]
+    assert not m.Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_asks_for_migrate_on_an_unmigrated_database(monkeypatch):
+    from django.db.migrations.executor import MigrationExecutor
+
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("funnel", "0002")])
+    with pytest.raises(CommandError, match=r"run `python manage\.py migrate` first"):
+        call_command("bootstrap_demo", contacts=100, no_progress=True)
+    assert not m.Contact.objects.exists()

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from smarketing.funnel import demo
 from smarketing.funnel.models import Contact, TeamMember
@@ -57,6 +58,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, contacts: int, seed: int, no_progress: bool, url: str | None,
                **options) -> None:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError("the database is not migrated: run `python manage.py migrate` first")
         if Contact.objects.exists():
             self.stdout.write("Contacts already stored: demo data not loaded.")
         elif demo.demo_has_data():

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from tqdm import tqdm
 
 from smarketing.funnel import demo
@@ -43,15 +44,11 @@ class Command(BaseCommand):
             raise CommandError("--contacts must be at least 100")
         # call_command() passes keyword options through unparsed.
         today = parse_day(today) if isinstance(today, str) else today or company_today()
-        deleted: dict = {}
-        if demo.demo_has_data():
-            if not force:
-                raise CommandError(
-                    "the database already holds funnel records; run with --force to delete them "
-                    "and load the demo data instead"
-                )
-            self.stdout.write("Deleting existing funnel records (--force)…")
-            deleted = demo.demo_clear()
+        if demo.demo_has_data() and not force:
+            raise CommandError(
+                "the database already holds funnel records; run with --force to delete them "
+                "and load the demo data instead"
+            )
         started = time.monotonic()
         # One bar: a step per contact plus one per other resource.
         bar = tqdm(total=contacts + len(demo.RESOURCES) - 1, unit="step", disable=no_progress,
@@ -62,8 +59,11 @@ class Command(BaseCommand):
             bar.update(amount)
 
         try:
-            counts = demo.demo_seed(contacts=contacts, seed=seed, today=today, progress=progress,
-                                    extra_days=deleted)
+            # Deleting and loading commit together: a failed load leaves the old data in place.
+            with transaction.atomic():
+                deleted = demo.demo_clear() if force else {}
+                counts = demo.demo_seed(contacts=contacts, seed=seed, today=today, progress=progress,
+                                        extra_days=deleted)
         finally:
             bar.close()
         elapsed = time.monotonic() - started

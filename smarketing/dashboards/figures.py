@@ -1,0 +1,474 @@
+"""Plotly figures built in Python: pure functions from KPI results to figure dicts.
+
+The dicts are plain JSON (no plotly.graph_objects template baggage) so a page ships a
+few hundred bytes per chart; plotly.js draws them from `static/vendor/plotly.min.js`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from smarketing.dashboards.formatting import currency_symbol, format_value
+
+BRAND = "#1f4e79"
+ACCENT = "#2f6fde"
+GOOD = "#1a7f37"
+BAD = "#c62828"
+WARN = "#d9822b"
+MUTED = "#b8c2cc"
+PALETTE = (ACCENT, "#13a89e", "#8e5ad6", "#e07b39", "#d6457a", "#5a9e2f", "#7a8694")
+TOP_ITEMS = 10
+
+
+def _axis(unit: str, **extra) -> dict:
+    axis: dict = {"gridcolor": "#e8edf2", "zerolinecolor": "#cfd7e0", "automargin": True}
+    if unit == "percent":
+        axis["ticksuffix"] = " %"
+    elif unit in ("currency", "currency_per_day"):
+        axis["tickprefix"] = currency_symbol()
+        axis["tickformat"] = "~s"
+    elif unit == "days":
+        axis["ticksuffix"] = " d"
+    elif unit == "ratio":
+        axis["ticksuffix"] = "×"
+    else:
+        axis["tickformat"] = "~s"
+    axis.update(extra)
+    return axis
+
+
+def _count_axis(values: Iterable[float | None], **extra) -> dict:
+    """A count axis; small counts tick at whole numbers (no "500m" between 0 and 1)."""
+    top = max((value for value in values if value is not None), default=0)
+    axis = _axis("count", **extra)
+    if top <= 10:
+        axis.update({"dtick": 1 if top <= 5 else 2, "tickformat": "d"})
+    return axis
+
+
+def _layout(*, height: int = 300, **extra) -> dict:
+    layout = {
+        "height": height,
+        "margin": {"l": 8, "r": 12, "t": 8, "b": 8},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#1b2430"},
+        "hoverlabel": {"font": {"size": 12}},
+        "showlegend": False,
+        "legend": {"orientation": "h", "y": -0.15, "x": 0},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _short(text: str, limit: int = 32) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- funnel -------------------------------------------------------------------------
+
+
+def funnel_steps(results: Sequence[dict]) -> list[dict]:
+    """Each funnel step with its conversion from the step before; the weakest step flagged.
+
+    A step's rate is this step's count over the previous step's count in the same window
+    (None when the previous count is 0 or missing).
+    """
+    steps: list[dict] = []
+    for index, result in enumerate(results):
+        value = _number(result.get("value"))
+        rate = None
+        if index > 0:
+            before = steps[index - 1]["value"]
+            if before and value is not None:
+                rate = value / before * 100
+        previous = _number((result.get("previous") or {}).get("value"))
+        steps.append(
+            {"metric": result["metric"], "label": result["label"], "value": value, "previous": previous,
+             "rate": rate, "weakest": False}
+        )
+    rated = [step for step in steps if step["rate"] is not None]
+    if rated:
+        min(rated, key=lambda step: step["rate"])["weakest"] = True
+    return steps
+
+
+def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) -> dict:
+    """visits → leads → … → customers, each step's conversion shown, the weakest in red."""
+    steps = funnel_steps(results)
+    labels = [step["label"] for step in steps]
+    text = [
+        format_value(step["value"], "count")
+        + ("" if step["rate"] is None else f" · {step['rate']:.1f} % of {steps[index - 1]['label'].lower()}")
+        for index, step in enumerate(steps)
+    ]
+    colors = [BAD if step["weakest"] else ACCENT for step in steps]
+    data = [
+        {
+            "type": "funnel",
+            "name": "This period",
+            "y": labels,
+            "x": [step["value"] or 0 for step in steps],
+            "text": text,
+            "textinfo": "text",
+            # Small steps (visits dwarf customers) get their text beside the bar.
+            "textposition": "auto",
+            "cliponaxis": False,
+            "hoverinfo": "y+text",
+            "marker": {"color": colors},
+            # Two funnels side by side read badly with connectors between their steps.
+            "connector": {"visible": not compare_previous, "fillcolor": "#e8eef7"},
+        }
+    ]
+    if compare_previous:
+        data.append(
+            {
+                "type": "funnel",
+                "name": "Previous period",
+                "y": labels,
+                "x": [step["previous"] or 0 for step in steps],
+                "text": [format_value(step["previous"], "count") for step in steps],
+                "textinfo": "text",
+                "textposition": "auto",
+                "cliponaxis": False,
+                "hoverinfo": "y+text",
+                "marker": {"color": MUTED},
+                "connector": {"visible": False},
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            height=340,
+            showlegend=compare_previous,
+            funnelmode="group",
+            yaxis={"automargin": True},
+            margin={"l": 8, "r": 12, "t": 8, "b": 8},
+        ),
+    }
+
+
+# --- time series --------------------------------------------------------------------
+
+
+def _iso(day) -> str:
+    return day.isoformat() if isinstance(day, dt.date) else str(day)
+
+
+def _series_axis(data: list[dict], unit: str, *, first: bool, **extra) -> dict:
+    values = [value for trace in data if ("yaxis" not in trace) == first for value in trace["y"]]
+    if unit == "count":
+        return _count_axis(values, rangemode="tozero", **extra)
+    return _axis(unit, rangemode="tozero", **extra)
+
+
+def figure_series(lines: Sequence[dict], *, grain: str) -> dict:
+    """One line per metric over the window's buckets.
+
+    `lines`: [{"label", "unit", "points": [{"start", "end", "value"}]}]. A second unit
+    goes on a right-hand axis.
+    """
+    units: list[str] = []
+    for line in lines:
+        if line["unit"] not in units:
+            units.append(line["unit"])
+    data = []
+    for index, line in enumerate(lines):
+        points = line["points"]
+        trace = {
+            "type": "scatter",
+            "mode": "lines+markers" if len(points) <= 31 else "lines",
+            "name": line["label"],
+            "x": [_iso(point["start"]) for point in points],
+            "y": [_number(point["value"]) for point in points],
+            "text": [format_value(point["value"], line["unit"]) for point in points],
+            "hovertemplate": "%{x}: %{text}<extra>" + line["label"] + "</extra>",
+            "line": {"color": PALETTE[index % len(PALETTE)], "width": 2},
+            "marker": {"size": 5},
+            "connectgaps": False,
+        }
+        if units.index(line["unit"]) == 1:
+            trace["yaxis"] = "y2"
+        data.append(trace)
+    tick = {"day": "%b %-d", "week": "%b %-d", "month": "%b %Y"}.get(grain, "%b %-d")
+    layout = _layout(
+        height=280,
+        showlegend=len(lines) > 1,
+        xaxis={"type": "date", "tickformat": tick, "gridcolor": "#f0f3f6", "automargin": True},
+        yaxis=_series_axis(data, units[0] if units else "count", first=True),
+        margin={"l": 8, "r": 12, "t": 8, "b": 8},
+    )
+    if len(units) > 1:
+        layout["yaxis2"] = _series_axis(data, units[1], first=False, overlaying="y", side="right", showgrid=False)
+    return {"data": data, "layout": layout}
+
+
+# --- breakdowns ---------------------------------------------------------------------
+
+
+def breakdown_rows(results: Sequence[dict], *, top: int | None = TOP_ITEMS) -> list[dict]:
+    """The union of the results' breakdown keys as rows, ordered by the first metric, desc.
+
+    Each row: {"key", "label", "cells": {metric: item}}; `top` keeps the biggest rows.
+    """
+    rows: dict[str, dict] = {}
+    for result in results:
+        for item in result.get("breakdown") or []:
+            row = rows.setdefault(item["key"], {"key": item["key"], "label": item.get("label") or item["key"], "cells": {}})
+            row["cells"][result["metric"]] = item
+    lead = results[0]["metric"] if results else None
+
+    def order(row: dict) -> tuple:
+        value = _number((row["cells"].get(lead) or {}).get("value"))
+        return (value is None, -(value or 0), row["label"])
+
+    ordered = sorted(rows.values(), key=order)
+    return ordered[:top] if top else ordered
+
+
+def figures_breakdown(results: Sequence[dict], *, top: int = TOP_ITEMS) -> list[dict]:
+    """Horizontal bars per breakdown key: one figure per unit, metrics of a unit side by side.
+
+    Items with a target (a rep's quota or SLA) get a tick mark at the target.
+    """
+    rows = breakdown_rows(results, top=top)
+    if not rows:
+        return []
+    groups: dict[str, list[dict]] = {}
+    for result in results:
+        groups.setdefault(result["unit"], []).append(result)
+    # Biggest on top: plotly draws the first category at the bottom.
+    rows = list(reversed(rows))
+    labels = [_short(str(row["label"])) for row in rows]
+    figures = []
+    for unit, members in groups.items():
+        data = []
+        for index, result in enumerate(members):
+            cells = [row["cells"].get(result["metric"]) or {} for row in rows]
+            values = [_number(cell.get("value")) for cell in cells]
+            data.append(
+                {
+                    "type": "bar",
+                    "textangle": 0,
+                    "orientation": "h",
+                    "name": result["label"],
+                    "y": labels,
+                    "x": values,
+                    "text": [format_value(value, unit) for value in values],
+                    "textposition": "auto",
+                    "hovertemplate": "%{y}: %{text}<extra>" + result["label"] + "</extra>",
+                    "marker": {"color": PALETTE[index % len(PALETTE)]},
+                    "cliponaxis": False,
+                }
+            )
+            targets = [_number((cell.get("target") or {}).get("value")) for cell in cells]
+            if any(target is not None for target in targets):
+                data.append(
+                    {
+                        "type": "scatter",
+                        "mode": "markers",
+                        "name": f"{result['label']} target",
+                        "y": labels,
+                        "x": targets,
+                        "text": [format_value(target, unit) for target in targets],
+                        "hovertemplate": "%{y} target: %{text}<extra></extra>",
+                        "marker": {"symbol": "line-ns-open", "size": 22, "color": BRAND,
+                                   "line": {"width": 3, "color": BRAND}},
+                    }
+                )
+        plotted = [value for trace in data for value in trace["x"]]
+        axis = _count_axis(plotted, rangemode="tozero") if unit == "count" else _axis(unit, rangemode="tozero")
+        figures.append(
+            {
+                "data": data,
+                "layout": _layout(
+                    height=max(180, 70 + len(rows) * (12 + 20 * len(members))),
+                    barmode="group",
+                    showlegend=len(data) > 1,
+                    xaxis=axis,
+                    yaxis={"automargin": True},
+                ),
+            }
+        )
+    return figures
+
+
+# --- SLA ----------------------------------------------------------------------------
+
+
+def _by_metric(results: Iterable[dict]) -> dict[str, dict]:
+    return {result["metric"]: result for result in results}
+
+
+def figure_sla_delivered(results: Sequence[dict]) -> dict:
+    """Leads delivered per rep against each rep's SLA; reps at or above it in green."""
+    delivered = _by_metric(results)["leads_delivered"]
+    items = sorted(delivered.get("breakdown") or [], key=lambda item: (-(item.get("value") or 0), item.get("label") or ""))
+    items = list(reversed(items))
+    labels = [_short(item.get("label") or item["key"]) for item in items]
+    values = [_number(item.get("value")) or 0 for item in items]
+    targets = [_number((item.get("target") or {}).get("value")) for item in items]
+    colors = [
+        MUTED if target is None else (GOOD if value >= target else WARN)
+        for value, target in zip(values, targets, strict=True)
+    ]
+    data = [
+        {
+            "type": "bar",
+            "textangle": 0,
+            "orientation": "h",
+            "name": "Leads delivered",
+            "y": labels,
+            "x": values,
+            "text": [format_value(value, "count") for value in values],
+            "textposition": "auto",
+            "hovertemplate": "%{y}: %{text} delivered<extra></extra>",
+            "marker": {"color": colors},
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "SLA",
+            "y": labels,
+            "x": targets,
+            "text": [format_value(target, "count") for target in targets],
+            "hovertemplate": "%{y} SLA: %{text}<extra></extra>",
+            "marker": {"symbol": "line-ns-open", "size": 24, "color": BRAND, "line": {"width": 3, "color": BRAND}},
+        },
+    ]
+    return {
+        "data": data,
+        "layout": _layout(
+            height=max(200, 70 + 34 * len(items)),
+            showlegend=True,
+            xaxis=_count_axis([*values, *targets], rangemode="tozero"),
+            yaxis={"automargin": True},
+        ),
+    }
+
+
+def figure_sla_worked(results: Sequence[dict], *, worked_target: float) -> dict:
+    """% of delivered leads worked, and attempt compliance, per rep, against the worked target."""
+    by_metric = _by_metric(results)
+    rows = breakdown_rows([by_metric["leads_worked_rate"], by_metric["sla_attempt_compliance"]], top=None)
+    rows = list(reversed(rows))
+    labels = [_short(str(row["label"])) for row in rows]
+    data = []
+    for index, metric in enumerate(("leads_worked_rate", "sla_attempt_compliance")):
+        values = [_number((row["cells"].get(metric) or {}).get("value")) for row in rows]
+        data.append(
+            {
+                "type": "bar",
+                "textangle": 0,
+                "orientation": "h",
+                "name": by_metric[metric]["label"],
+                "y": labels,
+                "x": values,
+                "text": [format_value(value, "percent") for value in values],
+                "textposition": "auto",
+                "hovertemplate": "%{y}: %{text}<extra>" + by_metric[metric]["label"] + "</extra>",
+                "marker": {"color": (ACCENT, "#13a89e")[index]},
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            height=max(200, 70 + 48 * len(rows)),
+            barmode="group",
+            showlegend=True,
+            xaxis=_axis("percent", range=[0, 105]),
+            yaxis={"automargin": True},
+            shapes=[
+                {
+                    "type": "line", "xref": "x", "yref": "paper", "x0": worked_target, "x1": worked_target,
+                    "y0": 0, "y1": 1, "line": {"color": BAD, "width": 2, "dash": "dash"},
+                }
+            ],
+            annotations=[
+                {
+                    "xref": "x", "yref": "paper", "x": worked_target, "y": 1, "yanchor": "bottom",
+                    "text": f"SLA {worked_target:g} %", "showarrow": False, "font": {"color": BAD, "size": 11},
+                }
+            ],
+            margin={"l": 8, "r": 12, "t": 22, "b": 8},
+        ),
+    }
+
+
+# --- stage velocity -----------------------------------------------------------------
+
+
+def figure_velocity(results: Sequence[dict]) -> dict:
+    """Average days per stage this period next to the previous period."""
+    ordered = list(reversed(results))
+    labels = [result["label"] for result in ordered]
+    current = [_number(result.get("value")) for result in ordered]
+    previous = [_number((result.get("previous") or {}).get("value")) for result in ordered]
+    data = [
+        {
+            "type": "bar",
+            "textangle": 0,
+            "orientation": "h",
+            "name": "This period",
+            "y": labels,
+            "x": current,
+            "text": [format_value(value, "days") for value in current],
+            "textposition": "auto",
+            "hovertemplate": "%{y}: %{text}<extra>This period</extra>",
+            "marker": {"color": ACCENT},
+        },
+        {
+            "type": "bar",
+            "textangle": 0,
+            "orientation": "h",
+            "name": "Previous period",
+            "y": labels,
+            "x": previous,
+            "text": [format_value(value, "days") for value in previous],
+            "textposition": "auto",
+            "hovertemplate": "%{y}: %{text}<extra>Previous period</extra>",
+            "marker": {"color": MUTED},
+        },
+    ]
+    return {
+        "data": data,
+        "layout": _layout(
+            height=320,
+            barmode="group",
+            showlegend=True,
+            xaxis=_axis("days", rangemode="tozero"),
+            yaxis={"automargin": True},
+        ),
+    }
+
+
+# --- sparkline ----------------------------------------------------------------------
+
+
+def sparkline_points(values: Sequence[float | int | None], *, width: int = 120, height: int = 30) -> list[str]:
+    """SVG polyline point lists for a tile's sparkline (one list per unbroken run of values).
+
+    An inline SVG costs a few hundred bytes where a Plotly chart per tile would cost a
+    chart initialisation each; missing values break the line rather than drop to 0.
+    """
+    numbers = [_number(value) for value in values]
+    present = [value for value in numbers if value is not None]
+    if len(numbers) < 2 or len(present) < 1:
+        return []
+    low, high = min(present), max(present)
+    span = high - low or 1.0
+    step = width / (len(numbers) - 1)
+    runs: list[list[str]] = [[]]
+    for index, value in enumerate(numbers):
+        if value is None:
+            if runs[-1]:
+                runs.append([])
+            continue
+        y = height - 2 - (value - low) / span * (height - 4)
+        runs[-1].append(f"{index * step:.1f},{y:.1f}")
+    return [" ".join(run) for run in runs if len(run) > 1]

@@ -1,0 +1,445 @@
+"""What a dashboard page shows: its panels evaluated for a window, ready for the template.
+
+One `kpi_values` call per panel (two for side-by-side tiles), one `kpi_series` per line
+or sparkline; the engine answers from daily facts, never from raw records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+
+from smarketing.dashboards import figures
+from smarketing.dashboards.formatting import format_delta, format_value
+from smarketing.dashboards.layouts import Dashboard, Panel
+from smarketing.dashboards.params import DashboardState
+from smarketing.dashboards.sources import sources_for
+from smarketing.kpis.registry import metric_get
+from smarketing.kpis.selectors import facts_as_of, kpi_series, kpi_values, recompute_pending
+from smarketing.kpis.windows import Window, window_for
+
+DIMENSION_LABELS = {
+    "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
+    "source": "Source", "section": "Section", "page": "Page", "placement": "Placement",
+    "network": "Network", "email_type": "Email type", "feature": "Feature", "content": "Content",
+}
+# The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
+TOP_ITEMS = {"page": 10}
+TOP_ITEMS_DEFAULT = 15
+STATUS_GOOD = {"ahead", "met", "on_track"}
+STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
+
+
+def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[str]] | None, bool]:
+    """The filters a panel queries with, and whether the reader's filter was set aside.
+
+    A panel with its own filter ("MQLs from email") keeps it: the engine restricts by one
+    dimension at a time and the panel's meaning is its filter. A breakdown can only be
+    narrowed along its own dimension (a breakdown by rep filtered to rep X), so a reader's
+    filter on another dimension does not apply to it.
+    """
+    if panel.filters:
+        return panel.filters_for_query, bool(state.filters)
+    if state.filters and panel.dimension and state.filter_dimension != panel.dimension:
+        return None, True
+    return state.filters, False
+
+
+def _filter_tokens(filters: dict[str, list[str]] | None) -> list[str]:
+    if not filters:
+        return []
+    return [f"{dimension}:{value}" for dimension, values in filters.items() for value in values]
+
+
+def records_url(
+    *, dashboard: Dashboard, metric: str, state: DashboardState, filters: dict[str, list[str]] | None,
+    key: str | None = None, dimension: str | None = None, window: Window | None = None,
+) -> str:
+    window = window or state.window
+    params = state.params(filter=_filter_tokens(filters), key=key, dim=dimension if key is not None else None,
+                          **{"from": dashboard.key})
+    if window.name != state.window.name:
+        params = [(name, value) for name, value in params if name not in ("window", "start", "end", "as_of")]
+        params = [("window", window.name), ("as_of", window.as_of.isoformat()), *params]
+    return f"{reverse('dashboards:records', args=[metric])}?{urlencode(params)}"
+
+
+def _target_view(target: dict | None, unit: str) -> dict | None:
+    if not target or target.get("value") is None:
+        return None
+    status = target.get("status")
+    return {
+        "value": format_value(target.get("value"), unit),
+        "pace": format_value(target["pace"], unit) if target.get("pace") is not None else None,
+        "projection": format_value(target["projection"], unit) if target.get("projection") is not None else None,
+        "status": status,
+        "status_label": STATUS_LABELS.get(status or "", (status or "").replace("_", " ").capitalize()),
+        "good": None if not status else status in STATUS_GOOD,
+    }
+
+
+def _column(result: dict, *, window: Window, direction: str) -> dict:
+    unit = result["unit"]
+    previous = result.get("previous") or {}
+    return {
+        "window": window,
+        "value": result.get("value"),
+        "value_text": format_value(result.get("value"), unit),
+        "delta": format_delta(result.get("value"), previous.get("value"), direction),
+        "previous_text": format_value(previous.get("value"), unit),
+        "previous_start": previous.get("start"),
+        "previous_end": previous.get("end"),
+        "numerator": result.get("numerator"),
+        "denominator": result.get("denominator"),
+        "target": _target_view(result.get("target"), unit),
+        "filtered": result.get("filtered", True),
+    }
+
+
+def _ratio_part_text(value) -> str:
+    if value is None:
+        return "—"
+    number = float(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+
+
+def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, sparklines: bool) -> dict:
+    filters, overridden = _panel_filters(panel, state)
+    windows = [state.window]
+    if dashboard.side_by_side:
+        names = list(dashboard.side_by_side)
+        if state.window.name not in names:
+            names = [state.window.name, names[-1]]
+        windows = [
+            state.window if name == state.window.name else window_for(name, as_of=state.window.end)
+            for name in names
+        ]
+    results_per_window = [
+        kpi_values(metrics=list(panel.metrics), window=window, filters=filters,
+                   compare_complete=state.compare_complete)
+        for window in windows
+    ]
+    tiles = []
+    for index, metric_key in enumerate(panel.metrics):
+        metric = metric_get(metric_key)
+        columns = [
+            {
+                **_column(results[index], window=window, direction=metric.direction),
+                "records_url": records_url(dashboard=dashboard, metric=metric_key, state=state,
+                                           filters=filters, window=window),
+            }
+            for window, results in zip(windows, results_per_window, strict=True)
+        ]
+        spark: list[str] = []
+        if sparklines:
+            points = kpi_series(metric=metric_key, window=state.window, grain=state.window.grain(), filters=filters)
+            spark = figures.sparkline_points([point["value"] for point in points])
+        main = columns[windows.index(state.window)]
+        tiles.append(
+            {
+                "metric": metric_key,
+                "label": metric.label,
+                "unit": metric.unit,
+                "help": metric.help,
+                "direction": metric.direction,
+                "columns": columns,
+                "has_parts": main["numerator"] is not None or main["denominator"] is not None,
+                "numerator_text": _ratio_part_text(main["numerator"]),
+                "denominator_text": _ratio_part_text(main["denominator"]),
+                "spark": spark,
+                "filtered": all(column["filtered"] for column in columns),
+                "records_url": records_url(dashboard=dashboard, metric=metric_key, state=state, filters=filters),
+                "values": [column["value"] for column in columns],
+            }
+        )
+    return {"tiles": tiles, "side_by_side": len(windows) > 1, "filter_overridden": overridden,
+            "windows": windows}
+
+
+def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
+    filters, overridden = _panel_filters(panel, state)
+    results = kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters,
+                         compare_complete=state.compare_complete)
+    steps = figures.funnel_steps(results)
+    for step, result in zip(steps, results, strict=True):
+        step["value_text"] = format_value(step["value"], "count")
+        step["previous_text"] = format_value(step["previous"], "count")
+        step["rate_text"] = "" if step["rate"] is None else f"{step['rate']:.1f} %"
+        step["delta"] = format_delta(step["value"], step["previous"], "up")
+        step["records_url"] = records_url(dashboard=dashboard, metric=step["metric"], state=state, filters=filters)
+        step["filtered"] = result.get("filtered", True)
+    compare = dashboard.key == "shared" or any(step["previous"] for step in steps)
+    return {
+        "charts": [{"title": "", "figure": figures.figure_funnel(results, compare_previous=compare)}],
+        "compare": compare,
+        "steps": steps,
+        "unfiltered": [step["label"] for step in steps if filters and not step["filtered"]],
+        "filter_overridden": overridden,
+        "values": [step["value"] for step in steps],
+    }
+
+
+def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
+    filters, overridden = _panel_filters(panel, state)
+    results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
+                         filters=filters, compare_complete=state.compare_complete)
+    top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
+    rows = figures.breakdown_rows(results, top=top)
+    total_keys = len(figures.breakdown_rows(results, top=None))
+    columns = [{"metric": result["metric"], "label": result["label"], "unit": result["unit"],
+                "total_text": format_value(result.get("value"), result["unit"])} for result in results]
+    table = []
+    for row in rows:
+        cells = []
+        for result in results:
+            item = row["cells"].get(result["metric"])
+            target = (item or {}).get("target")
+            cells.append(
+                {
+                    "text": format_value((item or {}).get("value"), result["unit"]) if item else "—",
+                    "target_text": format_value(target.get("value"), result["unit"]) if target and target.get("value") is not None else "",
+                    "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
+                                               filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
+                }
+            )
+        table.append({"label": row["label"], "key": row["key"], "cells": cells})
+    return {
+        "charts": _breakdown_charts(results, top=top),
+        "columns": columns,
+        "rows": table,
+        "total_keys": total_keys,
+        "unfiltered": [result["label"] for result in results if filters and not result.get("filtered", True)],
+        "filter_overridden": overridden,
+        "values": [row["key"] for row in rows],
+    }
+
+
+def _breakdown_charts(results: list[dict], *, top: int) -> list[dict]:
+    """One chart per unit; when there are several, each is titled with its metrics."""
+    units: dict[str, list[str]] = {}
+    for result in results:
+        units.setdefault(result["unit"], []).append(result["label"])
+    charts = figures.figures_breakdown(results, top=top)
+    if not charts:
+        return []
+    titled = len(charts) > 1
+    return [{"title": " · ".join(labels) if titled else "", "figure": figure}
+            for labels, figure in zip(units.values(), charts, strict=True)]
+
+
+def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
+    filters, overridden = _panel_filters(panel, state)
+    results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
+                         filters=filters, compare_complete=state.compare_complete)
+    by_metric = {result["metric"]: result for result in results}
+    worked_target = float(settings.SLA_WORKED_TARGET_PCT)
+    summary = []
+    for result in results:
+        metric = metric_get(result["metric"])
+        summary.append(
+            {
+                "metric": result["metric"],
+                "label": result["label"],
+                "help": metric.help,
+                "value_text": format_value(result.get("value"), result["unit"]),
+                "delta": format_delta(result.get("value"), (result.get("previous") or {}).get("value"), metric.direction),
+                "numerator_text": _ratio_part_text(result.get("numerator")),
+                "denominator_text": _ratio_part_text(result.get("denominator")),
+                "has_parts": result.get("numerator") is not None,
+                "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state, filters=filters),
+            }
+        )
+    rows = []
+    delivered = by_metric.get("leads_delivered") or {"breakdown": []}
+    for row in figures.breakdown_rows(results, top=None):
+        item = row["cells"].get("leads_delivered") or {}
+        target = (item.get("target") or {}).get("value")
+        worked = (row["cells"].get("leads_worked_rate") or {}).get("value")
+        rows.append(
+            {
+                "label": row["label"],
+                "delivered_text": format_value(item.get("value"), "count"),
+                "sla_text": format_value(target, "count"),
+                "delivered_ok": None if target is None or item.get("value") is None else item["value"] >= target,
+                "worked_text": format_value(worked, "percent"),
+                "worked_ok": None if worked is None else worked >= worked_target,
+                "compliance_text": format_value((row["cells"].get("sla_attempt_compliance") or {}).get("value"), "percent"),
+                "records_url": records_url(dashboard=dashboard, metric="leads_delivered", state=state,
+                                           filters=filters, key=row["key"], dimension=panel.dimension),
+            }
+        )
+    has_reps = bool(delivered.get("breakdown"))
+    return {
+        "summary": summary,
+        "rows": rows,
+        "worked_target": worked_target,
+        "charts": [
+            {"title": "Leads delivered per rep vs SLA", "figure": figures.figure_sla_delivered(results)},
+            {"title": f"Worked (SLA {worked_target:g} %) and attempt compliance per rep",
+             "figure": figures.figure_sla_worked(results, worked_target=worked_target)},
+        ] if has_reps else [],
+        "filter_overridden": overridden,
+        "values": [result.get("value") for result in results] + [row["label"] for row in rows],
+    }
+
+
+def _velocity(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
+    filters, overridden = _panel_filters(panel, state)
+    results = kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters,
+                         compare_complete=state.compare_complete)
+    stages = [
+        {
+            "label": result["label"],
+            "value_text": format_value(result.get("value"), "days"),
+            "delta": format_delta(result.get("value"), (result.get("previous") or {}).get("value"), "down"),
+            "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state, filters=filters),
+        }
+        for result in results
+    ]
+    return {"charts": [{"title": "", "figure": figures.figure_velocity(results)}], "stages": stages, "filter_overridden": overridden,
+            "values": [result.get("value") for result in results]}
+
+
+def _series(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
+    filters, overridden = _panel_filters(panel, state)
+    grain = state.window.grain()
+    lines = []
+    for metric_key in panel.metrics:
+        metric = metric_get(metric_key)
+        points = kpi_series(metric=metric_key, window=state.window, grain=grain, filters=filters)
+        lines.append({"label": metric.label, "unit": metric.unit, "points": points})
+    return {
+        "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain)}],
+        "grain": grain,
+        "filter_overridden": overridden,
+        "values": [point["value"] for line in lines for point in line["points"]],
+    }
+
+
+_BUILDERS = {"funnel": _funnel, "breakdown": _breakdown, "sla": _sla, "velocity": _velocity, "series": _series}
+
+
+def _has_data(values: Sequence) -> bool:
+    return any(value not in (None, 0, 0.0, "") for value in values)
+
+
+ROW_UNITS = 6
+
+
+def _units(panel: dict) -> int:
+    """How much of a 6-unit row a panel wants: a small tile group or a one-metric chart shares a row."""
+    if panel["kind"] == "tiles":
+        return {1: 2, 2: 3, 3: 4}.get(len(panel["tiles"]), ROW_UNITS)
+    if panel["kind"] in ("breakdown", "velocity") and len(panel.get("columns") or [None]) == 1:
+        return 3
+    return ROW_UNITS
+
+
+def _place(panels: list[dict]) -> None:
+    """Pack panels into rows in order; the last panel of a row stretches to fill it."""
+    row: list[dict] = []
+    used = 0
+    for panel in [*panels, None]:
+        wanted = ROW_UNITS if panel is None else _units(panel)
+        if row and used + wanted > ROW_UNITS:
+            row[-1]["span"] += ROW_UNITS - used
+            row, used = [], 0
+        if panel is not None:
+            panel["span"] = wanted
+            row.append(panel)
+            used += wanted
+
+
+# A safety net only: a recompute changes facts_as_of and so the key, which is what makes
+# a cached page stale.
+CACHE_SECONDS = 600
+
+
+def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: bool = True) -> dict:
+    """Every panel of the dashboard evaluated for the reader's state, plus freshness."""
+    panels = []
+    for index, panel in enumerate(dashboard.panels):
+        if panel.kind == "tiles":
+            body = _tiles(dashboard, panel, state, sparklines=sparklines)
+            body["values"] = [value for tile in body["tiles"] for value in tile["values"]]
+        else:
+            body = _BUILDERS[panel.kind](dashboard, panel, state)
+        panel_filters = panel.filters_for_query
+        for number, chart in enumerate(body.get("charts", [])):
+            chart["id"] = f"p{index}-chart{number}"
+        panels.append(
+            {
+                "id": f"p{index}",
+                "kind": panel.kind,
+                "title": panel.title,
+                "dimension": panel.dimension,
+                "dimension_label": DIMENSION_LABELS.get(panel.dimension or "", panel.dimension or ""),
+                "own_filter": ", ".join(
+                    value.replace("_", " ") for values in (panel_filters or {}).values() for value in values
+                ),
+                "has_data": _has_data(body["values"]),
+                **body,
+            }
+        )
+    _place(panels)
+    return {
+        "panels": panels,
+        "has_data": any(panel["has_data"] for panel in panels),
+        "sources": sources_for(dashboard.metrics),
+        "facts_as_of": facts_as_of(),
+        "recompute_pending": recompute_pending(),
+    }
+
+
+FILTER_LIMIT = 500
+
+
+def dashboard_filter_options(*, dashboard: Dashboard) -> list[dict]:
+    """The channel / campaign / owner choices, for the dimensions the dashboard's metrics carry."""
+    from smarketing.funnel.models import Campaign, Channel, TeamMember
+
+    carried: set[str] = set()
+    for metric_key in dashboard.metrics:
+        carried.update(metric_get(metric_key).dimensions)
+    groups = []
+    if "channel" in carried:
+        groups.append({"dimension": "channel", "label": "Channel",
+                       "options": [(f"channel:{value}", label) for value, label in Channel.choices]})
+    if "campaign" in carried:
+        campaigns = Campaign.objects.order_by("name").values_list("external_id", "name")[:FILTER_LIMIT]
+        groups.append({"dimension": "campaign", "label": "Campaign",
+                       "options": [(f"campaign:{external_id}", name) for external_id, name in campaigns]})
+    if "owner" in carried:
+        owners = TeamMember.objects.order_by("name").values_list("email", "name")[:FILTER_LIMIT]
+        groups.append({"dimension": "owner", "label": "Owner",
+                       "options": [(f"owner:{email}", name) for email, name in owners]})
+    return [group for group in groups if group["options"]]
+
+
+def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:
+    """`dashboard_page`, cached until the facts change (keyed by `facts_as_of`).
+
+    Facts only change in a recompute, so between two recomputes every reader of the same
+    dashboard, window and filter gets the same numbers: compute them once.
+    """
+    as_of = facts_as_of()
+    identity = (
+        dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
+        as_of, settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
+    )
+    key = "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
+    page = cache.get(key)
+    if page is None:
+        # Campaigns and reps arrive by import, and every import ends in a recompute that
+        # moves facts_as_of: the filter choices can share the page's key.
+        page = {**dashboard_page(dashboard=dashboard, state=state),
+                "filter_options": dashboard_filter_options(dashboard=dashboard)}
+        cache.set(key, page, CACHE_SECONDS)
+    # Pending is about the next recompute, not these numbers: always ask afresh. The key
+    # also names the rendered panels, which the template caches as a fragment.
+    return {**page, "recompute_pending": recompute_pending(), "page_key": key}

@@ -1,0 +1,117 @@
+"""Dashboard pages: parse the URL state, ask the selectors, render. No KPI logic here."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from smarketing.dashboards.exports import records_csv_lines, records_page
+from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
+from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
+from smarketing.dashboards.selectors import dashboard_page_cached
+from smarketing.kpis.registry import DIMENSIONS, METRICS
+from smarketing.kpis.windows import WINDOW_LABELS
+
+
+def _role_dashboard(request: HttpRequest) -> str:
+    member = getattr(request.user, "team_member", None)
+    role = getattr(member, "role", "") or ""
+    return role if role in DASHBOARDS else "shared"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """`/` opens the reader's role dashboard (the shared view when they have no role)."""
+    url = reverse("dashboards:dashboard", args=[_role_dashboard(request)])
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
+
+
+def _switcher(state) -> list[dict]:
+    return [
+        {"name": name, "label": WINDOW_LABELS[name] if name != "last_30" else "Last 30 days",
+         "short": {"mtd": "MTD", "qtd": "QTD", "ytd": "YTD", "last_30": "Last 30", "custom": "Custom"}[name],
+         "active": state.window.name == name,
+         "query": state.query(window=name, start=None, end=None) if name != "custom" else ""}
+        for name in SWITCHER_WINDOWS
+    ]
+
+
+@login_required
+def dashboard(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        board = dashboard_get(key)
+    except KeyError:
+        raise Http404(f"no dashboard {key!r}") from None
+    state = state_from_query(request.GET)
+    page = dashboard_page_cached(dashboard=board, state=state)
+    context = {
+        "dashboard": board,
+        "dashboards": DASHBOARDS.values(),
+        "role_dashboard": _role_dashboard(request),
+        "state": state,
+        "switcher": _switcher(state),
+        "filter_tokens": state.filter_tokens(),
+        "clear_filter_query": state.query(filter=None),
+        **page,
+    }
+    return render(request, "dashboards/dashboard.html", context)
+
+
+def _records_args(request: HttpRequest, metric: str):
+    if metric not in METRICS:
+        raise Http404(f"no metric {metric!r}")
+    state = state_from_query(request.GET)
+    key = request.GET.get("key") or None
+    dimension = request.GET.get("dim") or None
+    if dimension is not None and dimension not in DIMENSIONS:
+        raise Http404(f"no dimension {dimension!r}")
+    source = request.GET.get("from") or ""
+    return state, key, dimension, source if source in DASHBOARDS else ""
+
+
+@login_required
+def records(request: HttpRequest, metric: str) -> HttpResponse:
+    """The records behind a number, paged."""
+    state, key, dimension, source = _records_args(request, metric)
+    try:
+        page_number = int(request.GET.get("page") or 1)
+    except ValueError:
+        page_number = 1
+    page = records_page(metric=metric, window=state.window, filters=state.filters, key=key,
+                        dimension=dimension, page=page_number)
+    base = state.params(key=key, dim=dimension, **{"from": source or None})
+    context = {
+        "state": state,
+        "key": key,
+        "source": DASHBOARDS.get(source),
+        "back_query": state.query(filter=None) if source else "",
+        "base_query": base,
+        **page,
+    }
+    return render(request, "dashboards/records.html", context)
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so rows can stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def records_csv(request: HttpRequest, metric: str) -> StreamingHttpResponse:
+    state, key, dimension, _source = _records_args(request, metric)
+    writer = csv.writer(_Echo())
+    lines = records_csv_lines(metric=metric, window=state.window, filters=state.filters, key=key,
+                              dimension=dimension)
+    response = StreamingHttpResponse((writer.writerow(line) for line in lines), content_type="text/csv; charset=utf-8")
+    suffix = f"-{key}" if key else ""
+    safe_suffix = "".join(char if char.isalnum() or char in "-_." else "_" for char in suffix)
+    filename = f"{metric}-{state.window.start}-{state.window.end}{safe_suffix}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,182 @@
+"""Digest charts as PNG bytes, drawn server-side with matplotlib's Agg canvas (no browser).
+
+Figures use the object API (never pyplot's global state) so concurrent workers can draw
+at once, and paint an opaque white background so dark-mode mail clients cannot invert
+the plot area into unreadable black-on-black.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+from matplotlib.transforms import blended_transform_factory
+from PIL import Image
+
+INK = "#1b2430"
+MUTED = "#5b6675"
+GRID = "#e6ebf1"
+ACCENT = "#2f6fde"
+ACCENT_LIGHT = "#c9dafa"
+GOOD = "#1a7f37"
+BAD = "#c62828"
+TARGET = "#b26a00"
+PALETTE = ("#2f6fde", "#1a9e8f", "#b26a00", "#8e44ad", "#c62828", "#5b6675")
+
+WIDTH_PX = 560  # shown at this width in the email; drawn at twice the density for sharp screens
+DPI = 200
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    width: int
+    height: int
+
+
+Formatter = Callable[[float], str]
+
+
+def _figure(height_px: int) -> tuple[Figure, object]:
+    figure = Figure(figsize=(WIDTH_PX / 100, height_px / 100), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1, facecolor="white")
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.spines["bottom"].set_color(GRID)
+    axes.tick_params(colors=MUTED, labelsize=7.5, length=0)
+    return figure, axes
+
+
+def _png(figure: Figure, height_px: int) -> Chart:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white", dpi=DPI)
+    # A flat chart needs no 24-bit colour: a 256-colour palette keeps it sharp at about a
+    # third of the bytes, and every subscriber's copy of every chart goes over SMTP.
+    image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    small = io.BytesIO()
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(small, format="PNG", optimize=True)
+    return Chart(png=small.getvalue(), width=WIDTH_PX, height=height_px)
+
+
+def _shorten(text: str, limit: int = 28) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bar_chart(
+    *,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    fmt: Formatter,
+    targets: Sequence[float | None] | None = None,
+    target_label: str = "Target pace",
+) -> Chart:
+    """Horizontal bars, one row per label, one bar per series (grouped); optional target ticks."""
+    rows = len(labels)
+    groups = len(series)
+    height_px = max(120, 34 + rows * (14 + 9 * groups))
+    figure, axes = _figure(height_px)
+    bar_height = 0.78 / groups
+    positions = list(range(rows))
+    largest = 0.0
+    for index, (name, values) in enumerate(series):
+        numbers = [float(v) if v is not None else 0.0 for v in values]
+        largest = max([largest, *numbers, *(float(t) for t in (targets or []) if t is not None)])
+        offsets = [p + (index - (groups - 1) / 2) * bar_height for p in positions]
+        color = PALETTE[index % len(PALETTE)]
+        bars = axes.barh(offsets, numbers, height=bar_height * 0.9, color=color, label=name, zorder=2)
+        for bar, value in zip(bars, values, strict=True):
+            text = fmt(value) if value is not None else "—"
+            axes.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {text}", va="center",
+                      ha="left", fontsize=7, color=INK, zorder=3)
+    if targets:
+        for position, target in zip(positions, targets, strict=True):
+            if target is None:
+                continue
+            axes.plot([target, target], [position - 0.45, position + 0.45], color=TARGET, linewidth=1.6,
+                      zorder=4, solid_capstyle="butt")
+        axes.plot([], [], color=TARGET, linewidth=1.6, label=target_label)
+    axes.set_yticks(positions, [_shorten(label) for label in labels], fontsize=7.5, color=INK)
+    axes.invert_yaxis()
+    axes.set_xlim(0, (largest or 1) * 1.22)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt(value)))
+    axes.xaxis.set_major_locator(MaxNLocator(4))
+    axes.grid(axis="x", color=GRID, linewidth=0.7, zorder=0)
+    if groups > 1 or targets:
+        axes.legend(loc="lower right", fontsize=7, frameon=False, ncol=min(4, groups + (1 if targets else 0)),
+                    bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
+    figure.tight_layout(pad=0.6)
+    return _png(figure, height_px)
+
+
+def funnel_chart(
+    *, stages: Sequence[str], current: Sequence[float | None], previous: Sequence[float | None], fmt: Formatter
+) -> Chart:
+    """Stage counts this period (solid) over the previous period (pale), with step conversion."""
+    rows = len(stages)
+    height_px = 40 + rows * 30
+    figure, axes = _figure(height_px)
+    now = [float(v or 0) for v in current]
+    before = [float(v or 0) for v in previous]
+    largest = max([*now, *before, 1.0])
+    positions = list(range(rows))
+    axes.barh(positions, before, height=0.78, color=ACCENT_LIGHT, zorder=1, label="Previous period")
+    axes.barh(positions, now, height=0.5, color=ACCENT, zorder=2, label="This period")
+    for position, value in zip(positions, current, strict=True):
+        text = fmt(value) if value is not None else "—"
+        axes.text(max(now[position], before[position]), position, f"  {text}", va="center", ha="left",
+                  fontsize=7.5, color=INK, fontweight="bold")
+    # Step conversion in a column of its own at the right edge, on the row it converts into.
+    column = blended_transform_factory(axes.transAxes, axes.transData)
+    axes.text(1.0, -0.75, "from step above", transform=column, ha="right", va="center", fontsize=6.5,
+              color=MUTED)
+    for index in range(1, rows):
+        if now[index - 1]:
+            rate = now[index] / now[index - 1] * 100
+            axes.text(1.0, index, f"{rate:.1f} %", transform=column, va="center", ha="right", fontsize=7.5,
+                      color=INK)
+    axes.set_yticks(positions, list(stages), fontsize=7.5, color=INK)
+    axes.invert_yaxis()
+    # Log-like scale: visits outnumber customers a thousandfold, and every stage must show.
+    axes.set_xscale("symlog", linthresh=max(1.0, largest / 1000))
+    axes.set_xlim(0, largest * 6)
+    axes.xaxis.set_major_locator(NullLocator())
+    axes.xaxis.set_minor_locator(NullLocator())
+    axes.spines["bottom"].set_visible(False)
+    axes.legend(loc="lower left", fontsize=7, frameon=False, ncol=2, bbox_to_anchor=(0.0, 1.0),
+                borderaxespad=0.2)
+    figure.tight_layout(pad=0.6)
+    return _png(figure, height_px)
+
+
+def line_chart(
+    *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter
+) -> Chart:
+    """One line per series over shared buckets; gaps where a bucket has no value."""
+    height_px = 200
+    figure, axes = _figure(height_px)
+    xs = list(range(len(labels)))
+    for index, (name, values) in enumerate(series):
+        ys = [float(v) if v is not None else float("nan") for v in values]
+        color = PALETTE[index % len(PALETTE)]
+        axes.plot(xs, ys, color=color, linewidth=1.8, marker="o", markersize=2.6, label=name, zorder=3)
+        if index == 0:
+            axes.fill_between(xs, ys, color=color, alpha=0.08, zorder=2)
+    step = max(1, len(labels) // 7)
+    axes.set_xticks(xs[::step], list(labels)[::step], fontsize=7, color=MUTED)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt(value)))
+    axes.yaxis.set_major_locator(MaxNLocator(4))
+    axes.set_ylim(bottom=0)
+    axes.grid(axis="y", color=GRID, linewidth=0.7, zorder=0)
+    axes.legend(loc="lower right", fontsize=7, frameon=False, ncol=len(series), bbox_to_anchor=(1.0, 1.0),
+                borderaxespad=0.2)
+    figure.tight_layout(pad=0.6)
+    return _png(figure, height_px)

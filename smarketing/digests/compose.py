@@ -1,0 +1,630 @@
+"""What a digest says: each subscribed dashboard, whole and in layout order, as email HTML,
+plain text and inline PNG charts, plus the headline that goes into the subject.
+
+A dashboard section depends only on the dashboard and the company date, so one
+`ComposeCache` renders it once per run and every subscriber's email reuses it; only the
+envelope (greeting, date, links, unsubscribe token) is rendered per subscriber.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from smarketing.dashboards.formatting import format_delta, format_value
+from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
+from smarketing.digests import charts
+from smarketing.kpis.registry import metric_get
+from smarketing.kpis.selectors import facts_as_of, kpi_series, kpi_values
+from smarketing.kpis.windows import Window, window_for
+
+logger = logging.getLogger(__name__)
+
+BREAKDOWN_ROWS = 10
+SERIES_WEEKS = 13
+ATTENTION_MOVERS = 3
+ATTENTION_MIN_CHANGE_PCT = 5.0
+HEADLINE_PREFERENCE = ("leads", "revenue")
+
+TONES = {
+    "good": {"fg": "#1a7f37", "bg": "#e7f5ec"},
+    "bad": {"fg": "#c62828", "bg": "#fdecea"},
+    "warn": {"fg": "#8a5300", "bg": "#fff4e0"},
+    "neutral": {"fg": "#5b6675", "bg": "#eef1f5"},
+}
+STATUS_TEXT = {
+    "ahead": ("Ahead of pace", "good"),
+    "met": ("Target met", "good"),
+    "on_track": ("On track", "good"),
+    "behind": ("Behind pace", "bad"),
+    "missed": ("Target missed", "bad"),
+}
+# Rates have no pace (they compare with the target directly): "ahead of pace" would mislead.
+RATE_STATUS_TEXT = {"ahead": ("On target", "good"), "behind": ("Off target", "bad")}
+
+
+def status_text(target: dict) -> tuple[str, str]:
+    status = target.get("status")
+    if not status:
+        return "—", "neutral"
+    if target.get("pace") is None and status in RATE_STATUS_TEXT:
+        return RATE_STATUS_TEXT[status]
+    return STATUS_TEXT.get(status, (str(status).replace("_", " ").capitalize(), "neutral"))
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    cid: str
+    png: bytes
+    width: int
+    height: int
+
+
+@dataclass
+class Section:
+    """One dashboard, composed for one company date."""
+
+    key: str
+    title: str
+    url: str
+    html: str
+    text: str
+    headline: list[str]
+    images: list[InlineImage]
+    attention_count: int
+
+
+@dataclass
+class Digest:
+    subject: str
+    html: str
+    text: str
+    images: list[InlineImage]
+    as_of: dt.date
+    local_date: dt.date
+
+
+@dataclass
+class ComposeCache:
+    """Everything one run may share between subscribers: KPI answers and rendered sections."""
+
+    values: dict[tuple, dict[str, dict]] = field(default_factory=dict)
+    sections: dict[tuple[str, dt.date], Section] = field(default_factory=dict)
+    # Encoded MIME image parts by Content-ID: one base64 encoding per chart per run.
+    mime_parts: dict[str, object] = field(default_factory=dict)
+    render_charts: bool = True
+
+    def kpis(
+        self,
+        *,
+        metrics: Iterable[str],
+        window: Window,
+        dimension: str | None = None,
+        filters: dict[str, list[str]] | None = None,
+    ) -> dict[str, dict]:
+        metrics = tuple(dict.fromkeys(metrics))
+        frozen = tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items()))
+        key = (metrics, window, dimension, frozen)
+        if key not in self.values:
+            results = kpi_values(metrics=list(metrics), window=window, dimension=dimension, filters=filters)
+            self.values[key] = {result["metric"]: result for result in results}
+        return self.values[key]
+
+
+def tone_style(tone: str) -> dict[str, str]:
+    return TONES.get(tone, TONES["neutral"])
+
+
+def _delta(result: dict, direction: str) -> dict:
+    previous = (result.get("previous") or {}).get("value")
+    delta = format_delta(result.get("value"), previous, direction)
+    tone = {True: "good", False: "bad"}.get(delta["good"], "neutral")
+    arrow = ""
+    if delta["good"] is not None:
+        arrow = "▲ " if delta["text"].startswith("+") else "▼ "
+    return {"text": arrow + delta["text"], "plain": delta["text"], "tone": tone, **tone_style(tone)}
+
+
+def _target(result: dict, unit: str) -> dict | None:
+    target = result.get("target")
+    if not target or not target.get("status"):
+        return None
+    text, tone = status_text(target)
+    detail = f"target {format_value(target.get('value'), unit)}"
+    if target.get("pace") is not None:
+        detail = f"pace {format_value(target['pace'], unit)} · {detail}"
+    return {"status": target["status"], "text": text, "detail": detail, "tone": tone, **tone_style(tone)}
+
+
+def _change_pct(result: dict) -> float | None:
+    value = result.get("value")
+    previous = (result.get("previous") or {}).get("value")
+    if value is None or previous in (None, 0):
+        return None
+    return (float(value) - float(previous)) / abs(float(previous)) * 100
+
+
+def _label(key: str, result: dict | None = None) -> str:
+    return (result or {}).get("label") or metric_get(key).label
+
+
+def _formatter(unit: str) -> Callable[[float | None], str]:
+    return lambda value: format_value(value, unit)
+
+
+def _filters_text(filters: dict[str, tuple[str, ...]] | None) -> str:
+    if not filters:
+        return ""
+    return "; ".join(
+        f"{name}: {', '.join(v.replace('_', ' ') for v in values)}" for name, values in filters.items()
+    )
+
+
+class SectionBuilder:
+    """Turns one dashboard layout into template context, charts and attention items."""
+
+    def __init__(self, *, dashboard: Dashboard, as_of: dt.date, cache: ComposeCache) -> None:
+        self.dashboard = dashboard
+        self.as_of = as_of
+        self.cache = cache
+        self.mtd = window_for("mtd", as_of=as_of)
+        self.ytd = window_for("ytd", as_of=as_of)
+        self.images: list[InlineImage] = []
+        self.watch: dict[str, tuple[str, dict]] = {}  # metric (+filters) → (label, mtd result)
+
+    def chart(self, name: str, draw: Callable[[], charts.Chart], alt: str) -> dict | None:
+        if not self.cache.render_charts:
+            return None
+        try:
+            chart = draw()
+        except Exception:
+            # The digest goes out without this picture rather than not at all.
+            logger.exception("digest chart %s of dashboard %s failed to render", name, self.dashboard.key)
+            return None
+        cid = f"{self.dashboard.key}-{name}-{self.as_of:%Y%m%d}@smarketing"
+        self.images.append(InlineImage(cid=cid, png=chart.png, width=chart.width, height=chart.height))
+        return {"cid": cid, "width": chart.width, "height": chart.height, "alt": alt}
+
+    # --- panels -------------------------------------------------------------------------
+    def tiles(self, index: int, panel: Panel) -> dict:
+        filters = panel.filters_for_query
+        mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd, filters=filters)
+        ytd = self.cache.kpis(metrics=panel.metrics, window=self.ytd, filters=filters)
+        tiles = []
+        for key in panel.metrics:
+            meta = metric_get(key)
+            now, year = mtd[key], ytd[key]
+            note = ""
+            if filters and now.get("filtered") is False:
+                note = "not split by " + ", ".join(filters) + ": all records"
+            label = _label(key, now)
+            suffix = f" · {_filters_text(panel.filters)}" if filters and now.get("filtered") is not False else ""
+            self.watch.setdefault(key + suffix, (label + suffix, now, meta.direction, meta.unit))
+            tiles.append({
+                "key": key,
+                "label": label,
+                "help": meta.help,
+                "mtd": format_value(now.get("value"), meta.unit),
+                "mtd_delta": _delta(now, meta.direction),
+                "ytd": format_value(year.get("value"), meta.unit),
+                "ytd_delta": _delta(year, meta.direction),
+                "target": _target(now, meta.unit),
+                "ytd_target": _target(year, meta.unit),
+                "note": note,
+            })
+        rows = [tiles[i : i + 2] for i in range(0, len(tiles), 2)]
+        return {"kind": "tiles", "title": panel.title, "subtitle": _filters_text(panel.filters), "rows": rows,
+                "tiles": tiles}
+
+    def breakdown(self, index: int, panel: Panel) -> dict:
+        filters = panel.filters_for_query
+        results = self.cache.kpis(metrics=panel.metrics, window=self.mtd, dimension=panel.dimension,
+                                  filters=filters)
+        by_metric = {
+            key: {item["key"]: item for item in (results[key].get("breakdown") or [])} for key in panel.metrics
+        }
+        # Every key any of the panel's metrics has (last-touch credit may go where first-touch
+        # did not), ranked by the first metric, then the next.
+        merged: dict[str, dict] = {}
+        for key in panel.metrics:
+            for item_key, item in by_metric[key].items():
+                merged.setdefault(item_key, item)
+
+        def rank(item_key: str) -> tuple:
+            values = [by_metric[m].get(item_key, {}).get("value") for m in panel.metrics]
+            return tuple((v is None, -float(v or 0)) for v in values)
+
+        ordered = sorted(merged, key=rank)
+        total = len(ordered)
+        items = [merged[key] for key in ordered[:BREAKDOWN_ROWS]]
+        keys = [item["key"] for item in items]
+        labels = [str(item.get("label") or item["key"]) for item in items]
+        units = {metric_get(key).unit for key in panel.metrics}
+        metas = {key: metric_get(key) for key in panel.metrics}
+        chart_metrics = list(panel.metrics) if len(units) == 1 else [panel.metrics[0]]
+        targets = None
+        first = by_metric[panel.metrics[0]]
+        if len(chart_metrics) == 1 and any(first.get(k, {}).get("target") for k in keys):
+            targets = []
+            for k in keys:
+                target = first.get(k, {}).get("target") or {}
+                targets.append(target.get("pace") if target.get("pace") is not None else target.get("value"))
+        image = None
+        if items:
+            unit = metas[chart_metrics[0]].unit
+            image = self.chart(
+                f"p{index}",
+                lambda: charts.bar_chart(
+                    labels=labels,
+                    series=[
+                        (_label(m, results[m]), [by_metric[m].get(k, {}).get("value") for k in keys])
+                        for m in chart_metrics
+                    ],
+                    fmt=_formatter(unit),
+                    targets=targets,
+                    target_label="Target pace",
+                ),
+                alt=f"{panel.title}, month to date",
+            )
+        columns = [_label(m, results[m]) for m in panel.metrics]
+        rows = []
+        for key, label in zip(keys, labels, strict=True):
+            cells = []
+            for m in panel.metrics:
+                item = by_metric[m].get(key, {})
+                cell = format_value(item.get("value"), metas[m].unit)
+                target = item.get("target")
+                if target and target.get("value") is not None:
+                    cell += f" / {format_value(target['value'], metas[m].unit)}"
+                cells.append(cell)
+            rows.append({"label": label, "cells": cells})
+        # A table next to the chart only says something new when the chart cannot hold every metric.
+        table = {"columns": columns, "rows": rows} if (image is None or len(chart_metrics) < len(panel.metrics)
+                                                       or targets) else None
+        more = f"top {BREAKDOWN_ROWS} of {total}" if total > BREAKDOWN_ROWS else ""
+        subtitle = " · ".join(part for part in (f"by {panel.dimension.replace('_', ' ')}", more,
+                                                _filters_text(panel.filters)) if part)
+        return {"kind": "breakdown", "title": panel.title, "subtitle": subtitle, "image": image, "table": table,
+                "columns": columns, "all_rows": rows, "empty": not items}
+
+    def sla(self, index: int, panel: Panel) -> dict:
+        results = self.cache.kpis(metrics=panel.metrics, window=self.mtd, dimension=panel.dimension)
+        delivered = results.get("leads_delivered") or {}
+        others = {key: {i["key"]: i for i in (results[key].get("breakdown") or [])}
+                  for key in panel.metrics if key != "leads_delivered"}
+        items = sorted(delivered.get("breakdown") or [], key=lambda i: str(i.get("label") or i["key"]))
+        rows = []
+        for item in items:
+            target = item.get("target") or {}
+            text, tone = status_text(target)
+            rows.append({
+                "label": str(item.get("label") or item["key"]),
+                "delivered": format_value(item.get("value"), "count"),
+                "pace": format_value(target.get("pace"), "count"),
+                "target": format_value(target.get("value"), "count"),
+                "worked": format_value(others.get("leads_worked_rate", {}).get(item["key"], {}).get("value"),
+                                       "percent"),
+                "compliance": format_value(
+                    others.get("sla_attempt_compliance", {}).get(item["key"], {}).get("value"), "percent"),
+                "status": text, **tone_style(tone),
+            })
+        image = None
+        if items:
+            image = self.chart(
+                f"p{index}",
+                lambda: charts.bar_chart(
+                    labels=[str(i.get("label") or i["key"]) for i in items],
+                    series=[("Leads delivered", [i.get("value") for i in items])],
+                    fmt=_formatter("count"),
+                    targets=[(i.get("target") or {}).get("pace") for i in items],
+                    target_label="SLA pace",
+                ),
+                alt="Leads delivered per rep against the SLA pace",
+            )
+        team = [
+            {"label": _label(key, results[key]), "value": format_value(results[key].get("value"),
+                                                                        metric_get(key).unit),
+             "target": _target(results[key], metric_get(key).unit)}
+            for key in panel.metrics
+        ]
+        return {"kind": "sla", "title": panel.title, "subtitle": "month to date, by rep", "image": image,
+                "rows": rows, "team": team, "empty": not items}
+
+    def funnel(self, index: int, panel: Panel) -> dict:
+        mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd)
+        labels = [_label(key, mtd[key]) for key in panel.metrics]
+        current = [mtd[key].get("value") for key in panel.metrics]
+        previous = [(mtd[key].get("previous") or {}).get("value") for key in panel.metrics]
+        image = self.chart(
+            f"p{index}",
+            lambda: charts.funnel_chart(stages=labels, current=current, previous=previous,
+                                        fmt=_formatter("count")),
+            alt="Funnel this month against the same days last month",
+        )
+        steps = []
+        for i, key in enumerate(panel.metrics):
+            step = None
+            if i and current[i - 1]:
+                step = format_value((current[i] or 0) / current[i - 1] * 100, "percent")
+            steps.append({"label": labels[i], "value": format_value(current[i], "count"),
+                          "previous": format_value(previous[i], "count"),
+                          "delta": _delta(mtd[key], "up"), "step": step or ""})
+        return {"kind": "funnel", "title": panel.title, "subtitle": "month to date vs the same days last month",
+                "image": image, "steps": steps}
+
+    def velocity(self, index: int, panel: Panel) -> dict:
+        mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd)
+        ytd = self.cache.kpis(metrics=panel.metrics, window=self.ytd)
+        labels = [_label(key, mtd[key]).replace("Avg days ", "").replace("avg days ", "") for key in panel.metrics]
+        image = self.chart(
+            f"p{index}",
+            lambda: charts.bar_chart(
+                labels=labels,
+                series=[("This month", [mtd[k].get("value") for k in panel.metrics]),
+                        ("Year to date", [ytd[k].get("value") for k in panel.metrics])],
+                fmt=_formatter("days"),
+            ),
+            alt="Days between funnel stages, this month and year to date",
+        )
+        for key in panel.metrics:
+            meta = metric_get(key)
+            self.watch.setdefault(key, (_label(key, mtd[key]), mtd[key], meta.direction, meta.unit))
+        rows = [{"label": _label(k, mtd[k]), "cells": [format_value(mtd[k].get("value"), "days"),
+                                                        format_value(ytd[k].get("value"), "days")]}
+                for k in panel.metrics]
+        table = None if image else {"columns": ["This month", "Year to date"], "rows": rows}
+        return {"kind": "velocity", "title": panel.title, "subtitle": "month to date vs year to date",
+                "image": image, "table": table, "columns": ["This month", "Year to date"], "all_rows": rows}
+
+    def series(self, index: int, panel: Panel) -> dict:
+        # Whole weeks only: a week that began this morning would plot as a collapse to zero.
+        this_monday = self.as_of - dt.timedelta(days=self.as_of.weekday())
+        window = window_for("custom", start=this_monday - dt.timedelta(weeks=SERIES_WEEKS),
+                            end=this_monday - dt.timedelta(days=1))
+        filters = panel.filters_for_query
+        lines = []
+        buckets: list[str] = []
+        for key in panel.metrics:
+            points = kpi_series(metric=key, window=window, grain="week", filters=filters)
+            buckets = [_day(point["start"]).strftime("%-d %b") for point in points]
+            lines.append((_label(key), [point.get("value") for point in points]))
+        unit = metric_get(panel.metrics[0]).unit
+        image = None
+        if buckets:
+            image = self.chart(f"p{index}", lambda: charts.line_chart(labels=buckets, series=lines,
+                                                                      fmt=_formatter(unit)),
+                               alt=f"{panel.title}, weekly over the last {SERIES_WEEKS} weeks")
+        latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
+                  for name, values in lines]
+        return {"kind": "series", "title": panel.title, "latest": latest, "image": image,
+                "subtitle": f"weekly, the last {SERIES_WEEKS} full weeks"}
+
+    # --- summaries ----------------------------------------------------------------------
+    def attention(self) -> list[dict]:
+        items: list[dict] = []
+        behind = set()
+        for name, (label, result, _direction, unit) in self.watch.items():
+            target = result.get("target") or {}
+            if target.get("status") in ("behind", "missed"):
+                behind.add(name)
+                pace = target.get("pace") if target.get("pace") is not None else target.get("value")
+                items.append({
+                    "tone": "bad",
+                    "title": f"{label}: {status_text(target)[0].lower()}",
+                    "detail": f"{format_value(result.get('value'), unit)} against "
+                              f"{'a pace of ' if target.get('pace') is not None else 'a target of '}"
+                              f"{format_value(pace, unit)} this month"
+                              + (f" (target {format_value(target.get('value'), unit)})"
+                                 if target.get("pace") is not None else ""),
+                })
+        movers = []
+        for name, (label, result, direction, unit) in self.watch.items():
+            change = _change_pct(result)
+            if change is None or name in behind:
+                continue
+            against = -change if direction == "up" else change
+            if against >= ATTENTION_MIN_CHANGE_PCT:
+                movers.append((against, label, result, change, unit))
+        movers.sort(key=lambda m: -m[0])
+        for _against, label, result, change, unit in movers[:ATTENTION_MOVERS]:
+            previous = (result.get("previous") or {}).get("value")
+            items.append({
+                "tone": "warn",
+                "title": f"{label}: {'down' if change < 0 else 'up'} {abs(change):.1f} %",
+                "detail": f"{format_value(result.get('value'), unit)} vs {format_value(previous, unit)} "
+                          "on the same days last month",
+            })
+        weakest = funnel_weakest_step(cache=self.cache, mtd=self.mtd, ytd=self.ytd)
+        if weakest:
+            items.append({"tone": "neutral", "title": f"Weakest funnel step: {weakest['step']}",
+                          "detail": weakest["detail"]})
+        return items
+
+    def build(self) -> Section:
+        panels = []
+        for index, panel in enumerate(self.dashboard.panels):
+            try:
+                panels.append(getattr(self, panel.kind)(index, panel))
+            except Exception:
+                # One panel's failure (a metric the engine cannot answer) must not cost the
+                # reader the rest of the morning's numbers; the log says what broke.
+                logger.exception("digest panel %r of dashboard %s failed", panel.title, self.dashboard.key)
+                panels.append({"kind": panel.kind, "title": panel.title, "subtitle": "", "failed": True})
+        attention = self.attention()
+        sla = sla_status(cache=self.cache, mtd=self.mtd)
+        url = dashboard_url(self.dashboard.key)
+        context = {
+            "dashboard": self.dashboard, "panels": panels, "attention": attention, "sla": sla, "url": url,
+            "tones": TONES, "mtd": self.mtd, "ytd": self.ytd,
+        }
+        return Section(
+            key=self.dashboard.key,
+            title=self.dashboard.title,
+            url=url,
+            html=render_to_string("digests/email/section.html", context),
+            text=render_to_string("digests/email/section.txt", context),
+            headline=self.headline(),
+            images=self.images,
+            attention_count=sum(1 for item in attention if item["tone"] in ("bad", "warn")),
+        )
+
+    def headline(self) -> list[str]:
+        metrics = self.dashboard.metrics
+        chosen = [key for key in HEADLINE_PREFERENCE if key in metrics]
+        if len(chosen) < 2:
+            tiles = [key for panel in self.dashboard.panels if panel.kind == "tiles" for key in panel.metrics]
+            chosen = list(dict.fromkeys([*chosen, *tiles, *metrics]))[:2]
+        results = self.cache.kpis(metrics=chosen, window=self.mtd)
+        parts = []
+        for key in chosen:
+            meta = metric_get(key)
+            result = results[key]
+            value = compact_value(result.get("value"), meta.unit)
+            target = result.get("target") or {}
+            if target.get("status"):
+                note = {"behind": "behind target", "missed": "target missed", "ahead": "ahead of target",
+                        "met": "target met"}.get(target["status"], status_text(target)[0].lower())
+                if target.get("pace") is None and target["status"] in RATE_STATUS_TEXT:
+                    note = status_text(target)[0].lower()
+            else:
+                change = _change_pct(result)
+                note = f"{change:+.0f} %" if change is not None else ""
+            label = _label(key, result)
+            label = label if label.isupper() else label[:1].lower() + label[1:]
+            parts.append(f"{label} {value}" + (f" ({note})" if note else ""))
+        return parts
+
+
+def _day(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def compact_value(value: float | int | None, unit: str) -> str:
+    """Subject-line numbers: money in thousands ("$84k") where the page would say "$84,120"."""
+    if value is not None and unit == "currency" and 10_000 <= abs(float(value)) < 1_000_000:
+        text = format_value(round(float(value) / 1000) * 1000, unit)
+        return text.replace(",000", "k")
+    return format_value(value, unit)
+
+
+def funnel_weakest_step(*, cache: ComposeCache, mtd: Window, ytd: Window) -> dict | None:
+    """The stage-to-stage step converting furthest below its own year-to-date rate this month."""
+    now = cache.kpis(metrics=FUNNEL_METRICS, window=mtd)
+    year = cache.kpis(metrics=FUNNEL_METRICS, window=ytd)
+    worst = None
+    for before, after in itertools.pairwise(FUNNEL_METRICS):
+        a, b = now[before].get("value"), now[after].get("value")
+        ya, yb = year[before].get("value"), year[after].get("value")
+        if not a or b is None:
+            continue
+        rate = float(b) / float(a) * 100
+        norm = float(yb) / float(ya) * 100 if ya and yb is not None else None
+        score = rate / norm if norm else rate / 100
+        if worst is None or score < worst[0]:
+            worst = (score, before, after, rate, norm)
+    if worst is None:
+        return None
+    _score, before, after, rate, norm = worst
+    step = f"{_label(before, now[before])} → {_label(after, now[after])}"
+    detail = f"{rate:.1f} % this month"
+    if norm is not None:
+        detail += f" against {norm:.1f} % year to date"
+    return {"step": step, "detail": detail, "rate": rate, "norm": norm}
+
+
+def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:
+    """The lead handover SLA in one line: % worked vs target, reps behind delivery pace, attempts."""
+    results = cache.kpis(metrics=("leads_delivered", "leads_worked_rate", "sla_attempt_compliance"),
+                         window=mtd, dimension="owner")
+    worked = results["leads_worked_rate"].get("value")
+    worked_target = float(settings.SLA_WORKED_TARGET_PCT)
+    target = results["leads_worked_rate"].get("target") or {}
+    if target.get("value") is not None:
+        worked_target = float(target["value"])
+    reps = results["leads_delivered"].get("breakdown") or []
+    judged = [rep for rep in reps if (rep.get("target") or {}).get("status")]
+    behind = [rep for rep in judged if rep["target"]["status"] in ("behind", "missed")]
+    compliance = results["sla_attempt_compliance"].get("value")
+    worked_ok = worked is None or float(worked) >= worked_target
+    ok = worked_ok and not behind
+    parts = [f"{format_value(worked, 'percent')} of delivered leads worked (SLA {worked_target:g} %)"]
+    if judged:
+        parts.append(f"{len(behind)} of {len(judged)} reps behind delivery pace")
+    parts.append(f"attempt compliance {format_value(compliance, 'percent')}")
+    tone = "good" if ok else "bad"
+    return {"ok": ok, "text": " · ".join(parts), "label": "SLA met" if ok else "SLA at risk", "tone": tone,
+            **tone_style(tone)}
+
+
+def dashboard_url(key: str) -> str:
+    return f"{settings.SITE_URL}/dashboards/{key}/?window=mtd"
+
+
+def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache) -> Section:
+    cache_key = (dashboard_key, as_of)
+    if cache_key not in cache.sections:
+        builder = SectionBuilder(dashboard=dashboard_get(dashboard_key), as_of=as_of, cache=cache)
+        cache.sections[cache_key] = builder.build()
+    return cache.sections[cache_key]
+
+
+def greeting_for(hour: int) -> str:
+    if hour < 12:
+        return "Good morning"
+    return "Good afternoon" if hour < 18 else "Good evening"
+
+
+def digest_subject(*, sections: list[Section], local_date: dt.date) -> str:
+    title = sections[0].title if len(sections) == 1 else f"{sections[0].title} +{len(sections) - 1}"
+    parts = [title, f"{local_date:%a} {local_date.day} {local_date:%b}", *sections[0].headline]
+    return " · ".join(parts)[:250]
+
+
+def digest_compose(
+    *,
+    dashboards: list[str],
+    as_of: dt.date,
+    local_date: dt.date,
+    recipient_name: str,
+    local_hour: int = 8,
+    settings_url: str,
+    unsubscribe_url: str,
+    cache: ComposeCache | None = None,
+) -> Digest:
+    """The whole email for one subscriber: shared sections inside a personal envelope."""
+    cache = cache or ComposeCache()
+    sections = [section_compose(dashboard_key=key, as_of=as_of, cache=cache) for key in dashboards]
+    freshness = facts_as_of()
+    attention = sum(section.attention_count for section in sections)
+    context = {
+        "sections": [{"section": s, "html": mark_safe(s.html), "text": s.text} for s in sections],
+        "recipient_name": recipient_name,
+        "greeting": greeting_for(local_hour),
+        "local_date": local_date,
+        "as_of": as_of,
+        "facts_as_of": freshness,
+        "settings_url": settings_url,
+        "unsubscribe_url": unsubscribe_url,
+        "site_url": settings.SITE_URL,
+        "attention": attention,
+        "preheader": ", ".join(sections[0].headline),
+    }
+    images: dict[str, InlineImage] = {}
+    for section in sections:
+        for image in section.images:
+            images.setdefault(image.cid, image)
+    return Digest(
+        subject=digest_subject(sections=sections, local_date=local_date),
+        html=render_to_string("digests/email/digest.html", context),
+        text=render_to_string("digests/email/digest.txt", context),
+        images=list(images.values()),
+        as_of=as_of,
+        local_date=local_date,
+    )

@@ -1,0 +1,44 @@
+"""The subscription form, shared by the settings page and the admin."""
+
+from __future__ import annotations
+
+from django import forms
+
+from smarketing.digests.models import Subscription, time_zone_names
+
+
+def dashboard_choices() -> list[tuple[str, str]]:
+    from smarketing.dashboards.layouts import DASHBOARDS
+
+    return [(key, dashboard.title) for key, dashboard in DASHBOARDS.items()]
+
+
+class SubscriptionForm(forms.ModelForm):
+    dashboards = forms.MultipleChoiceField(
+        choices=dashboard_choices, widget=forms.CheckboxSelectMultiple, required=False,
+        help_text="Each one arrives whole, in the order of this list.",
+    )
+    time_zone = forms.ChoiceField(choices=lambda: [(name, name) for name in time_zone_names()])
+    send_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                                help_text="Local time in the time zone below.")
+
+    class Meta:
+        model = Subscription
+        fields = ["dashboards", "send_time", "time_zone", "weekdays_only", "active"]
+        labels = {"weekdays_only": "Weekdays only", "active": "Send me the digest"}
+
+    def clean_dashboards(self) -> list[str]:
+        chosen = self.cleaned_data["dashboards"]
+        order = [key for key, _title in dashboard_choices()]
+        return sorted(chosen, key=order.index)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("active") and not cleaned.get("dashboards"):
+            self.add_error("dashboards", "Pick at least one dashboard, or switch the digest off.")
+        return cleaned
+
+
+class AdminSubscriptionForm(SubscriptionForm):
+    class Meta(SubscriptionForm.Meta):
+        fields = ["user", *SubscriptionForm.Meta.fields]

@@ -1,0 +1,113 @@
+"""Digest subscriptions (who gets which dashboards, when, in which time zone) and deliveries.
+
+A `Delivery` row per (subscription, subscriber's local date) is the claim that makes
+every send happen at most once, whoever runs the schedule and however often.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+DEFAULT_SEND_TIME = dt.time(7, 30)
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin, America/New_York)")
+
+
+def validate_dashboard_keys(value: object) -> None:
+    from smarketing.dashboards.layouts import DASHBOARDS
+
+    if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
+        raise ValidationError("dashboards must be a list of dashboard keys")
+    unknown = [key for key in value if key not in DASHBOARDS]
+    if unknown:
+        raise ValidationError(f"unknown dashboards {', '.join(unknown)}: use {', '.join(DASHBOARDS)}")
+
+
+def default_time_zone() -> str:
+    return settings.SMARKETING_TIMEZONE
+
+
+class Subscription(models.Model):
+    """One per user: the dashboards their morning email carries and when it arrives."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscription"
+    )
+    # Dashboard keys in the order the email shows them (layouts are code, not rows).
+    dashboards = models.JSONField(default=list, validators=[validate_dashboard_keys])
+    send_time = models.TimeField(default=DEFAULT_SEND_TIME, help_text="Local time of day the digest is sent.")
+    time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
+    weekdays_only = models.BooleanField(default=True, help_text="Skip Saturdays and Sundays.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        indexes = [models.Index(fields=["active"], name="digest_subscription_active")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {', '.join(self.dashboards) or 'no dashboards'}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class DeliveryStatus(models.TextChoices):
+    CLAIMED = "claimed", "Claimed"  # row inserted, the mail not yet handed to SMTP
+    SENDING = "sending", "Sending"  # handed to SMTP, outcome not yet recorded
+    SENT = "sent", "Sent"
+    RETRYING = "retrying", "Waiting to retry"  # SMTP failed; next_attempt_at says when
+    FAILED = "failed", "Failed"  # given up: attempts exhausted or outcome unknown
+
+
+class Delivery(models.Model):
+    """The claim on one digest: unique per subscription and subscriber-local date."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    local_date = models.DateField(help_text="The subscriber's calendar date the digest belongs to.")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.CLAIMED)
+    # Changes on every (re)claim: only the holder of the current token may move the row on.
+    claim_token = models.UUIDField(default=uuid.uuid4)
+    claimed_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=300, blank=True, default="")
+    recipient = models.EmailField(max_length=320, blank=True, default="")
+
+    class Meta:
+        ordering = ["-local_date", "subscription_id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "local_date"], name="delivery_once_per_local_date"),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DeliveryStatus.SENT) | Q(sent_at__isnull=False),
+                name="delivery_sent_has_sent_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="delivery_status_claimed")]
+
+    def __str__(self) -> str:
+        return f"{self.subscription.user} {self.local_date} {self.status}"

@@ -1,0 +1,29 @@
+"""The upload form: a resource (or a zip of several) and the file."""
+
+from django import forms
+
+from smarketing.funnel.schemas import RESOURCES
+
+ZIP = "__zip__"
+
+
+class UploadForm(forms.Form):
+    resource = forms.ChoiceField(
+        choices=[("", "Choose what the file holds…")]
+        + [(name, r.label) for name, r in RESOURCES.items()]
+        + [(ZIP, "Several resources: a zip of <resource>.csv files")],
+        label="The file holds",
+    )
+    file = forms.FileField(label="CSV file (or zip)")
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        resource = cleaned.get("resource")
+        if upload and resource:
+            name = upload.name.lower()
+            if resource == ZIP and not name.endswith(".zip"):
+                self.add_error("file", "Choose a .zip file, or pick the resource the CSV holds.")
+            elif resource != ZIP and name.endswith(".zip"):
+                self.add_error("resource", "A zip holds several resources: choose the zip option.")
+        return cleaned

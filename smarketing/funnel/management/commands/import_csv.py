@@ -1,0 +1,111 @@
+"""`import_csv RESOURCE FILE [--dry-run]` and `import_csv --dir FOLDER`: CSV into funnel records."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from smarketing.funnel.importing import CsvSource, ImportReport, csv_import, folder_sources
+from smarketing.funnel.schemas import RESOURCES
+
+# Files smaller than this import without a progress bar.
+PROGRESS_BYTES = 256 * 1024
+
+
+class Command(BaseCommand):
+    help = (
+        "Import funnel records from CSV (data-contract.md): one resource file, or every "
+        "<resource>.csv in a folder in dependency order, all in one transaction. "
+        "Exits 1 and prints every error (up to 1,000) when any row is invalid; nothing is written then."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("resource", nargs="?", choices=list(RESOURCES), help="resource name")
+        parser.add_argument("file", nargs="?", type=Path, help="CSV file")
+        parser.add_argument("--dir", type=Path, help="folder of <resource>.csv files")
+        parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+
+    def handle(self, *args, resource=None, file=None, dir=None, dry_run=False, **options):
+        if dir is not None:
+            if resource or file:
+                raise CommandError("give either RESOURCE FILE or --dir FOLDER, not both")
+            if not dir.is_dir():
+                raise CommandError(f"{dir} is not a folder")
+            sources, strays = folder_sources(dir)
+            if strays:
+                self.stderr.write(f"ignored (not a resource name): {', '.join(strays)}")
+            if not sources:
+                raise CommandError(f"no <resource>.csv files in {dir}")
+        else:
+            if not resource or not file:
+                raise CommandError("give RESOURCE FILE, or --dir FOLDER")
+            if not file.is_file():
+                raise CommandError(f"{file} does not exist")
+            sources = [CsvSource(resource, file.open("rb"), file.stat().st_size, file.name)]
+        started = time.monotonic()
+        bar = _Bars(sum(s.size for s in sources), enabled=sum(s.size for s in sources) >= PROGRESS_BYTES,
+                    stream=self.stderr._out)
+        try:
+            report = csv_import(sources=sources, dry_run=dry_run, progress=bar.update)
+        finally:
+            bar.close()
+            for source in sources:
+                source.stream.close()
+        self._print(report, time.monotonic() - started)
+        if not report.ok:
+            raise SystemExit(1)
+
+    def _print(self, report: ImportReport, seconds: float) -> None:
+        if report.errors:
+            many = len({e["resource"] for e in report.errors}) > 1 or len(report.results) > 1
+            self.stdout.write(self.style.ERROR(f"{len(report.errors)} error(s); nothing was written."))
+            head = ("resource", "row", "field", "message") if many else ("row", "field", "message")
+            lines = [head] + [
+                tuple(str(e[k]) for k in head) for e in report.errors
+            ]
+            widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
+            for line in lines:
+                cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)]
+                self.stdout.write("  ".join([*cells, line[-1]]))
+            return
+        verb = "would create" if report.dry_run else "created"
+        for result in report.results:
+            self.stdout.write(
+                f"{result.resource}: {result.rows} rows, {verb} {result.created}, "
+                f"{'would update' if report.dry_run else 'updated'} {result.updated}"
+            )
+        rate = report.rows / seconds if seconds else 0
+        suffix = " (dry run: nothing written)" if report.dry_run else ""
+        self.stdout.write(self.style.SUCCESS(
+            f"{report.rows} rows in {seconds:.1f} s ({rate:,.0f} rows/s){suffix}"
+        ))
+
+
+class _Bars:
+    """One tqdm bar over the bytes of every file, with the current file's rows/s."""
+
+    def __init__(self, total: int, *, enabled: bool, stream) -> None:
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, disable=not enabled, file=stream,
+                        dynamic_ncols=True)
+        self.offset = 0
+        self.current: str | None = None
+        self.started = time.monotonic()
+        self.last_bytes = 0
+
+    def update(self, resource: str, rows: int, done: int, total: int) -> None:
+        if resource != self.current:
+            self.offset += self.last_bytes
+            self.current = resource
+            self.started = time.monotonic()
+        self.last_bytes = done
+        self.bar.n = min(self.offset + done, self.bar.total)
+        elapsed = time.monotonic() - self.started
+        rate = rows / elapsed if elapsed else 0
+        self.bar.set_postfix_str(f"{resource}: {rows:,} rows, {rate:,.0f} rows/s", refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()

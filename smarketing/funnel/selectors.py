@@ -1,0 +1,144 @@
+"""Reads of funnel records in contract terms: keys in URLs, filters, rows as the contract names them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from smarketing.funnel import models as m
+from smarketing.funnel.schemas import RESOURCES, Resource, parse_date
+
+
+class FilterError(ValueError):
+    pass
+
+
+def _key_lookup(resource: Resource) -> str:
+    """The unique column other resources name a record of `resource` by."""
+    return resource.key[0]
+
+
+def key_parse(resource: Resource, raw: str) -> dict[str, str]:
+    """A URL key segment → {key column: value}.
+
+    Composite keys are the key columns in contract order joined by `,`; a literal `,` or
+    `\\` inside a value is written `\\,` / `\\\\` (a team-wide target ends in an empty owner).
+    """
+    if len(resource.key) == 1:
+        return {resource.key[0]: raw}
+    parts, current, escaped = [], [], False
+    for char in raw:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    if len(parts) != len(resource.key):
+        raise ValueError(
+            f"a {resource.name} key has {len(resource.key)} parts ({', '.join(resource.key)}) joined by ','"
+        )
+    return dict(zip(resource.key, parts, strict=True))
+
+
+def key_format(resource: Resource, values: dict[str, Any]) -> str:
+    """The URL key segment of a record (the inverse of `key_parse`)."""
+
+    def one(value: Any) -> str:
+        text = "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
+        return text.replace("\\", "\\\\").replace(",", "\\,")
+
+    if len(resource.key) == 1:
+        return str(values[resource.key[0]])
+    return ",".join(one(values[c]) for c in resource.key)
+
+
+def records_filter_by_key(*, resource: Resource, key: dict[str, str]) -> Q:
+    """The Q naming one record by its contract key (references followed to their keys)."""
+    condition = Q()
+    for column, raw in key.items():
+        col = resource.col(column)
+        if col.ref:
+            target = RESOURCES[col.ref]
+            lookup = f"{resource.field_name(column)}__{_key_lookup(target)}"
+            condition &= Q(**{f"{resource.field_name(column)}__isnull": True}) if raw == "" else Q(**{lookup: raw})
+        elif col.kind == "date":
+            condition &= Q(**{column: dt.date.fromisoformat(raw)})
+        elif resource.model is m.TargetAccount:
+            condition &= Q(**{column: raw.lower()})
+        else:
+            condition &= Q(**{column: raw})
+    return condition
+
+
+
+
+def ref_alias(column: str) -> str:
+    return f"ref_{column}"
+
+
+def filter_params(resource: Resource) -> list[tuple[str, str, str]]:
+    """(parameter, kind, description) for the list filters: key columns and date ranges."""
+    params = []
+    for column in resource.key:
+        kind = resource.col(column).kind
+        params.append((column, "date" if kind == "date" else "string", f"exact {column}"))
+    for column in resource.date_columns:
+        params.append((f"{column}_from", "date", f"{column} on or after this day (company time zone)"))
+        params.append((f"{column}_to", "date", f"{column} on or before this day (company time zone)"))
+    return params
+
+
+def records_query(*, resource: Resource, filters: dict[str, str] | None = None) -> QuerySet:
+    """Rows of a resource as dicts of contract columns (references as the referenced keys)."""
+    model = resource.model
+    plain = [c for c in resource.columns if not resource.col(c).ref]
+    refs = {
+        ref_alias(c): F(f"{resource.field_name(c)}__{_key_lookup(RESOURCES[resource.col(c).ref])}")
+        for c in resource.refs
+    }
+    queryset = model.objects.all()
+    for name, raw in (filters or {}).items():
+        if raw in (None, ""):
+            continue
+        queryset = queryset.filter(_filter(resource, name, raw))
+    ordering = [*model._meta.ordering, "pk"]
+    return queryset.order_by(*ordering).values(*plain, **refs)
+
+
+def _filter(resource: Resource, name: str, raw: str) -> Q:
+    if name in resource.key:
+        try:
+            return records_filter_by_key(resource=resource, key={name: raw})
+        except ValueError:
+            raise FilterError(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+    for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
+        if name.endswith(suffix) and name[: -len(suffix)] in resource.date_columns:
+            column = name[: -len(suffix)]
+            try:
+                day = parse_date(raw)
+            except Exception:
+                raise FilterError(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+            if resource.col(column).kind == "timestamp":
+                local = f"{column.removesuffix('_at')}_on"
+                field = local if _has_field(resource, local) else f"{column}__date"
+            else:
+                field = column
+            return Q(**{f"{field}__{lookup}": day})
+    raise FilterError(f"unknown filter {name!r}")
+
+
+def _has_field(resource: Resource, name: str) -> bool:
+    return any(f.name == name for f in resource.model._meta.concrete_fields)
+
+
+def record_values(*, resource: Resource, key: dict[str, str]) -> dict[str, Any] | None:
+    return records_query(resource=resource).filter(records_filter_by_key(resource=resource, key=key)).first()
+

@@ -1,0 +1,10 @@
+"""Celery tasks of funnel: thin wrappers over `funnel.jobs`, safe to run twice."""
+
+from celery import shared_task
+
+from smarketing.funnel.jobs import import_job_execute
+
+
+@shared_task(name="smarketing.funnel.tasks.import_job_run", acks_late=True)
+def import_job_run(job_id: int) -> None:
+    import_job_execute(job_id=job_id)

@@ -1,0 +1,111 @@
+"""The data manager's import page: upload, dry-run preview, confirm, progress; CSV templates."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from smarketing.funnel import importing, jobs
+from smarketing.funnel.forms import ZIP, UploadForm
+from smarketing.funnel.models import ImportJob
+from smarketing.funnel.schemas import RESOURCES
+
+
+def manager_required(view):
+    """Signed in (else to the login page) and holding the data-manager permission (else 403)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.has_perm(settings.DATA_MANAGER_PERMISSION):
+            return render(request, "funnel/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _resources() -> list[dict]:
+    return [
+        {
+            "name": r.name,
+            "label": r.label,
+            "key": ", ".join(r.key),
+            "required": [c for c in r.columns if c in r.required],
+            "optional": [c for c in r.columns if c not in r.required],
+        }
+        for r in RESOURCES.values()
+    ]
+
+
+@manager_required
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None, initial={"resource": request.GET.get("resource")})
+    if request.method == "POST" and form.is_valid():
+        resource = form.cleaned_data["resource"]
+        job = jobs.import_job_create(
+            user=request.user, upload=form.cleaned_data["file"], resource="" if resource == ZIP else resource
+        )
+        return redirect("funnel:job", pk=job.pk)
+    recent = ImportJob.objects.filter(created_by=request.user)[:10]
+    return render(request, "funnel/upload.html", {"form": form, "resources": _resources(), "recent": recent})
+
+
+@manager_required
+def job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
+    report = job.report or {}
+    errors = report.get("errors", [])
+    retry = UploadForm(initial={"resource": job.resource or ZIP})
+    return render(request, "funnel/job.html", {
+        "job": job,
+        "report": report,
+        "errors": errors,
+        "many": not job.resource,
+        "progress": jobs.import_job_progress(job=job) if job.running else None,
+        "form": retry,
+        "S": ImportJob.Status,
+    })
+
+
+@manager_required
+@require_POST
+def job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
+    jobs.import_job_confirm(job=job)
+    return redirect("funnel:job", pk=job.pk)
+
+
+@manager_required
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
+    return JsonResponse({
+        "status": job.status,
+        "label": job.get_status_display(),
+        "running": job.running,
+        "progress": jobs.import_job_progress(job=job) if job.running else None,
+    })
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def csv_template(request: HttpRequest, resource: str) -> HttpResponse:
+    if resource not in RESOURCES:
+        raise Http404("no such resource")
+    return _csv_response(importing.csv_template(RESOURCES[resource]), f"{resource}.csv")
+
+
+@login_required
+def csv_example(request: HttpRequest, resource: str) -> HttpResponse:
+    if resource not in RESOURCES:
+        raise Http404("no such resource")
+    return _csv_response(importing.csv_example(RESOURCES[resource]), f"{resource}.csv")
