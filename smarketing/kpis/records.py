@@ -7,7 +7,7 @@ The rows are a lazy QuerySet of dicts, ordered for paging.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
@@ -71,9 +71,9 @@ def _source_for(metric: Metric) -> Source:
     if key in ("visits", "bounce_rate", "entrances", "visit_to_lead_rate"):
         return web
     if key == "organic_visits":
-        return Source(**{**web.__dict__, "extra": Q(source="organic_search")})
+        return replace(web, extra=Q(source="organic_search"))
     if key == "blog_visits":
-        return Source(**{**web.__dict__, "extra": Q(section="blog")})
+        return replace(web, extra=Q(section="blog"))
     stage_of = {
         "leads": "lead", "mqls": "mql", "sqls": "sql", "opportunities": "opportunity", "customers": "customer",
         "demos": "demo", "leads_to_nurture": "nurture", "leads_delivered": "mql", "revenue_pipeline": "lead",
@@ -85,8 +85,8 @@ def _source_for(metric: Metric) -> Source:
         if key == "content_assisted_customers":
             touched = funnel.Touch.objects.filter(contact=OuterRef("pk"), content__isnull=False,
                                                   occurred_at__lte=OuterRef("customer_at"))
-            return Source(**{**source.__dict__, "extra": Q(Exists(touched)),
-                             "lookups": {**CONTACT_LOOKUPS, "content": "touches__content__external_id"}})
+            return replace(source, extra=Q(Exists(touched)),
+                           lookups={**CONTACT_LOOKUPS, "content": "touches__content__external_id"})
         return source
     if metric.kind == "cohort" and key.endswith("_rate"):
         return _contacts(key.split("_to_")[0])
@@ -96,7 +96,7 @@ def _source_for(metric: Metric) -> Source:
             or key.startswith("attributed_revenue"):
         return deals_won
     if key == "win_rate":
-        return Source(**{**deals_won.__dict__, "extra": Q(status__in=["won", "lost"])})
+        return replace(deals_won, extra=Q(status__in=["won", "lost"]))
     if key in ("open_pipeline", "pipeline_velocity"):
         return Source(funnel.Deal, DEAL_COLUMNS, DEAL_LOOKUPS, ("-created_at", "id"), stock_field="created_on")
     if key in ("marketing_spend", "cost_per_lead", "cost_per_mql"):

@@ -159,3 +159,31 @@ def test_records_without_contacts_mark_only_their_own_families():
     assert set(DirtyDay.objects.values_list("family", flat=True)) == {"web_traffic"}
     facts_recompute_dirty()
     assert value("visits", as_of="2026-03-31") == 9
+
+
+def test_touch_change_recomputes_the_close_day_of_the_contacts_deals():
+    from .builders import touch
+
+    lead = contact("x", "2026-01-01 09:00", channel="direct")
+    deal("d", 100, "won", "2026-01-02 09:00", "2026-03-05 09:00", contact=lead)
+    facts_rebuild()
+    # Ingest reports the touch's own day (January); the deal that credits it closed in March.
+    touch("t", lead, "2026-01-10 09:00", "social")
+    records_changed.send(sender=None, resource="touches", days=[dt.date(2026, 1, 10)], contact_ids=[lead.pk])
+    facts_recompute_dirty()
+    march = kpi_values(metrics=["attributed_revenue_first_touch"], window=window_for("mtd", as_of="2026-03-31"),
+                       dimension="channel")[0]
+    assert [(item["key"], item["value"]) for item in march["breakdown"]] == [("social", 100.0)]
+
+
+def test_deal_of_a_referral_recomputes_the_referrer_customer_day():
+    referrer = contact("r", "2026-01-01 09:00", customer="2026-03-10 09:00")
+    referred = contact("f", "2026-01-02 09:00", referred_by=referrer)
+    facts_rebuild()
+    # Closed before the referrer became a customer: it counts from the customer day (March 10).
+    deal("d", 300, "won", "2026-01-03 09:00", "2026-02-01 09:00", contact=referred)
+    records_changed.send(sender=None, resource="deals", days=[dt.date(2026, 1, 3), dt.date(2026, 2, 1)],
+                         contact_ids=[referred.pk])
+    facts_recompute_dirty()
+    assert value("customer_lifetime_value", as_of="2026-03-31") == 300.0
+    assert value("customer_lifetime_value", as_of="2026-03-09") is None
