@@ -161,15 +161,21 @@ def parse_date(value: Any) -> dt.date:
         raise _fail("date", f"{text!r} is not a calendar date") from None
 
 
-def _date(col: Col) -> Callable[[Any], dt.date | None]:
-    def parse(value: Any) -> dt.date | None:
+def _blank_or(col: Col, parse_value: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An empty cell is null (or a required-column error); anything else goes to `parse_value`."""
+
+    def parse(value: Any) -> Any:
         if _blank(value):
             if col.required:
                 raise _required()
             return None
-        return parse_date(value)
+        return parse_value(value)
 
     return parse
+
+
+def _date(col: Col) -> Callable[[Any], dt.date | None]:
+    return _blank_or(col, parse_date)
 
 
 UTC = dt.UTC
@@ -219,14 +225,7 @@ def parse_timestamp(value: Any) -> dt.datetime:
 
 
 def _timestamp(col: Col) -> Callable[[Any], dt.datetime | None]:
-    def parse(value: Any) -> dt.datetime | None:
-        if _blank(value):
-            if col.required:
-                raise _required()
-            return None
-        return parse_timestamp(value)
-
-    return parse
+    return _blank_or(col, parse_timestamp)
 
 
 def _count(col: Col) -> Callable[[Any], int | None]:
