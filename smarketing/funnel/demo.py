@@ -1133,6 +1133,13 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
                 for metric, value in quota.items():
                     rows.append(m.Target(metric=metric, period=kind, period_start=start, owner=rep.member,
                                          value=Decimal(str(value))))
+            if kind == "month":
+                # Before a rep is hired nothing is delivered to them: a zero SLA for those
+                # months, or the year-to-date SLA would count the setting's default for them.
+                for rep in team:
+                    if rep not in active:
+                        rows.append(m.Target(metric="leads_delivered", period=kind, period_start=start,
+                                             owner=rep.member, value=Decimal(0)))
             start = end + dt.timedelta(days=1)
     writer.write("targets", rows)
     writer.step("targets")
