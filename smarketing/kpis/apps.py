@@ -15,11 +15,9 @@ class KpisConfig(AppConfig):
 
 
 def _install_target_check() -> None:
-    """Give ingest's target validation the real metric keys, when ingest offers the hook."""
-    try:
-        from smarketing.funnel.schemas import metric_key_validator_set
-    except ImportError:
-        return
+    """Give ingest's target validation the real metric keys (funnel cannot import kpis)."""
+    from smarketing.funnel.schemas import metric_key_validator_set
+
     from .registry import target_key_valid
 
     metric_key_validator_set(target_key_valid)
