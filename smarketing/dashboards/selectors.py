@@ -1,7 +1,8 @@
 """What a dashboard page shows: its panels evaluated for a window, ready for the template.
 
-One `kpi_values` call per panel (two for side-by-side tiles), one `kpi_series` per line
-or sparkline; the engine answers from daily facts, never from raw records.
+One `kpi_values` call per panel (two for side-by-side tiles), and one `kpi_series_many`
+per distinct filter for every sparkline and series line of the page together; the engine
+answers from daily facts, never from raw records.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
 from smarketing.dashboards.sources import sources_for
 from smarketing.kpis.registry import metric_get
-from smarketing.kpis.selectors import facts_as_of, kpi_series, kpi_values, recompute_pending
+from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values, recompute_pending
 from smarketing.kpis.windows import Window, window_for
 
 DIMENSION_LABELS = {
@@ -48,6 +49,33 @@ def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[
     if state.filters and panel.dimension and state.filter_dimension != panel.dimension:
         return None, True
     return state.filters, False
+
+
+# {filters as a hashable key: {metric: points}}: every series of a page, fetched up front.
+PageSeries = dict[tuple, dict[str, list[dict]]]
+
+
+def _filters_key(filters: dict[str, list[str]] | None) -> tuple:
+    return tuple(sorted((dimension, tuple(values)) for dimension, values in (filters or {}).items()))
+
+
+def _page_series(dashboard: Dashboard, state: DashboardState, *, sparklines: bool) -> PageSeries:
+    """The points of every sparkline and series line of the page, one engine call per filter.
+
+    Sparklines and series charts share the window's grain; panels differ only in their
+    filters, so grouping by filter reads each measure's facts once per filter.
+    """
+    wanted: dict[tuple, tuple[dict[str, list[str]] | None, dict[str, None]]] = {}
+    for panel in dashboard.panels:
+        if panel.kind == "series" or (panel.kind == "tiles" and sparklines):
+            filters, _ = _panel_filters(panel, state)
+            group = wanted.setdefault(_filters_key(filters), (filters, {}))
+            group[1].update(dict.fromkeys(panel.metrics))
+    return {
+        key: kpi_series_many(metrics=list(metrics), window=state.window, grain=state.window.grain(),
+                             filters=filters)
+        for key, (filters, metrics) in wanted.items()
+    }
 
 
 def _filter_tokens(filters: dict[str, list[str]] | None) -> list[str]:
@@ -108,7 +136,7 @@ def _ratio_part_text(value) -> str:
     return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
 
 
-def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, sparklines: bool) -> dict:
+def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series: PageSeries | None) -> dict:
     filters, overridden = _panel_filters(panel, state)
     windows = [state.window]
     if dashboard.side_by_side:
@@ -136,8 +164,8 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, sparkli
             for window, results in zip(windows, results_per_window, strict=True)
         ]
         spark: list[str] = []
-        if sparklines:
-            points = kpi_series(metric=metric_key, window=state.window, grain=state.window.grain(), filters=filters)
+        if series is not None:
+            points = series[_filters_key(filters)][metric_key]
             spark = figures.sparkline_points([point["value"] for point in points])
         main = columns[windows.index(state.window)]
         tiles.append(
@@ -305,13 +333,13 @@ def _velocity(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict
             "values": [result.get("value") for result in results]}
 
 
-def _series(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
+def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series: PageSeries) -> dict:
     filters, overridden = _panel_filters(panel, state)
     grain = state.window.grain()
     lines = []
     for metric_key in panel.metrics:
         metric = metric_get(metric_key)
-        points = kpi_series(metric=metric_key, window=state.window, grain=grain, filters=filters)
+        points = series[_filters_key(filters)][metric_key]
         lines.append({"label": metric.label, "unit": metric.unit, "points": points})
     return {
         "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain)}],
@@ -321,7 +349,7 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     }
 
 
-_BUILDERS = {"funnel": _funnel, "breakdown": _breakdown, "sla": _sla, "velocity": _velocity, "series": _series}
+_BUILDERS = {"funnel": _funnel, "breakdown": _breakdown, "sla": _sla, "velocity": _velocity}
 
 
 def _has_data(values: Sequence) -> bool:
@@ -362,11 +390,14 @@ CACHE_SECONDS = 600
 
 def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: bool = True) -> dict:
     """Every panel of the dashboard evaluated for the reader's state, plus freshness."""
+    series = _page_series(dashboard, state, sparklines=sparklines)
     panels = []
     for index, panel in enumerate(dashboard.panels):
         if panel.kind == "tiles":
-            body = _tiles(dashboard, panel, state, sparklines=sparklines)
+            body = _tiles(dashboard, panel, state, series=series if sparklines else None)
             body["values"] = [value for tile in body["tiles"] for value in tile["values"]]
+        elif panel.kind == "series":
+            body = _series(dashboard, panel, state, series=series)
         else:
             body = _BUILDERS[panel.kind](dashboard, panel, state)
         panel_filters = panel.filters_for_query

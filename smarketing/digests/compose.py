@@ -22,7 +22,7 @@ from smarketing.dashboards.formatting import format_delta, format_value
 from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
 from smarketing.digests import charts
 from smarketing.kpis.registry import metric_get
-from smarketing.kpis.selectors import facts_as_of, kpi_series, kpi_values
+from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values
 from smarketing.kpis.windows import Window, window_for
 
 logger = logging.getLogger(__name__)
@@ -394,8 +394,9 @@ class SectionBuilder:
         filters = panel.filters_for_query
         lines = []
         buckets: list[str] = []
+        series = kpi_series_many(metrics=list(panel.metrics), window=window, grain="week", filters=filters)
         for key in panel.metrics:
-            points = kpi_series(metric=key, window=window, grain="week", filters=filters)
+            points = series[key]
             buckets = [_day(point["start"]).strftime("%-d %b") for point in points]
             lines.append((_label(key), [point.get("value") for point in points]))
         unit = metric_get(panel.metrics[0]).unit

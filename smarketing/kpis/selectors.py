@@ -182,11 +182,11 @@ class _Period:
         return out
 
 
-def _target_rows(metrics: list[str], window: Window, period: _Period | None) -> dict:
-    """{(metric, owner email | None, period kind, period start): value} for the window."""
+def _target_rows(metrics: list[str], windows: list[Window], period: _Period | None) -> dict:
+    """{(metric, owner email | None, period kind, period start): value} for the windows' ends."""
     query = Q()
     for kind in ("month", "quarter", "year"):
-        query |= Q(period=kind, period_start=period_bounds(kind, window.end)[0])
+        query |= Q(period=kind, period_start__in={period_bounds(kind, window.end)[0] for window in windows})
     if period is not None:
         query |= Q(period_start__gte=period.start, period_start__lte=period.end)
     rows = funnel.Target.objects.filter(query, metric__in=[*metrics, SLA_MIN_ATTEMPTS_KEY]).values_list(
@@ -332,7 +332,7 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
                             keys=list(filter_keys) if filter_dim == dimension else None) if broken else {}
 
     period = _period(window)
-    targets = _target_rows([m.key for m in resolved], window, period)
+    targets = _target_rows([m.key for m in resolved], [window], period)
     extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, window),
              "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
     previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous)} \
@@ -405,51 +405,119 @@ def kpi_report(*, metrics: list[str], window: Window, dimension: str | None = No
 def kpi_series(*, metric: str, window: Window, grain: str | None = None,
                filters: dict[str, list[str]] | None = None) -> list[dict]:
     """The metric per bucket of the window (each bucket computed as its own window)."""
-    resolved = _check([metric], None, filters)[0]
-    buckets = window.buckets(grain)
+    return kpi_series_many(metrics=[metric], window=window, grain=grain, filters=filters)[metric]
+
+
+def kpi_series_many(*, metrics: list[str], window: Window, grain: str | None = None,
+                    filters: dict[str, list[str]] | None = None) -> dict[str, list[dict]]:
+    """`kpi_series` of several metrics from one read of the facts: {metric: points}.
+
+    The days up to the window end are cut at every day a bucket's ranges begin or end
+    (see `_cuts`); the database sums each measure per piece between two cuts, so every
+    flow, stock, before or year sum of a bucket is a difference of two running totals.
+    """
+    resolved = _check(list(dict.fromkeys(metrics)), None, filters)
+    subwindows = [Window("custom", start, end, end) for start, end in window.buckets(grain)]
     filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
-    dim = filter_dim if filter_dim in resolved.dimensions else ""
-    subwindows = [Window("custom", start, end, end) for start, end in buckets]
-    # One fetch: daily sums from a year before the window, plus everything earlier.
-    first = window.start - dt.timedelta(days=365)
-    measures = set(resolved.measures)
-    daily = _fetch_daily(measures, first, window.end, dimension=dim, keys=filter_keys if dim else None)
-    targets = _target_rows([resolved.key], window, None)
-    out = []
-    for sub in subwindows:
-        extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, sub), "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
-        sums = _DailySums(daily, sub, first, extra)
-        out.append({"start": sub.start, "end": sub.end, "value": _value(resolved, resolved.compute(sums)[0])})
+    filtered = {m.key for m in resolved if filter_dim is not None and filter_dim in m.dimensions}
+    cuts = _cuts(subwindows, year=any(m.year for m in resolved))
+    needs = {"": {x for m in resolved if m.key not in filtered for x in m.measures}}
+    if filtered:
+        needs[filter_dim] = {x for m in resolved if m.key in filtered for x in m.measures}
+    totals = _fetch_pieces(needs, cuts, keys=list(filter_keys) if filtered else None)
+    targets = _target_rows([], subwindows, None)
+    extras = [{"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, sub), "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
+              for sub in subwindows]
+    out: dict[str, list[dict]] = {}
+    for metric in resolved:
+        running = totals.get(filter_dim if metric.key in filtered else "", {})
+        out[metric.key] = [
+            {"start": sub.start, "end": sub.end,
+             "value": _value(metric, metric.compute(_SeriesSums(running, cuts, sub, extra))[0])}
+            for sub, extra in zip(subwindows, extras, strict=True)
+        ]
     return out
 
 
-def _fetch_daily(measures: set[str], first: dt.date, last: dt.date, *, dimension: str,
-                 keys: list[str] | None) -> dict:
-    query = Fact.objects.filter(measure__in=measures, dimension=dimension, day__lte=last)
-    if keys is not None:
-        query = query.filter(key__in=keys)
-    from django.db.models import Case, F, Sum, When
-    from django.db.models import Value as V
-    day = Case(When(day__lt=first, then=V(first - dt.timedelta(days=1))), default=F("day"))
-    rows = query.annotate(d=day).values("measure", "d", "bucket").annotate(total=Sum("value")).order_by()
-    out: dict[str, list[tuple[dt.date, int, float]]] = defaultdict(list)
-    for row in rows:
-        out[row["measure"]].append((row["d"], row["bucket"], float(row["total"] or 0)))
-    return out
+def _cuts(subwindows: list[Window], *, year: bool) -> list[dt.date]:
+    """The last day of each piece: every bucket's end and the day before the first bucket,
+    plus the day before each bucket's 365-day year when a metric reads `year`."""
+    day = dt.timedelta(days=1)
+    ends = {sub.end for sub in subwindows} | {subwindows[0].start - day}
+    if year:
+        ends |= {sub.end - 365 * day for sub in subwindows}
+    return sorted(ends)
 
 
-class _DailySums(_Sums):
-    def __init__(self, daily: dict, window: Window, first: dt.date, extra: dict[str, float]) -> None:
-        self.extra = extra
-        self.daily = daily
+def _piece_sql(cuts: list[dt.date]) -> tuple[str, list]:
+    """SQL for the piece index of a fact's day: 0 up to cuts[0], i for (cuts[i-1], cuts[i]]."""
+    if connection.vendor == "postgresql":
+        # A binary search over the bounds; a CASE would test every cut against every row.
+        return "width_bucket(day, %s::date[])", [[cut + dt.timedelta(days=1) for cut in cuts]]
+    adapt = connection.ops.adapt_datefield_value
+    whens = " ".join(f"WHEN day <= %s THEN {index}" for index in range(len(cuts)))
+    return f"CASE {whens} END", [adapt(cut) for cut in cuts]
+
+
+# {dimension: {measure: {fact bucket: [running total up to and including each piece]}}}
+Running = dict[str, dict[str, dict[int, list[float]]]]
+
+
+def _fetch_pieces(needs: dict[str, set[str]], cuts: list[dt.date], *, keys: list[str] | None) -> Running:
+    """Sum the facts of each dimension's measures per piece, in one query.
+
+    The dimension "" is the total; any other dimension is read for `keys` only (a filter).
+    """
+    adapt = connection.ops.adapt_datefield_value
+    piece, params = _piece_sql(cuts)
+    arms, arm_params = [], []
+    for dimension, measures in needs.items():
+        if not measures:
+            continue
+        arm = f"dimension = %s AND measure IN ({', '.join(['%s'] * len(measures))})"
+        arm_params += [dimension, *sorted(measures)]
+        if dimension:
+            arm += f" AND key IN ({', '.join(['%s'] * len(keys or []))})"
+            arm_params += list(keys or [])
+        arms.append(f"({arm})")
+    if not arms:
+        return {}
+    sql = (f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) FROM {Fact._meta.db_table} "
+           f"WHERE day <= %s AND ({' OR '.join(arms)}) GROUP BY dimension, measure, bucket, piece")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, adapt(cuts[-1]), *arm_params])
+        rows = cursor.fetchall()
+    pieces: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(dict))
+    for dimension, measure, bucket, index, total in rows:
+        pieces[dimension][measure].setdefault(bucket, [0.0] * len(cuts))[index] += float(total or 0)
+    for by_measure in pieces.values():
+        for by_bucket in by_measure.values():
+            for values in by_bucket.values():
+                for index in range(1, len(values)):
+                    values[index] += values[index - 1]
+    return pieces
+
+
+class _SeriesSums:
+    """The `Sums` of one series bucket, read off the running totals at the cuts."""
+
+    def __init__(self, running: dict[str, dict[int, list[float]]], cuts: list[dt.date], window: Window,
+                 extra: dict[str, float]) -> None:
+        self.running = running
+        self.at = {cut: index for index, cut in enumerate(cuts)}
         self.window = window
+        self.extra = extra
 
-    def _between(self, measure: str, lo: dt.date | None, hi: dt.date, min_bucket: int = 0) -> float:
-        return sum(v for d, b, v in self.daily.get(measure, ()) if d <= hi and (lo is None or d >= lo)
-                   and b >= min_bucket)
+    def _between(self, measure: str, after: dt.date | None, last: dt.date, min_bucket: int = 0) -> float:
+        """The sum over the days in (after, last]; `after` None = from the first fact."""
+        total = 0.0
+        for bucket, values in self.running.get(measure, {}).items():
+            if bucket >= min_bucket:
+                total += values[self.at[last]] - (values[self.at[after]] if after is not None else 0.0)
+        return total
 
     def flow(self, measure: str) -> float:
-        return self._between(measure, self.window.start, self.window.end)
+        return self._between(measure, self.window.start - dt.timedelta(days=1), self.window.end)
 
     def cum(self, measure: str) -> float:
         return self._between(measure, None, self.window.end)
@@ -458,10 +526,15 @@ class _DailySums(_Sums):
         return self._between(measure, None, self.window.start - dt.timedelta(days=1))
 
     def year(self, measure: str) -> float:
-        return self._between(measure, self.window.end - dt.timedelta(days=364), self.window.end)
+        return self._between(measure, self.window.end - dt.timedelta(days=365), self.window.end)
 
     def flow_from_bucket(self, measure: str, bucket: int) -> float:
-        return self._between(measure, self.window.start, self.window.end, max(bucket, 0))
+        return self._between(measure, self.window.start - dt.timedelta(days=1), self.window.end, max(bucket, 0))
+
+    def setting(self, name: str) -> float:
+        if name in self.extra:
+            return self.extra[name]
+        return float(getattr(settings, name))
 
 
 def metric_records(*, metric: str, window: Window, filters: dict[str, list[str]] | None = None,
@@ -487,6 +560,7 @@ __all__ = [
     "key_labels",
     "kpi_report",
     "kpi_series",
+    "kpi_series_many",
     "kpi_values",
     "metric_records",
     "recompute_pending",

@@ -31,7 +31,7 @@ def test_warm_computes_each_page_once_per_facts_version_and_readers_then_hit_the
         raise AssertionError("a warmed page must not ask the engine again")
 
     monkeypatch.setattr(selectors, "kpi_values", no_queries)
-    monkeypatch.setattr(selectors, "kpi_series", no_queries)
+    monkeypatch.setattr(selectors, "kpi_series_many", no_queries)
     response = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
     assert response.status_code == 200
     assert "Data as of" in response.content.decode()

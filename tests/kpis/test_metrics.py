@@ -350,3 +350,43 @@ def test_series_buckets_compute_each_bucket_as_a_window(march):
     rates = kpi_series(metric="open_pipeline", window=window, grain="week")
     # Mar 1: D1 D5 D8; Mar 8: + D2 D3; Mar 14: D3 D8 (D4 closed on the 14th: not open at its end).
     assert [p["value"] for p in rates] == [2000.0, 2800.0, 900.0]
+
+
+def test_series_many_reads_every_metric_in_one_query_and_applies_the_filter_where_carried(march):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smarketing.kpis.selectors import kpi_series_many
+
+    window = window_for("custom", start="2026-03-01", end="2026-03-14")
+    with CaptureQueriesContext(connection) as queries:
+        series = kpi_series_many(metrics=["leads", "open_pipeline", "sales_calls", "leads"], window=window,
+                                 grain="week", filters={"channel": ["email"]})
+    assert sum("kpis_fact" in query["sql"] for query in queries.captured_queries) == 1
+    assert list(series) == ["leads", "open_pipeline", "sales_calls"]
+    assert [(p["start"], p["end"]) for p in series["leads"]] == [
+        (dt.date(2026, 3, 1), dt.date(2026, 3, 1)),
+        (dt.date(2026, 3, 2), dt.date(2026, 3, 8)),
+        (dt.date(2026, 3, 9), dt.date(2026, 3, 14)),
+    ]
+    # Email leads: k1 on Mar 1, k2 on Mar 2 (k3 social and k6 referral are left out).
+    assert [p["value"] for p in series["leads"]] == [1, 1, 0]
+    # Deals of email contacts: D1 1000 (Mar 1–10), D2 500 (Mar 2–12), D3 300 (open from Mar 5).
+    assert [p["value"] for p in series["open_pipeline"]] == [1000.0, 1800.0, 300.0]
+    # Activities carry no channel: every call counts (k1 twice on Mar 2, k2 on Mar 5).
+    assert [p["value"] for p in series["sales_calls"]] == [0, 3, 0]
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+def test_series_many_buckets_equal_each_bucket_asked_as_its_own_window(march, grain):
+    from smarketing.kpis.selectors import kpi_series_many
+
+    # From January: stocks, "before" sums (churn) and 365-day years cross the window start.
+    window = window_for("custom", start="2026-01-20", end="2026-03-16")
+    series = kpi_series_many(metrics=list(METRICS), window=window, grain=grain)
+    for key, points in series.items():
+        assert len(points) == len(window.buckets(grain))
+        for point in points:
+            bucket = window_for("custom", start=point["start"], end=point["end"], as_of=point["end"])
+            expected = kpi_values(metrics=[key], window=bucket)[0]["value"]
+            assert point["value"] == pytest.approx(expected), (key, point)
