@@ -19,9 +19,9 @@ from smarketing.dashboards import figures
 from smarketing.dashboards.formatting import format_delta, format_value
 from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
-from smarketing.dashboards.sources import sources_for
 from smarketing.kpis.registry import metric_get
 from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values, recompute_pending
+from smarketing.kpis.sources import sources_for
 from smarketing.kpis.windows import Window, window_for
 
 DIMENSION_LABELS = {

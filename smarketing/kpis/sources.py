@@ -1,4 +1,7 @@
-"""Which imported resources (data-contract.md names) feed each metric: the empty state says what to import."""
+"""Which imported resources (data-contract.md names) feed each metric, beside the registry.
+
+The dashboards' empty states use it to say what to import.
+"""
 
 from __future__ import annotations
 
