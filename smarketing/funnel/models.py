@@ -22,13 +22,16 @@ def company_tz() -> ZoneInfo:
     return ZoneInfo(settings.SMARKETING_TIMEZONE)
 
 
-def local_date(value: dt.datetime | None) -> dt.date | None:
-    """The calendar date of an instant in the company time zone (naive = already local)."""
+def local_date(value: dt.datetime | None, tz: ZoneInfo | None = None) -> dt.date | None:
+    """The calendar date of an instant in the company time zone (naive = already local).
+
+    `tz`: the company zone when the caller already holds it (a bulk import, once per chunk).
+    """
     if value is None:
         return None
     if value.tzinfo is None:
         return value.date()
-    return value.astimezone(company_tz()).date()
+    return value.astimezone(tz or company_tz()).date()
 
 
 class Channel(models.TextChoices):

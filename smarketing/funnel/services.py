@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -70,6 +71,8 @@ class _Plan:
     partial_key: bool
     # Every concrete field's default, so a row can be built without Model.__init__.
     blank: tuple[tuple[str, Any], ...]
+    # (`<name>_at`, `<name>_on`) attnames of the model's LOCAL_DATE_FIELDS.
+    local_pairs: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, resource: Resource) -> _Plan:
@@ -106,6 +109,9 @@ class _Plan:
             partial_key=resource.model is m.Target,
             blank=tuple(
                 (f.attname, f.get_default() if f.has_default() else None) for f in meta.concrete_fields
+            ),
+            local_pairs=tuple(
+                (f"{name}_at", f"{name}_on") for name in getattr(resource.model, "LOCAL_DATE_FIELDS", ())
             ),
         )
 
@@ -190,8 +196,16 @@ class _Upsert:
         # Columns whose model attribute has another name or an empty-cell default.
         moved = [(c, a, e) for c, a, e in plan.assign if c != a or e is not None]
         blank = dict(plan.blank)
-        fill = getattr(model, "fill_local_dates", None)
+        # What fill_local_dates (and Contact's email_domain) would set, computed from the state
+        # directly: bulk writes skip save(), which is what fills them otherwise.
+        local_pairs = plan.local_pairs
+        domain = model is m.Contact
+        email_domain = m.email_domain
+        local_date = m.local_date
+        tz = m.company_tz()
+        new = model.__new__
         parsed = _Parsed()
+        append = parsed.rows.append
         for number, raw in numbered:
             if not isinstance(raw, dict):
                 if isinstance(raw, BadRow):
@@ -204,7 +218,7 @@ class _Upsert:
                 parsed.errors.extend((number, f, message) for f, message in problems)
                 continue
             # Model.__init__ costs more than validating the row; the fields are already clean.
-            obj = model.__new__(model)
+            obj = new(model)
             state = obj.__dict__
             state.update(blank)
             state.update(values)
@@ -212,10 +226,12 @@ class _Upsert:
                 value = state.pop(column) if column != attname else state[column]
                 state[attname] = empty if value is None and empty is not None else value
             obj._state = ModelState()
-            if fill is not None:
-                # Bulk writes skip save(), which is what fills the local dates otherwise.
-                obj.fill_local_dates()
-            parsed.rows.append((number, values, obj))
+            for at, on in local_pairs:
+                value = state[at]
+                state[on] = None if value is None else local_date(value, tz)
+            if domain:
+                state["email_domain"] = email_domain(state["email"])
+            append((number, values, obj))
         parsed.count = len(numbered)
         return parsed
 
@@ -382,9 +398,11 @@ class _Upsert:
             )
             cursor.execute(f"TRUNCATE {stage}")
             with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+                # A tuple of the row's cells (itemgetter of one name would give a bare value).
+                cells = itemgetter(*attnames) if len(attnames) > 1 else (lambda state: (state[attnames[0]],))
+                write_row = copy.write_row
                 for obj in objs:
-                    state = obj.__dict__
-                    copy.write_row([state[a] for a in attnames])
+                    write_row(cells(obj.__dict__))
             if len(keys) == 1:
                 # One array parameter: an index lookup per key, whatever the planner knows.
                 cursor.execute(
