@@ -86,24 +86,28 @@ def _required() -> PydanticCustomError:
     return _fail("required", "is required")
 
 
+def _cell_text(value: Any, *, required: bool) -> str | None:
+    """A cell as stripped text; blank is None, or a required-column error."""
+    # A plain str (every CSV cell) takes the short path: same checks, one strip.
+    if type(value) is str:
+        text = value.strip()
+        if text:
+            return text
+    elif not _blank(value):
+        return _as_text(value)
+    if required:
+        raise _required()
+    return None
+
+
 def _text(col: Col) -> Callable[[Any], str | None]:
     required = col.required
     max_length = col.max_length
 
     def parse(value: Any) -> str | None:
-        # A plain str (every CSV cell) takes the short path: same checks, one strip.
-        if type(value) is str:
-            text = value.strip()
-            if not text:
-                if required:
-                    raise _required()
-                return None
-        elif _blank(value):
-            if required:
-                raise _required()
+        text = _cell_text(value, required=required)
+        if text is None:
             return None
-        else:
-            text = _as_text(value)
         if max_length and len(text) > max_length:
             raise _fail("too_long", f"is longer than {col.max_length} characters")
         return text
@@ -147,18 +151,9 @@ def _enum(col: Col) -> Callable[[Any], str | None]:
     required = col.required
 
     def parse(value: Any) -> str | None:
-        if type(value) is str:
-            text = value.strip()
-            if not text:
-                if required:
-                    raise _required()
-                return None
-        elif _blank(value):
-            if required:
-                raise _required()
+        text = _cell_text(value, required=required)
+        if text is None:
             return None
-        else:
-            text = _as_text(value)
         if text not in allowed:
             raise _fail("enum", f"{text!r} is not one of: {listing}")
         return text
