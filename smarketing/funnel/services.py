@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,13 +20,13 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
-import psycopg
 from django.db import connection, transaction
 from django.db import models as djm
 from django.db.models import Q
 from django.db.models.base import ModelState
 
 from smarketing.funnel import models as m
+from smarketing.funnel.db import bound_cursor
 from smarketing.funnel.schemas import RESOURCES, Resource, resource_get, row_validate
 from smarketing.funnel.selectors import records_filter_by_key
 from smarketing.funnel.signals import records_changed
@@ -32,7 +34,7 @@ from smarketing.funnel.signals import records_changed
 CHUNK_ROWS = 10_000
 MAX_ERRORS = 1000
 # Above this many contacts a change is reported as "all contacts" (None) instead of a list.
-CONTACT_IDS_LIMIT = 100_000
+CONTACT_IDS_LIMIT = 2_000_000
 IN_BATCH = 5000
 
 
@@ -138,9 +140,7 @@ def _lookup(model: type[djm.Model], field_name: str, values: set[Any]) -> dict[A
     if connection.vendor == "postgresql":
         # One array parameter instead of thousands of placeholders.
         meta = model._meta
-        connection.ensure_connection()
-        # Server-side binding: the array goes as one binary parameter, not quoted in Python.
-        with psycopg.Cursor(connection.connection) as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(
                 f"SELECT {connection.ops.quote_name(meta.get_field(field_name).column)}, id "
                 f"FROM {connection.ops.quote_name(meta.db_table)} "
@@ -163,6 +163,8 @@ class _Parsed:
     rows: list[tuple[int, dict[str, Any], djm.Model]] = field(default_factory=list)
     errors: list[tuple[int, str, str]] = field(default_factory=list)
     count: int = 0
+    # The reader filled the chunk: more rows may follow.
+    full_chunk: bool = False
 
 
 class _Upsert:
@@ -179,6 +181,8 @@ class _Upsert:
         self.pending_self: list[tuple[int, Any, Any]] = []
         self.self_refs = [c for c in resource.refs if resource.col(c).ref == resource.name]
         self.inserted = 0
+        # PostgreSQL type oids of the staged columns, read once per import.
+        self.copy_types: list[int] | None = None
 
     @property
     def full(self) -> bool:
@@ -390,14 +394,19 @@ class _Upsert:
             for name in old_fields
         )
         attnames = [f.attname for f in fields]
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
                 f"SELECT {columns} FROM {table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {stage}")
-            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            if self.copy_types is None:
+                # The stage's own column types: binary COPY sends dates and numbers as they
+                # are, without formatting each value as text in Python.
+                cursor.execute(f"SELECT {columns} FROM {stage} LIMIT 0")
+                self.copy_types = [column.type_code for column in cursor.description]
+            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT binary)") as copy:
+                copy.set_types(self.copy_types)
                 # A tuple of the row's cells (itemgetter of one name would give a bare value).
                 cells = itemgetter(*attnames) if len(attnames) > 1 else (lambda state: (state[attnames[0]],))
                 write_row = copy.write_row
@@ -508,8 +517,8 @@ def records_upsert(
     """
     spec = resource_get(resource)
     state = _Upsert(spec)
-    with transaction.atomic(), _gc_paused():
-        for parsed in _parsed_chunks(state, rows, chunk_rows):
+    with transaction.atomic(), _gc_paused(), _read_ahead(_parsed_chunks(state, rows, chunk_rows)) as chunks:
+        for parsed in chunks:
             state.accept(parsed)
             if progress:
                 progress(state.result.rows)
@@ -537,9 +546,69 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _read_ahead(chunks: Iterator[_Parsed], depth: int = 2) -> Iterator[Iterator[_Parsed]]:
+    """Parse the next chunks in a thread while this one writes the current chunk.
+
+    The writer mostly waits on the database, which frees the interpreter for the parser:
+    a big file takes about as long as the slower of the two instead of their sum. Parsing
+    touches no database connection (Django's are per thread). The first chunk is parsed
+    here, so a request of a few rows never starts a thread.
+    """
+    first = next(chunks, None)
+    if first is None:
+        yield iter(())
+        return
+    if first.count == 0 or not first.full_chunk:
+        yield iter((first,))
+        return
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        handoff.put(("chunk", chunk), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(("end", None))
+        except BaseException as exc:  # handed to the writer, which raises it
+            handoff.put(("error", exc))
+
+    def consume() -> Iterator[_Parsed]:
+        yield first
+        while True:
+            kind, item = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+
+    parser = threading.Thread(target=produce, name="ingest-parse", daemon=True)
+    parser.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        # Unblock a parser waiting for room, then let it finish its chunk.
+        while parser.is_alive():
+            try:
+                handoff.get_nowait()
+            except queue.Empty:
+                parser.join(0.05)
+
+
 def _parsed_chunks(state: _Upsert, rows: Iterable[Any], chunk_rows: int) -> Iterator[_Parsed]:
     for chunk in _batched(enumerate(rows, start=1), chunk_rows):
-        yield state.parse(chunk)
+        parsed = state.parse(chunk)
+        parsed.full_chunk = len(chunk) == chunk_rows
+        yield parsed
 
 
 def records_delete(*, resource: str, keys: list[dict[str, str]]) -> int:

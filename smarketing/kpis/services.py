@@ -8,6 +8,7 @@ deletes and inserts: readers see the old facts or the new ones, never a gap or a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections import defaultdict
@@ -18,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from smarketing.funnel import models as funnel
+from smarketing.funnel.db import bound_cursor
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
 from .facts import families, family_rebuild
@@ -55,7 +57,6 @@ RESOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     "targets": (),
 }
 CONTACT_RESOURCES = ("contacts", "deals", "activities", "touches")
-CONTACT_DATE_FIELDS = tuple(f"{stage}_on" for stage in funnel.Contact.LOCAL_DATE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -134,17 +135,22 @@ def facts_recompute_dirty() -> RebuildResult:
     return result
 
 
-def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-def _dates(query, *fields: str) -> set[dt.date]:
-    out: set[dt.date] = set()
-    for row in query.values_list(*fields).distinct().order_by():
-        out.update(row)
-    out.discard(None)
-    return out
+def _contact_day_sources() -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
+    """Per kind of change: (FROM clause, contact-id column, date columns) whose days it re-keys."""
+    contacts = connection.ops.quote_name(funnel.Contact._meta.db_table)
+    deals = connection.ops.quote_name(funnel.Deal._meta.db_table)
+    with_referrer = f"{contacts} c LEFT JOIN {contacts} r ON r.id = c.referred_by_id"
+    return {
+        "mql": [(f"{contacts} c", "c.id", ("c.mql_on",))],
+        "touch": [(f"{contacts} c", "c.id", ("c.customer_on",)), (f"{deals} d", "d.contact_id", ("d.closed_on",))],
+        "deal": [(with_referrer, "c.id", ("c.customer_on", "r.customer_on"))],
+        # The contacts' own stage days come with the signal (ingest sends old and new values).
+        "all": [
+            (f"{contacts} c JOIN {contacts} r ON r.id = c.referred_by_id", "c.id", ("r.customer_on",)),
+            (f"{deals} d", "d.contact_id", ("d.created_on", "d.closed_on")),
+            (f"{deals} d JOIN {contacts} c ON c.id = d.contact_id", "c.referred_by_id", ("d.closed_on",)),
+        ],
+    }
 
 
 def contact_days(*, contact_ids: Iterable[int], need: str = "all") -> set[dt.date]:
@@ -152,25 +158,38 @@ def contact_days(*, contact_ids: Iterable[int], need: str = "all") -> set[dt.dat
 
     `need`: "mql" (activities: the SLA cohort's MQL day), "touch" (customer days and the
     close days of their deals), "deal" (customer days of the deal's contact and of who
-    referred it), or "all" (a contact changed: its stage days, its deals' days, and the
-    customer days of who referred it and the deals of whom it referred).
+    referred it), or "all" (a contact changed: its deals' days, and the customer days of who
+    referred it and the deals of whom it referred; its own stage days are in the signal's
+    `days`, old and new, so they are not read again).
+
+    One query per source whatever the number of contacts (an import names a million): the
+    ids go as one array (PostgreSQL) or one JSON text (SQLite), and only distinct days
+    come back.
     """
     ids = sorted(set(contact_ids))
     out: set[dt.date] = set()
-    size = 20_000 if connection.vendor == "postgresql" else 500
-    for chunk in _chunks(ids, size):
-        contacts = funnel.Contact.objects.filter(pk__in=chunk)
-        if need == "mql":
-            out |= _dates(contacts, "mql_on")
-        elif need == "touch":
-            out |= _dates(contacts, "customer_on")
-            out |= _dates(funnel.Deal.objects.filter(contact__in=chunk), "closed_on")
-        elif need == "deal":
-            out |= _dates(contacts, "customer_on", "referred_by__customer_on")
-        else:
-            out |= _dates(contacts, *CONTACT_DATE_FIELDS, "referred_by__customer_on")
-            out |= _dates(funnel.Deal.objects.filter(contact__in=chunk), "created_on", "closed_on")
-            out |= _dates(funnel.Deal.objects.filter(contact__referred_by__in=chunk), "closed_on")
+    if not ids:
+        return out
+    postgres = connection.vendor == "postgresql"
+    # Bound as one value, never as a placeholder per id.
+    param = ids if postgres else json.dumps(ids)
+    with bound_cursor() if postgres else connection.cursor() as cursor:
+        for source, id_column, columns in _contact_day_sources()[need]:
+            if postgres:
+                cursor.execute(
+                    f"SELECT DISTINCT v.day FROM {source} JOIN unnest(%b::bigint[]) AS ids(id) ON {id_column} = ids.id "
+                    f"CROSS JOIN LATERAL unnest(ARRAY[{', '.join(columns)}]::date[]) AS v(day)",
+                    [param],
+                )
+            else:
+                selects = " UNION ".join(
+                    f"SELECT {column} FROM {source} WHERE {id_column} IN (SELECT value FROM json_each(%s))"
+                    for column in columns
+                )
+                cursor.execute(selects, [param] * len(columns))
+            # SQLite answers raw SQL with ISO text.
+            out.update(dt.date.fromisoformat(day) if isinstance(day, str) else day for (day,) in cursor.fetchall())
+    out.discard(None)
     return out
 
 
@@ -198,10 +217,22 @@ def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[
         for name in fed or names:
             per_family[name] |= extra
     now = timezone.now()
-    marks = [DirtyDay(day=day, family=name, marked_at=now)
-             for name in sorted(per_family) for day in sorted(per_family[name])]
-    if not marks:
+    pairs = [(day, name) for name in sorted(per_family) for day in sorted(per_family[name])]
+    if not pairs:
         return 0
-    DirtyDay.objects.bulk_create(marks, batch_size=2000, update_conflicts=True,
-                                 unique_fields=["day", "family"], update_fields=["marked_at"])
-    return len(marks)
+    if connection.vendor == "postgresql":
+        # A big import marks every family on every day (tens of thousands of marks): one
+        # statement over two arrays instead of the ORM's per-object work.
+        table = connection.ops.quote_name(DirtyDay._meta.db_table)
+        with bound_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (day, family, marked_at) "
+                f"SELECT day, family, %s FROM unnest(%s::date[], %s::text[]) AS marks(day, family) "
+                f"ON CONFLICT (day, family) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+                [now, [day for day, _ in pairs], [name for _, name in pairs]],
+            )
+    else:
+        DirtyDay.objects.bulk_create([DirtyDay(day=day, family=name, marked_at=now) for day, name in pairs],
+                                     batch_size=2000, update_conflicts=True,
+                                     unique_fields=["day", "family"], update_fields=["marked_at"])
+    return len(pairs)

@@ -75,7 +75,8 @@ def test_cohort_converting_months_later_changes_the_old_month_after_recompute():
     with transaction.atomic():
         january.mql_at = ts("2026-04-02 09:00")
         january.save()
-        records_changed.send(sender=None, resource="contacts", days=[dt.date(2026, 4, 2)],
+        # As ingest does: every stage day of the record, the unchanged January lead day too.
+        records_changed.send(sender=None, resource="contacts", days=[dt.date(2026, 1, 10), dt.date(2026, 4, 2)],
                              contact_ids=[january.pk])
     assert recompute_pending()
     facts_recompute_dirty()
