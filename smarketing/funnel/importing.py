@@ -141,15 +141,17 @@ def source_import(
     if problems:
         result.errors = [{"row": 0, "field": f, "message": msg} for f, msg in problems]
     else:
-        def report(rows: int) -> None:
+        def report(rows: int, done: int) -> None:
             if progress:
-                progress(resource.name, rows, counting.done, source.size)
+                progress(resource.name, rows, done, source.size)
 
         result = services.records_upsert(
             resource=resource.name,
             rows=csv_rows(text, header),
             dry_run=dry_run,
             progress=report,
+            # Read where the rows are read: in the forked reader of a big file.
+            position=lambda: counting.done,
             notify=notify,
         )
     errors = [{"resource": resource.name, **error} for error in result.errors]

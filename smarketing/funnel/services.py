@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import queue
-import threading
+import os
+import pickle
+import signal
+import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -24,6 +26,9 @@ from django.db import connection, transaction
 from django.db import models as djm
 from django.db.models import Q
 from django.db.models.base import ModelState
+from psycopg._copy_base import BinaryFormatter  # the encoder behind Copy.write_row
+from psycopg.adapt import Transformer
+from psycopg.pq import Format
 
 from smarketing.funnel import models as m
 from smarketing.funnel.db import bound_cursor
@@ -167,6 +172,156 @@ class _Parsed:
     full_chunk: bool = False
 
 
+@dataclass
+class _Staged:
+    """A validated chunk for PostgreSQL: its rows as binary COPY data of the stage's columns, and what
+    the writer needs besides (errors, the days its rows name, the input read so far)."""
+
+    count: int
+    errors: list[tuple[int, str, str]]
+    data: bytes
+    days: set[dt.date]
+    position: int
+    full_chunk: bool
+
+
+STAGE_ROW = "ingest_row"
+
+
+def _unknown(target: Resource, value: Any) -> str:
+    return f"unknown {target.name} record {value!r}"
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """PostgreSQL: one resource's staging table and the statements that upsert from it.
+
+    The stage has the model's columns (a reference as the referenced record's key, as text)
+    and the input row number. Each chunk is COPYed in, its unknown references are read
+    back with their row numbers, and one INSERT … SELECT … ON CONFLICT writes it, looking
+    each reference up by the referenced key's unique index.
+    """
+
+    name: str
+    cells: Callable[[dict[str, Any]], tuple]
+    # PostgreSQL type oid of each staged column, for the binary encoding.
+    types: tuple[int, ...]
+    create: str
+    copy: str
+    # (contract column, referenced resource, query of (row, own key, value) of unknown ones)
+    refs: tuple[tuple[str, Resource, str], ...]
+    analyze: str | None
+    existing_sql: str
+    old_fields: tuple[str, ...]
+    upsert_sql: str
+
+    @classmethod
+    def of(cls, resource: Resource) -> _Stage:
+        plan = plan_get(resource)
+        meta = resource.model._meta
+        q = connection.ops.quote_name
+        table, stage = q(meta.db_table), q(f"ingest_{meta.db_table}")
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        ref_columns = {meta.get_field(resource.field_name(c)).attname: c for c in resource.refs}
+        staged, chosen, lookups, joins = [], [], [], []
+        for f in fields:
+            column = q(f.column)
+            if f.attname in ref_columns:
+                target = RESOURCES[resource.col(ref_columns[f.attname]).ref]
+                key = q(target.model._meta.get_field(target.field_name(_key_lookup(target))).column)
+                staged.append(f"t.{column}::text AS {column}")
+                alias = f"r{len(lookups)}"
+                chosen.append(f"{alias}.id")
+                joins.append(f"LEFT JOIN {q(target.model._meta.db_table)} {alias} ON {alias}.{key} = s.{column}")
+                lookups.append((ref_columns[f.attname], target, key, column))
+            else:
+                staged.append(f"t.{column}")
+                chosen.append(f"s.{column}")
+        columns = ", ".join(q(f.column) for f in fields)
+        keys = [q(meta.get_field(a).column) for a in plan.key_attnames]
+        own = keys[0]
+        refs = tuple(
+            (name, target, f"SELECT s.{q(STAGE_ROW)}, s.{own}, s.{column} FROM {stage} s "
+                           f"WHERE s.{column} IS NOT NULL AND NOT EXISTS "
+                           f"(SELECT FROM {q(target.model._meta.db_table)} x WHERE x.{key} = s.{column}) "
+                           f"ORDER BY 1")
+            for name, target, key, column in lookups
+        )
+        old_fields = ("pk", *plan.key_attnames, *plan.day_fields) + (
+            (plan.contact_attname,) if plan.contact_attname and plan.contact_attname != "id" else ())
+        old_columns = ", ".join("t.id" if n == "pk" else f"t.{q(meta.get_field(n).column)}" for n in old_fields)
+        if len(keys) == 1:
+            # ARRAY(subquery): an index probe per staged key, never a join planned blind.
+            existing = f"SELECT {old_columns} FROM {table} t WHERE t.{own} = ANY(ARRAY(SELECT s.{own} FROM {stage} s))"
+        else:
+            existing = f"SELECT {old_columns} FROM {table} t JOIN {stage} s ON " + " AND ".join(
+                f"t.{k} = s.{k}" for k in keys)
+        updates = ", ".join(
+            f"{c} = EXCLUDED.{c}" for c in (q(meta.get_field(n).column) for n in plan.update_fields))
+        contact = {None: "NULL", "id": "id"}.get(plan.contact_attname) or q(
+            meta.get_field(plan.contact_attname).column)
+        attnames = [STAGE_ROW, *(f.attname for f in fields)]
+        with bound_cursor() as cursor:
+            cursor.execute(f"SELECT 0 AS {q(STAGE_ROW)}, {', '.join(staged)} FROM {table} t LIMIT 0")
+            types = tuple(column.type_code for column in cursor.description)
+        return cls(
+            name=stage,
+            cells=itemgetter(*attnames),
+            types=types,
+            create=(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
+                    f"SELECT 0 AS {q(STAGE_ROW)}, {', '.join(staged)} FROM {table} t WITH NO DATA"),
+            copy=f"COPY {stage} ({q(STAGE_ROW)}, {columns}) FROM STDIN (FORMAT binary)",
+            refs=refs,
+            # Row counts for the planner of the key join: without them it may scan the whole
+            # table. A single key needs none (an index probe per key, see `existing`), and the
+            # reference joins are planned well from the stage's size alone.
+            analyze=None if len(keys) == 1 else f"ANALYZE {stage}",
+            existing_sql=existing,
+            old_fields=old_fields,
+            # ORDER BY: a stable lock order keeps concurrent imports of overlapping keys from
+            # deadlocking. xmax = 0 marks a row this statement inserted (not one it updated):
+            # exact counts even when another import wrote the same keys meanwhile.
+            upsert_sql=(f"INSERT INTO {table} ({columns}) SELECT {', '.join(chosen)} FROM {stage} s {' '.join(joins)} "
+                        f"ORDER BY {', '.join(f's.{k}' for k in keys)} "
+                        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates} "
+                        f"RETURNING id, {contact}, (xmax = 0)"),
+        )
+
+    def load(self, cursor: Any, data: bytes, *, first: bool) -> None:
+        if first:
+            cursor.execute(self.create)
+        cursor.execute(f"TRUNCATE {self.name}")
+        with cursor.copy(self.copy) as copy:
+            copy.write(data)
+        if self.analyze:
+            cursor.execute(self.analyze)
+
+    def unknown_refs(self, cursor: Any) -> Iterator[tuple[str, Resource, list[tuple[int, Any, Any]]]]:
+        for column, target, sql in self.refs:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            if rows:
+                yield column, target, rows
+
+    def existing(self, cursor: Any) -> list[dict[str, Any]]:
+        cursor.execute(self.existing_sql)
+        return [dict(zip(self.old_fields, row, strict=True)) for row in cursor.fetchall()]
+
+    def upsert(self, cursor: Any) -> list[tuple[int, int | None, bool]]:
+        cursor.execute(self.upsert_sql)
+        return cursor.fetchall()
+
+
+STAGES: dict[str, _Stage] = {}
+
+
+def stage_get(resource: Resource) -> _Stage:
+    stage = STAGES.get(resource.name)
+    if stage is None:
+        stage = STAGES[resource.name] = _Stage.of(resource)
+    return stage
+
+
 class _Upsert:
     """One resource's rows flowing through validation and writing, chunk by chunk."""
 
@@ -180,9 +335,10 @@ class _Upsert:
         # Self references (referred_by) to a record not stored yet: (row, own key, referenced key).
         self.pending_self: list[tuple[int, Any, Any]] = []
         self.self_refs = [c for c in resource.refs if resource.col(c).ref == resource.name]
-        self.inserted = 0
-        # PostgreSQL type oids of the staged columns, read once per import.
-        self.copy_types: list[int] | None = None
+        # Values of the self reference column seen in the input (few: referrals).
+        self.self_ref_values: set[Any] = set()
+        # PostgreSQL: the stage exists in this transaction.
+        self.staging = False
 
     @property
     def full(self) -> bool:
@@ -239,13 +395,11 @@ class _Upsert:
         parsed.count = len(numbered)
         return parsed
 
-    def accept(self, parsed: _Parsed) -> None:
-        """Duplicate keys, references (one query per reference column), then the write."""
-        self.result.rows += parsed.count
-        for number, field_name, message in parsed.errors:
-            self.error(number, field_name, message)
+    def dedupe(self, parsed: _Parsed) -> list[tuple[int, dict[str, Any], djm.Model]]:
+        """The chunk's rows whose key no earlier row of the input had; the others become errors."""
         key_columns = self.resource.key
         single = key_columns[0] if len(key_columns) == 1 else None
+        self_ref = self.self_refs[0] if self.self_refs else None
         unique = []
         for number, values, obj in parsed.rows:
             # A bare value, not a 1-tuple, for single-column keys: this dict holds every key of a
@@ -253,17 +407,96 @@ class _Upsert:
             key = values[single] if single else tuple(values[c] for c in key_columns)
             earlier = self.seen.get(key)
             if earlier is not None:
-                self.error(number, ",".join(key_columns), f"duplicate key: the same record as row {earlier}")
+                parsed.errors.append(
+                    (number, ",".join(key_columns), f"duplicate key: the same record as row {earlier}"))
                 continue
             self.seen[key] = number
+            if self_ref and values[self_ref] is not None:
+                self.self_ref_values.add(values[self_ref])
             unique.append((number, values, obj))
+        return unique
+
+    def missing_self_refs(self) -> set[Any]:
+        """Self references (referred_by) to keys that no row of the input has."""
+        return {value for value in self.self_ref_values if value not in self.seen}
+
+    def accept(self, parsed: _Parsed) -> None:
+        """Duplicate keys, references (one query per reference column), then the write."""
+        unique = self.dedupe(parsed)
+        self.result.rows += parsed.count
+        for number, field_name, message in parsed.errors:
+            self.error(number, field_name, message)
         resolved = self._resolve(unique)
         if self.result.errors:
             return
         self._write([obj for _, _, obj in resolved])
 
-    def feed(self, numbered: list[tuple[int, Any]]) -> None:
-        self.accept(self.parse(numbered))
+    def staged(self, parsed: _Parsed, position: int) -> _Staged:
+        """PostgreSQL: a parsed chunk as binary COPY data of the stage (no database access).
+
+        References stay the referenced records' keys; the database resolves them. Runs where
+        the parsing runs, in a forked reader for big inputs, so the writer gets bytes.
+        """
+        rows = self.dedupe(parsed)
+        stage = stage_get(self.resource)
+        # psycopg's own binary COPY encoder (C), outside a COPY: each value is dumped as its
+        # column's type, no text formatting of dates and numbers.
+        transformer = Transformer()
+        transformer.set_dumper_types(stage.types, Format.BINARY)
+        formatter = BinaryFormatter(transformer)
+        data = bytearray()
+        cells = stage.cells
+        write_row = formatter.write_row
+        for number, _, obj in rows:
+            state = obj.__dict__
+            state[STAGE_ROW] = number
+            data += write_row(cells(state))
+        data += formatter.end()
+        days: set[dt.date] = set()
+        for name in self.plan.day_fields:
+            days.update(obj.__dict__[name] for _, _, obj in rows)
+        days.discard(None)
+        return _Staged(count=parsed.count, errors=parsed.errors, data=bytes(data), days=days,
+                       position=position, full_chunk=parsed.full_chunk)
+
+    def accept_staged(self, chunk: _Staged) -> None:
+        """PostgreSQL: COPY a chunk to the stage, report unknown references, upsert it."""
+        self.result.rows += chunk.count
+        for number, field_name, message in chunk.errors:
+            self.error(number, field_name, message)
+        stage = stage_get(self.resource)
+        with bound_cursor() as cursor:
+            stage.load(cursor, chunk.data, first=not self.staging)
+            self.staging = True
+            for column, target, rows in stage.unknown_refs(cursor):
+                for number, own, value in rows:
+                    if column in self.self_refs:
+                        # Resolved once the whole file is written: the referrer may come later.
+                        self.pending_self.append((number, own, value))
+                    else:
+                        self.error(number, column, _unknown(target, value))
+            if self.result.errors:
+                return
+            existing = stage.existing(cursor)
+            returned = stage.upsert(cursor)
+        created = sum(1 for _, _, inserted in returned if inserted)
+        self.result.created += created
+        self.result.updated += len(returned) - created
+        for row in existing:
+            self._touch(row.get, old=True)
+        self.days |= chunk.days
+        if self.plan.contact_attname:
+            self._contacts_add(contact for _, contact, _ in returned)
+        if self.pending_self:
+            self._patch_self_refs(final=False)
+
+    def _contacts_add(self, ids: Iterable[int | None]) -> None:
+        if self.contact_ids is None:
+            return
+        self.contact_ids.update(ids)
+        self.contact_ids.discard(None)
+        if len(self.contact_ids) > CONTACT_IDS_LIMIT:
+            self.contact_ids = None
 
     def _resolve(self, rows: list[tuple[int, dict[str, Any], djm.Model]]) -> list[tuple[int, dict[str, Any], djm.Model]]:
         """Replace each reference by the referenced pk (one query per reference column)."""
@@ -286,7 +519,7 @@ class _Upsert:
                         # Resolved once the whole file is written: the referrer may come later.
                         self.pending_self.append((number, values[resource.key[0]], value))
                     elif pk is None:
-                        self.error(number, column, f"unknown {target.name} record {value!r}")
+                        self.error(number, column, _unknown(target, value))
                         continue
                     obj.__dict__[attname] = pk
                 kept.append((number, values, obj))
@@ -318,12 +551,8 @@ class _Upsert:
         if not objs:
             return
         plan = self.plan
-        if connection.vendor == "postgresql" and not plan.partial_key:
-            existing = self._write_copy(objs)
-            created = self.inserted
-        else:
-            existing = self._write_orm(objs)
-            created = len(objs) - len(existing)
+        existing = self._write_orm(objs)
+        created = len(objs) - len(existing)
         self.result.created += created
         self.result.updated += len(objs) - created
         for row in existing.values():
@@ -331,13 +560,8 @@ class _Upsert:
         for name in plan.day_fields:
             self.days.update(obj.__dict__[name] for obj in objs)
         self.days.discard(None)
-        contact = plan.contact_attname
-        if contact and self.contact_ids is not None:
-            attname = "id" if contact == "id" else contact
-            self.contact_ids.update(obj.__dict__[attname] for obj in objs)
-            self.contact_ids.discard(None)
-            if len(self.contact_ids) > CONTACT_IDS_LIMIT:
-                self.contact_ids = None
+        if plan.contact_attname:
+            self._contacts_add(obj.__dict__[plan.contact_attname] for obj in objs)
         if self.pending_self:
             self._patch_self_refs(final=False)
 
@@ -369,95 +593,14 @@ class _Upsert:
             )
         return existing
 
-    def _write_copy(self, objs: list[djm.Model]) -> dict[tuple, dict[str, Any]]:
-        """PostgreSQL: COPY the batch into a temporary table, then one INSERT … ON CONFLICT.
-
-        Same statement as bulk_create(update_conflicts=True) issues, minus the ORM's
-        per-value work, which costs more than the database does on big files.
-        """
-        plan = self.plan
-        meta = self.resource.model._meta
-        table = connection.ops.quote_name(meta.db_table)
-        stage = connection.ops.quote_name(f"ingest_{meta.db_table}")
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        keys = [connection.ops.quote_name(meta.get_field(a).column) for a in plan.key_attnames]
-        updates = ", ".join(
-            f"{q} = EXCLUDED.{q}"
-            for q in (connection.ops.quote_name(meta.get_field(n).column) for n in plan.update_fields)
-        )
-        old_fields = ["pk", *plan.key_attnames, *plan.day_fields]
-        if plan.contact_attname and plan.contact_attname != "id":
-            old_fields.append(plan.contact_attname)
-        old_columns = ", ".join(
-            "t.id" if name == "pk" else f"t.{connection.ops.quote_name(meta.get_field(name).column)}"
-            for name in old_fields
-        )
-        attnames = [f.attname for f in fields]
-        with bound_cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
-                f"SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            cursor.execute(f"TRUNCATE {stage}")
-            if self.copy_types is None:
-                # The stage's own column types: binary COPY sends dates and numbers as they
-                # are, without formatting each value as text in Python.
-                cursor.execute(f"SELECT {columns} FROM {stage} LIMIT 0")
-                self.copy_types = [column.type_code for column in cursor.description]
-            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT binary)") as copy:
-                copy.set_types(self.copy_types)
-                # A tuple of the row's cells (itemgetter of one name would give a bare value).
-                cells = itemgetter(*attnames) if len(attnames) > 1 else (lambda state: (state[attnames[0]],))
-                write_row = copy.write_row
-                for obj in objs:
-                    write_row(cells(obj.__dict__))
-            if len(keys) == 1:
-                # One array parameter: an index lookup per key, whatever the planner knows.
-                cursor.execute(
-                    f"SELECT {old_columns} FROM {table} t WHERE t.{keys[0]} = ANY(%s)",
-                    [[obj.__dict__[plan.key_attnames[0]] for obj in objs]],
-                )
-            else:
-                # Row counts for the planner: without them it scans the whole table for the join.
-                cursor.execute(f"ANALYZE {stage}")
-                join = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-                cursor.execute(f"SELECT {old_columns} FROM {table} t JOIN {stage} s ON {join}")
-            existing = {}
-            width = len(plan.key_attnames)
-            for row in cursor.fetchall():
-                named = dict(zip(old_fields, row, strict=True))
-                existing[tuple(row[1 : 1 + width])] = named
-            # ORDER BY: a stable lock order keeps concurrent imports of overlapping keys
-            # from deadlocking.
-            insert = (
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ORDER BY {', '.join(keys)} "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-            )
-            # xmax = 0 marks a row this statement inserted (not one it updated): exact counts
-            # even when another import wrote the same keys after the read above.
-            cursor.execute(f"{insert} RETURNING id, {keys[0]}, (xmax = 0)")
-            returned = cursor.fetchall()
-        self.inserted = sum(1 for _, _, inserted in returned if inserted)
-        if self.resource.model is m.Contact:
-            # Contacts report their own ids to kpis and may be referred to in this file.
-            ids = {key: pk for pk, key, _ in returned}
-            for obj in objs:
-                obj.pk = ids[obj.external_id]
-        return existing
-
     def _touch(self, get: Callable[[str], Any], *, old: bool = False) -> None:
         for name in self.plan.day_fields:
             day = get(name)
             if day is not None:
                 self.days.add(day)
         contact = self.plan.contact_attname
-        if contact and self.contact_ids is not None:
-            value = get("pk" if old and contact == "id" else contact)
-            if value is not None:
-                self.contact_ids.add(value)
-                if len(self.contact_ids) > CONTACT_IDS_LIMIT:
-                    self.contact_ids = None
+        if contact:
+            self._contacts_add((get("pk" if old and contact == "id" else contact),))
 
     def _patch_self_refs(self, *, final: bool) -> None:
         """Point stored rows at referrers written in this import (all of them at the end)."""
@@ -474,21 +617,24 @@ class _Upsert:
                 setattr(obj, attname, pks[ref])
                 updates.append(obj)
             elif final:
-                self.error(number, column, f"unknown {resource.name} record {ref!r}")
+                self.error(number, column, _unknown(resource, ref))
             else:
                 waiting.append((number, own, ref))
         if updates:
             resource.model.objects.bulk_update(updates, [resource.field_name(column)], batch_size=1000)
         self.pending_self = waiting
 
-    def finish(self) -> None:
+    def finish(self, missing: set[Any] | None = None) -> None:
+        """`missing`: the self references no row of the input has, when a forked reader saw the input."""
         if self.pending_self and not self.result.errors:
             self._patch_self_refs(final=True)
         elif self.pending_self:
             # Still report references to records that appear nowhere.
+            if missing is None:
+                missing = self.missing_self_refs()
             for number, _, ref in self.pending_self:
-                if ref not in self.seen:
-                    self.error(number, self.self_refs[0], f"unknown {self.resource.name} record {ref!r}")
+                if ref in missing:
+                    self.error(number, self.self_refs[0], _unknown(self.resource, ref))
 
     def notify(self) -> None:
         records_changed.send(
@@ -504,7 +650,8 @@ def records_upsert(
     resource: str,
     rows: Iterable[Any],
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    position: Callable[[], int] | None = None,
     chunk_rows: int = CHUNK_ROWS,
     notify: bool = True,
 ) -> UpsertResult:
@@ -514,17 +661,32 @@ def records_upsert(
     memory stays bounded; each chunk costs one query per reference column, one for the
     stored keys and the batched upsert. `dry_run` does everything, then rolls back.
     `notify=False` leaves the signal to a caller that decides later (a dry-run of a folder).
+    `progress(rows, position)` is called after each chunk, with `position()` (how far the
+    input was read, e.g. bytes of a file) as it was when the chunk was read.
     """
     spec = resource_get(resource)
     state = _Upsert(spec)
-    with transaction.atomic(), _gc_paused(), _read_ahead(_parsed_chunks(state, rows, chunk_rows)) as chunks:
-        for parsed in chunks:
-            state.accept(parsed)
-            if progress:
-                progress(state.result.rows)
-            if state.full:
-                break
-        state.finish()
+    with transaction.atomic(), _gc_paused():
+        missing = None
+        if connection.vendor == "postgresql" and not state.plan.partial_key:
+            chunks = (state.staged(parsed, position() if position else 0)
+                      for parsed in _parsed_chunks(state, rows, chunk_rows))
+            with _reader(chunks, state) as (staged, ended):
+                for chunk in staged:
+                    state.accept_staged(chunk)
+                    if progress:
+                        progress(state.result.rows, chunk.position)
+                    if state.full:
+                        break
+            missing = ended.get("missing")
+        else:
+            for parsed in _parsed_chunks(state, rows, chunk_rows):
+                state.accept(parsed)
+                if progress:
+                    progress(state.result.rows, position() if position else 0)
+                if state.full:
+                    break
+        state.finish(missing)
         state.result.errors.sort(key=lambda e: e["row"])
         if state.result.errors or dry_run:
             transaction.set_rollback(True)
@@ -547,61 +709,69 @@ def _gc_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _read_ahead(chunks: Iterator[_Parsed], depth: int = 2) -> Iterator[Iterator[_Parsed]]:
-    """Parse the next chunks in a thread while this one writes the current chunk.
+def _reader(chunks: Iterator[_Staged], state: _Upsert) -> Iterator[tuple[Iterator[_Staged], dict[str, Any]]]:
+    """Staged chunks; after the first full one, read and validated by a forked process.
 
-    The writer mostly waits on the database, which frees the interpreter for the parser:
-    a big file takes about as long as the slower of the two instead of their sum. Parsing
-    touches no database connection (Django's are per thread). The first chunk is parsed
-    here, so a request of a few rows never starts a thread.
+    Validating is most of an import's Python work and writing is mostly the database's:
+    in a child process the two run side by side on two cores instead of one after the
+    other (threads would share one interpreter lock). The child inherits the input and the
+    state at the fork, sends each chunk as bytes through a pipe (its size bounds the memory:
+    the child waits while the writer is behind), and at the end the self references no row
+    named. The parent's database connection is never touched by the child. `ended` gets
+    "missing" once the child finished. A small input never forks.
     """
+    ended: dict[str, Any] = {}
     first = next(chunks, None)
-    if first is None:
-        yield iter(())
+    if first is None or not first.full_chunk:
+        yield iter(() if first is None else (first,)), ended
         return
-    if first.count == 0 or not first.full_chunk:
-        yield iter((first,))
-        return
-    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: read, validate, send; never return into the caller's code
+        status = 0
         try:
-            for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        handoff.put(("chunk", chunk), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            handoff.put(("end", None))
-        except BaseException as exc:  # handed to the writer, which raises it
-            handoff.put(("error", exc))
+            os.close(read_end)
+            with os.fdopen(write_end, "wb", buffering=1 << 20) as out:
+                try:
+                    for chunk in chunks:
+                        pickle.dump(("chunk", chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+                        # Now, not when the next chunk fills the buffer: the writer is waiting.
+                        out.flush()
+                    pickle.dump(("end", state.missing_self_refs()), out, protocol=pickle.HIGHEST_PROTOCOL)
+                except BrokenPipeError:
+                    status = 1  # the writer stopped early (too many errors, or it failed)
+                except BaseException:
+                    pickle.dump(("error", traceback.format_exc()), out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    source = os.fdopen(read_end, "rb", buffering=1 << 20)
 
-    def consume() -> Iterator[_Parsed]:
+    def received() -> Iterator[_Staged]:
         yield first
         while True:
-            kind, item = handoff.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-
-    parser = threading.Thread(target=produce, name="ingest-parse", daemon=True)
-    parser.start()
-    try:
-        yield consume()
-    finally:
-        stop.set()
-        # Unblock a parser waiting for room, then let it finish its chunk.
-        while parser.is_alive():
             try:
-                handoff.get_nowait()
-            except queue.Empty:
-                parser.join(0.05)
+                kind, item = pickle.load(source)
+            except EOFError:
+                raise RuntimeError("the import's reader process stopped without finishing") from None
+            if kind == "chunk":
+                yield item
+            elif kind == "end":
+                ended["missing"] = item
+                return
+            else:
+                raise RuntimeError(f"the import's reader process failed:\n{item}")
+
+    try:
+        yield received(), ended
+    finally:
+        source.close()
+        if "missing" not in ended:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 def _parsed_chunks(state: _Upsert, rows: Iterable[Any], chunk_rows: int) -> Iterator[_Parsed]:
