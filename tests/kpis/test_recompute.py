@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 
 from smarketing.funnel.signals import records_changed
 from smarketing.kpis.models import DirtyDay, Fact
 from smarketing.kpis.selectors import facts_as_of, kpi_values, recompute_pending
-from smarketing.kpis.services import facts_rebuild, facts_recompute_dirty
+from smarketing.kpis.services import contact_days, facts_rebuild, facts_recompute_dirty
 from smarketing.kpis.tasks import facts_recheck_recent, facts_recompute_days
 from smarketing.kpis.windows import window_for
 
@@ -188,3 +188,32 @@ def test_deal_of_a_referral_recomputes_the_referrer_customer_day():
     facts_recompute_dirty()
     assert value("customer_lifetime_value", as_of="2026-03-31") == 300.0
     assert value("customer_lifetime_value", as_of="2026-03-09") is None
+
+
+def _analyze_contacts() -> None:
+    """Give PostgreSQL its row count of contacts (a never-analyzed table reads as empty)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE funnel_contact")
+
+
+def test_contact_days_of_a_few_contacts_are_theirs_and_of_many_a_superset():
+    referrer = contact("ref", "2026-01-01 09:00", customer="2026-01-20 09:00")
+    referred = contact("one", "2026-02-01 09:00", mql="2026-02-03 09:00", referred_by=referrer)
+    deal("d1", 100, "won", "2026-02-05 09:00", "2026-02-25 09:00", contact=referred)
+    others = [contact(f"o{i}", f"2026-03-{i + 1:02d} 09:00", mql=f"2026-03-{i + 2:02d} 09:00") for i in range(8)]
+    deal("d2", 50, "lost", "2026-03-05 09:00", "2026-03-09 09:00", contact=others[0])
+    _analyze_contacts()
+    # One contact: its deal's days and its referrer's customer day (its own stage days come with the signal).
+    assert contact_days(contact_ids=[referred.pk], need="all") == {
+        dt.date(2026, 1, 20), dt.date(2026, 2, 5), dt.date(2026, 2, 25)}
+    assert contact_days(contact_ids=[referred.pk], need="mql") == {dt.date(2026, 2, 3)}
+    assert contact_days(contact_ids=[others[2].pk], need="mql") == {dt.date(2026, 3, 4)}
+    # The referrer: the close day of the deal of whom it referred.
+    assert contact_days(contact_ids=[referrer.pk], need="all") == {dt.date(2026, 2, 25)}
+    # Every contact: at least every contact's days, whichever way they are read.
+    everyone = [referrer.pk, referred.pk, *(o.pk for o in others)]
+    assert contact_days(contact_ids=everyone, need="mql") == {dt.date(2026, 2, 3)} | {
+        dt.date(2026, 3, i + 2) for i in range(8)}
+    assert contact_days(contact_ids=everyone, need="all") >= {
+        dt.date(2026, 1, 20), dt.date(2026, 2, 5), dt.date(2026, 2, 25), dt.date(2026, 3, 5), dt.date(2026, 3, 9)}
