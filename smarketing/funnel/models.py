@@ -29,7 +29,10 @@ def local_date(value: dt.datetime | None, tz: ZoneInfo | None = None) -> dt.date
     """
     if value is None:
         return None
-    if value.tzinfo is None:
+    tzinfo = value.tzinfo
+    # Naive, or read in the company zone itself (every naive cell of an import): the wall
+    # clock is already local.
+    if tzinfo is None or (tz is not None and tzinfo is tz):
         return value.date()
     return value.astimezone(tz or company_tz()).date()
 

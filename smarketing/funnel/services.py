@@ -32,7 +32,7 @@ from psycopg.pq import Format
 
 from smarketing.funnel import models as m
 from smarketing.funnel.db import bound_cursor
-from smarketing.funnel.schemas import RESOURCES, Resource, resource_get, row_validate
+from smarketing.funnel.schemas import RESOURCES, Resource, company_zone, resource_get, row_validate
 from smarketing.funnel.selectors import records_filter_by_key
 from smarketing.funnel.signals import records_changed
 
@@ -362,7 +362,8 @@ class _Upsert:
         domain = model is m.Contact
         email_domain = m.email_domain
         local_date = m.local_date
-        tz = m.company_tz()
+        # The zone naive cells were read in: their local dates need no conversion.
+        tz = company_zone()
         new = model.__new__
         parsed = _Parsed()
         append = parsed.rows.append
