@@ -92,6 +92,9 @@ def _cell_text(value: Any, *, required: bool) -> str | None:
     if type(value) is str:
         text = value.strip()
         if text:
+            if "\x00" in text:
+                # PostgreSQL text cannot hold it: a row error, not a failed import.
+                raise _fail("nul", "contains a NUL character (\\x00)")
             return text
     elif not _blank(value):
         return _as_text(value)

@@ -5,7 +5,9 @@ import anything from `kpis`.
 
 Arguments sent:
 - `resource`: the data-contract resource name (`"contacts"`, `"activities"`, ...);
-- `days`: every company-time-zone date the change touched, old values and new;
+- `days`: every company-time-zone date the change touched: every day field of each
+  changed record, old values and new, unchanged ones included (a contact whose MQL day
+  changed also names its lead day: its cohort's rates change);
 - `contact_ids`: primary keys of the contacts whose records changed (contacts,
   deals, activities, touches), so cohort measures can be re-keyed by entry day.
 """

@@ -60,6 +60,12 @@ def test_unknown_enumeration_value():
     assert "'tv' is not one of" in error["message"]
 
 
+def test_a_nul_character_in_text_is_a_row_error():
+    error = one_error("contacts", [contact(), contact(external_id="C2", company="Acme\x00 Inc")])
+    assert (error["row"], error["field"]) == (2, "company")
+    assert error["message"] == "contains a NUL character (\\x00)"
+
+
 def test_web_source_is_its_own_enumeration():
     row = {**valid_rows("web_traffic")[0], "source": "webinar"}  # a channel, not a web source
     error = one_error("web_traffic", [row])

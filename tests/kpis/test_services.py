@@ -42,7 +42,9 @@ def ingest_conversion(lead) -> None:
         lead.mql_at = ts("2026-04-02 09:00")
         lead.save()
         activity(lead, "2026-04-03 09:00")
-        records_changed.send(sender=None, resource="contacts", days=[dt.date(2026, 4, 2)], contact_ids=[lead.pk])
+        # Every day field of the record, the unchanged lead day too, as ingest sends them.
+        records_changed.send(sender=None, resource="contacts", days=[dt.date(2026, 3, 2), dt.date(2026, 4, 2)],
+                             contact_ids=[lead.pk])
         records_changed.send(sender=None, resource="activities", days=[dt.date(2026, 4, 3)], contact_ids=[lead.pk])
 
 
