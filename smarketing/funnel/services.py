@@ -197,9 +197,10 @@ class _Stage:
     """PostgreSQL: one resource's staging table and the statements that upsert from it.
 
     The stage has the model's columns (a reference as the referenced record's key, as text)
-    and the input row number. Each chunk is COPYed in, its unknown references are read
-    back with their row numbers, and one INSERT … SELECT … ON CONFLICT writes it, looking
-    each reference up by the referenced key's unique index.
+    and the input row number. Each chunk is COPYed in; one statement looks each reference
+    up once (a join on the referenced key), upserts the rows by INSERT … ON CONFLICT unless
+    one names a record that does not exist, and answers both the written rows and the
+    unknown references with their row numbers.
     """
 
     name: str
@@ -208,12 +209,15 @@ class _Stage:
     types: tuple[int, ...]
     create: str
     copy: str
-    # (contract column, referenced resource, query of (row, own key, value) of unknown ones)
-    refs: tuple[tuple[str, Resource, str], ...]
+    # Contract column → referenced resource, of each reference column (in the answers' order).
+    targets: dict[str, Resource]
     analyze: str | None
     existing_sql: str
     old_fields: tuple[str, ...]
+    # Rows (kind 0: id, contact, inserted) and unknown references (kind 1: row, column, own key, value).
     upsert_sql: str
+    # Only the unknown references (a chunk after an error is checked, not written).
+    check_sql: str
 
     @classmethod
     def of(cls, resource: Resource) -> _Stage:
@@ -230,23 +234,27 @@ class _Stage:
                 target = RESOURCES[resource.col(ref_columns[f.attname]).ref]
                 key = q(target.model._meta.get_field(target.field_name(_key_lookup(target))).column)
                 staged.append(f"t.{column}::text AS {column}")
-                alias = f"r{len(lookups)}"
-                chosen.append(f"{alias}.id")
-                joins.append(f"LEFT JOIN {q(target.model._meta.db_table)} {alias} ON {alias}.{key} = s.{column}")
-                lookups.append((ref_columns[f.attname], target, key, column))
+                alias = f"ingest_ref{len(lookups)}"
+                chosen.append(f"s.{alias}")
+                joins.append((f"r{len(lookups)}.id AS {alias}",
+                              f"LEFT JOIN {q(target.model._meta.db_table)} r{len(lookups)} "
+                              f"ON r{len(lookups)}.{key} = s.{column}"))
+                lookups.append((ref_columns[f.attname], target, column, alias))
             else:
                 staged.append(f"t.{column}")
                 chosen.append(f"s.{column}")
         columns = ", ".join(q(f.column) for f in fields)
         keys = [q(meta.get_field(a).column) for a in plan.key_attnames]
         own = keys[0]
-        refs = tuple(
-            (name, target, f"SELECT s.{q(STAGE_ROW)}, s.{own}, s.{column} FROM {stage} s "
-                           f"WHERE s.{column} IS NOT NULL AND NOT EXISTS "
-                           f"(SELECT FROM {q(target.model._meta.db_table)} x WHERE x.{key} = s.{column}) "
-                           f"ORDER BY 1")
-            for name, target, key, column in lookups
-        )
+        # Each reference looked up once, kept for the write and the report of unknown ones.
+        resolved = (f"WITH resolved AS MATERIALIZED (SELECT s.*{''.join(f', {c}' for c, _ in joins)} "
+                    f"FROM {stage} s {' '.join(j for _, j in joins)})")
+        unknown = [f"SELECT 1, s.{q(STAGE_ROW)}::bigint, NULL::bigint, NULL::boolean, {name!r}, s.{own}::text, "
+                   f"s.{column} FROM resolved s WHERE s.{column} IS NOT NULL AND s.{alias} IS NULL"
+                   for name, _, column, alias in lookups]
+        # A reference to a record of the same resource may name a row written later (pending).
+        bad = " OR ".join(f"(b.{column} IS NOT NULL AND b.{alias} IS NULL)"
+                          for name, target, column, alias in lookups if target is not resource)
         old_fields = ("pk", *plan.key_attnames, *plan.day_fields) + (
             (plan.contact_attname,) if plan.contact_attname and plan.contact_attname != "id" else ())
         old_columns = ", ".join("t.id" if n == "pk" else f"t.{q(meta.get_field(n).column)}" for n in old_fields)
@@ -271,7 +279,7 @@ class _Stage:
             create=(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
                     f"SELECT 0 AS {q(STAGE_ROW)}, {', '.join(staged)} FROM {table} t WITH NO DATA"),
             copy=f"COPY {stage} ({q(STAGE_ROW)}, {columns}) FROM STDIN (FORMAT binary)",
-            refs=refs,
+            targets={name: target for name, target, _, _ in lookups},
             # Row counts for the planner of the key join: without them it may scan the whole
             # table. A single key needs none (an index probe per key, see `existing`), and the
             # reference joins are planned well from the stage's size alone.
@@ -281,10 +289,16 @@ class _Stage:
             # ORDER BY: a stable lock order keeps concurrent imports of overlapping keys from
             # deadlocking. xmax = 0 marks a row this statement inserted (not one it updated):
             # exact counts even when another import wrote the same keys meanwhile.
-            upsert_sql=(f"INSERT INTO {table} ({columns}) SELECT {', '.join(chosen)} FROM {stage} s {' '.join(joins)} "
-                        f"ORDER BY {', '.join(f's.{k}' for k in keys)} "
-                        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates} "
-                        f"RETURNING id, {contact}, (xmax = 0)"),
+            upsert_sql=(
+                f"{resolved}, written AS (INSERT INTO {table} ({columns}) SELECT {', '.join(chosen)} FROM resolved s "
+                + (f"WHERE NOT EXISTS (SELECT FROM resolved b WHERE {bad}) " if bad else "")
+                + f"ORDER BY {', '.join(f's.{k}' for k in keys)} "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates} "
+                f"RETURNING id, {contact} AS contact, (xmax = 0) AS inserted) "
+                f"SELECT 0, id, contact::bigint, inserted, NULL::text, NULL::text, NULL::text FROM written"
+                + "".join(f" UNION ALL {query}" for query in unknown)
+            ),
+            check_sql=(f"{resolved} " + " UNION ALL ".join(unknown)) if unknown else "",
         )
 
     def load(self, cursor: Any, data: bytes, *, first: bool) -> None:
@@ -296,20 +310,27 @@ class _Stage:
         if self.analyze:
             cursor.execute(self.analyze)
 
-    def unknown_refs(self, cursor: Any) -> Iterator[tuple[str, Resource, list[tuple[int, Any, Any]]]]:
-        for column, target, sql in self.refs:
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-            if rows:
-                yield column, target, rows
+    def check(self, cursor: Any) -> list[tuple]:
+        """The unknown references of the staged chunk: (1, row, None, None, column, own key, value)."""
+        if not self.check_sql:
+            return []
+        cursor.execute(self.check_sql)
+        return cursor.fetchall()
 
     def existing(self, cursor: Any) -> list[dict[str, Any]]:
         cursor.execute(self.existing_sql)
         return [dict(zip(self.old_fields, row, strict=True)) for row in cursor.fetchall()]
 
-    def upsert(self, cursor: Any) -> list[tuple[int, int | None, bool]]:
+    def upsert(self, cursor: Any) -> tuple[list[tuple[int, int | None, bool]], list[tuple]]:
+        """(written rows as (id, contact, inserted), unknown references as `check` gives them)."""
         cursor.execute(self.upsert_sql)
-        return cursor.fetchall()
+        written, unknown = [], []
+        for row in cursor.fetchall():
+            if row[0] == 0:
+                written.append(row[1:4])
+            else:
+                unknown.append(row)
+        return written, unknown
 
 
 STAGES: dict[str, _Stage] = {}
@@ -469,17 +490,15 @@ class _Upsert:
         with bound_cursor() as cursor:
             stage.load(cursor, chunk.data, first=not self.staging)
             self.staging = True
-            for column, target, rows in stage.unknown_refs(cursor):
-                for number, own, value in rows:
-                    if column in self.self_refs:
-                        # Resolved once the whole file is written: the referrer may come later.
-                        self.pending_self.append((number, own, value))
-                    else:
-                        self.error(number, column, _unknown(target, value))
             if self.result.errors:
+                # Nothing more is written: only report what else is wrong.
+                self._unknown_refs(stage, stage.check(cursor))
                 return
             existing = stage.existing(cursor)
-            returned = stage.upsert(cursor)
+            returned, unknown = stage.upsert(cursor)
+        self._unknown_refs(stage, unknown)
+        if self.result.errors:
+            return  # the rows were not written (the statement checks first), and the import rolls back
         created = sum(1 for _, _, inserted in returned if inserted)
         self.result.created += created
         self.result.updated += len(returned) - created
@@ -490,6 +509,14 @@ class _Upsert:
             self._contacts_add(contact for _, contact, _ in returned)
         if self.pending_self:
             self._patch_self_refs(final=False)
+
+    def _unknown_refs(self, stage: _Stage, rows: list[tuple]) -> None:
+        for _, number, _, _, column, own, value in sorted(rows, key=itemgetter(1)):
+            if column in self.self_refs:
+                # Resolved once the whole file is written: the referrer may come later.
+                self.pending_self.append((number, own, value))
+            else:
+                self.error(number, column, _unknown(stage.targets[column], value))
 
     def _contacts_add(self, ids: Iterable[int | None]) -> None:
         if self.contact_ids is None:
