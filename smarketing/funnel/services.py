@@ -126,11 +126,16 @@ class _Plan:
 PLANS: dict[str, _Plan] = {}
 
 
+def _per_resource(cache: dict[str, Any], resource: Resource, build: Callable[[Resource], Any]) -> Any:
+    """What `build` derives from a resource, built once per process."""
+    built = cache.get(resource.name)
+    if built is None:
+        built = cache[resource.name] = build(resource)
+    return built
+
+
 def plan_get(resource: Resource) -> _Plan:
-    plan = PLANS.get(resource.name)
-    if plan is None:
-        plan = PLANS[resource.name] = _Plan.of(resource)
-    return plan
+    return _per_resource(PLANS, resource, _Plan.of)
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -337,10 +342,7 @@ STAGES: dict[str, _Stage] = {}
 
 
 def stage_get(resource: Resource) -> _Stage:
-    stage = STAGES.get(resource.name)
-    if stage is None:
-        stage = STAGES[resource.name] = _Stage.of(resource)
-    return stage
+    return _per_resource(STAGES, resource, _Stage.of)
 
 
 class _Upsert:
