@@ -16,7 +16,7 @@ import pickle
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -175,6 +175,8 @@ class _Parsed:
     count: int = 0
     # The reader filled the chunk: more rows may follow.
     full_chunk: bool = False
+    # How far the input was read when the chunk was (`records_upsert`'s `position()`).
+    position: int = 0
 
 
 @dataclass
@@ -260,7 +262,8 @@ class _Stage:
         # A reference to a record of the same resource may name a row written later (pending).
         bad = " OR ".join(f"(b.{column} IS NOT NULL AND b.{alias} IS NULL)"
                           for name, target, column, alias in lookups if target is not resource)
-        old_fields = ("pk", *plan.key_attnames, *plan.day_fields) + (
+        # What `_Upsert._touch` reads of an updated row: its old days and contact.
+        old_fields = ("pk", *plan.day_fields) + (
             (plan.contact_attname,) if plan.contact_attname and plan.contact_attname != "id" else ())
         old_columns = ", ".join("t.id" if n == "pk" else f"t.{q(meta.get_field(n).column)}" for n in old_fields)
         if len(keys) == 1:
@@ -455,7 +458,7 @@ class _Upsert:
             return
         self._write([obj for _, _, obj in resolved])
 
-    def staged(self, parsed: _Parsed, position: int) -> _Staged:
+    def staged(self, parsed: _Parsed) -> _Staged:
         """PostgreSQL: a parsed chunk as binary COPY data of the stage (no database access).
 
         References stay the referenced records' keys; the database resolves them. Runs where
@@ -476,12 +479,9 @@ class _Upsert:
             state[STAGE_ROW] = number
             data += write_row(cells(state))
         data += formatter.end()
-        days: set[dt.date] = set()
-        for name in self.plan.day_fields:
-            days.update(obj.__dict__[name] for _, _, obj in rows)
-        days.discard(None)
-        return _Staged(count=parsed.count, errors=parsed.errors, data=bytes(data), days=days,
-                       position=position, full_chunk=parsed.full_chunk)
+        return _Staged(count=parsed.count, errors=parsed.errors, data=bytes(data),
+                       days=self._days_of(obj for _, _, obj in rows), position=parsed.position,
+                       full_chunk=parsed.full_chunk)
 
     def accept_staged(self, chunk: _Staged) -> None:
         """PostgreSQL: COPY a chunk to the stage, report unknown references, upsert it."""
@@ -587,9 +587,7 @@ class _Upsert:
         self.result.updated += len(objs) - created
         for row in existing.values():
             self._touch(row.get, old=True)
-        for name in plan.day_fields:
-            self.days.update(obj.__dict__[name] for obj in objs)
-        self.days.discard(None)
+        self.days |= self._days_of(objs)
         if plan.contact_attname:
             self._contacts_add(obj.__dict__[plan.contact_attname] for obj in objs)
         if self.pending_self:
@@ -622,6 +620,13 @@ class _Upsert:
                 batch_size=1000,
             )
         return existing
+
+    def _days_of(self, objs: Iterable[djm.Model]) -> set[dt.date]:
+        """The days the day fields of new model rows name."""
+        names = self.plan.day_fields
+        days = {obj.__dict__[name] for obj in objs for name in names}
+        days.discard(None)
+        return days
 
     def _touch(self, get: Callable[[str], Any], *, old: bool = False) -> None:
         for name in self.plan.day_fields:
@@ -697,26 +702,19 @@ def records_upsert(
     spec = resource_get(resource)
     state = _Upsert(spec)
     with transaction.atomic(), _gc_paused():
-        missing = None
+        parsed = _parsed_chunks(state, rows, chunk_rows, position)
         if connection.vendor == "postgresql" and not state.plan.partial_key:
-            chunks = (state.staged(parsed, position() if position else 0)
-                      for parsed in _parsed_chunks(state, rows, chunk_rows))
-            with _reader(chunks, state) as (staged, ended):
-                for chunk in staged:
-                    state.accept_staged(chunk)
-                    if progress:
-                        progress(state.result.rows, chunk.position)
-                    if state.full:
-                        break
-            missing = ended.get("missing")
+            reading, accept = _reader((state.staged(chunk) for chunk in parsed), state), state.accept_staged
         else:
-            for parsed in _parsed_chunks(state, rows, chunk_rows):
-                state.accept(parsed)
+            reading, accept = nullcontext((parsed, {})), state.accept
+        with reading as (chunks, ended):
+            for chunk in chunks:
+                accept(chunk)
                 if progress:
-                    progress(state.result.rows, position() if position else 0)
+                    progress(state.result.rows, chunk.position)
                 if state.full:
                     break
-        state.finish(missing)
+        state.finish(ended.get("missing"))
         state.result.errors.sort(key=lambda e: e["row"])
         if state.result.errors or dry_run:
             transaction.set_rollback(True)
@@ -804,10 +802,13 @@ def _reader(chunks: Iterator[_Staged], state: _Upsert) -> Iterator[tuple[Iterato
         os.waitpid(pid, 0)
 
 
-def _parsed_chunks(state: _Upsert, rows: Iterable[Any], chunk_rows: int) -> Iterator[_Parsed]:
+def _parsed_chunks(
+    state: _Upsert, rows: Iterable[Any], chunk_rows: int, position: Callable[[], int] | None
+) -> Iterator[_Parsed]:
     for chunk in _batched(enumerate(rows, start=1), chunk_rows):
         parsed = state.parse(chunk)
         parsed.full_chunk = len(chunk) == chunk_rows
+        parsed.position = position() if position else 0
         yield parsed
 
 

@@ -178,7 +178,7 @@ def contact_days(*, contact_ids: Iterable[int], need: str = "all") -> set[dt.dat
     if not ids:
         return out
     postgres = connection.vendor == "postgresql"
-    # Bound as one value, never as a placeholder per id.
+    # The ids go as one bound value: a million separate parameters would not fit a statement.
     param = ids if postgres else json.dumps(ids)
     with bound_cursor() if postgres else connection.cursor() as cursor:
         # Ids of about every contact (a big import) select nothing: the days of all contacts
