@@ -6,6 +6,7 @@ files under `var/mail/`. `DATABASE_URL` / `REDIS_URL` / `EMAIL_URL` switch to se
 
 import os
 from decimal import Decimal
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -35,6 +36,46 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-smarketing-key-change-me
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+# People told about server errors by mail: "Name <a@example.com>, b@example.com".
+ADMINS = [(name or address, address) for name, address in getaddresses(env_list("ADMINS", "")) if address]
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", os.environ.get("DEFAULT_FROM_EMAIL", "smarketing <digest@smarketing.local>"))
+
+# --- HTTPS and headers (README, Production checklist) -------------------------------------
+# Off by default so the embedded mode serves plain http://127.0.0.1; docker-compose.yml and
+# the production checklist switch them on. Behind a TLS-terminating proxy, tell Django
+# which header carries the original scheme, e.g. "HTTP_X_FORWARDED_PROTO,https".
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if len(_proxy_ssl_header) == 2 else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The health probe comes from the orchestrator over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = os.environ.get("SESSION_COOKIE_SAMESITE", "Lax")
+CSRF_COOKIE_SAMESITE = os.environ.get("CSRF_COOKIE_SAMESITE", "Lax")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Scripts only from our own static files (no inline code, no eval); Plotly and Swagger UI
+# set inline styles, which style-src allows.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,10 +95,15 @@ INSTALLED_APPS = [
     "smarketing.dashboards",
     "smarketing.digests",
     "smarketing.api",
+    "smarketing.ops",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    # First: it times everything below it, including the other middleware.
+    "smarketing.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a locked-out sign-in (flagged by the backend) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smarketing.urls"
@@ -134,6 +182,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "smarketing.digests.tasks.digests_send_due",
         "schedule": crontab(minute="*/5"),
     },
+    "ops-worker-heartbeat": {"task": "smarketing.ops.tasks.worker_heartbeat", "schedule": 60.0},
+    "funnel-upload-files-expire": {
+        "task": "smarketing.funnel.tasks.upload_files_expire",
+        "schedule": crontab(minute=40),
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -183,6 +236,14 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_TEMP_DIR = None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Upload page limits, checked before any work starts: the file's size, and for a zip its
+# expansion (total unpacked size, and unpacked / packed ratio per member) and any CSV line.
+UPLOAD_MAX_MB = int(os.environ.get("UPLOAD_MAX_MB", "200"))
+UPLOAD_ZIP_MAX_TOTAL_MB = int(os.environ.get("UPLOAD_ZIP_MAX_TOTAL_MB", "2000"))
+UPLOAD_ZIP_MAX_RATIO = int(os.environ.get("UPLOAD_ZIP_MAX_RATIO", "100"))
+UPLOAD_MAX_LINE_KB = int(os.environ.get("UPLOAD_MAX_LINE_KB", "1024"))
+# Uploaded files of finished, failed and abandoned jobs are deleted after this many days.
+UPLOAD_RETENTION_DAYS = float(os.environ.get("UPLOAD_RETENTION_DAYS", "7"))
 
 # --- Auth ---------------------------------------------------------------------------------
 LOGIN_URL = "login"
@@ -192,6 +253,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failed attempts for one
+# account, or from one address, sign-in is refused for LOGIN_LOCKOUT_MINUTES (site and admin).
+AUTHENTICATION_BACKENDS = [
+    "smarketing.ops.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "smarketing.ops.auth.lockout_response"
+AXES_VERBOSE = False
+# How many proxies append to X-Forwarded-For in front of the app: the client address is the
+# entry the outermost one appended (0: the connection's own address; a client can forge the rest).
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "smarketing.ops.auth.client_address"
+# Password-reset mails per address and per client address in PASSWORD_RESET_RATE_WINDOW.
+PASSWORD_RESET_RATE = int(os.environ.get("PASSWORD_RESET_RATE", "3"))
+PASSWORD_RESET_RATE_WINDOW = 3600
 DATA_MANAGER_GROUP = "data managers"
 DATA_MANAGER_PERMISSION = "funnel.manage_data"
 
@@ -206,33 +286,100 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_THROTTLE_RATES": {"writes": os.environ.get("API_WRITE_THROTTLE", "120/minute")},
+    "DEFAULT_PARSER_CLASSES": [
+        "smarketing.api.errors.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # One error shape for every API answer: {"errors": [{"row"?, "field"?, "message"}]}.
+    "EXCEPTION_HANDLER": "smarketing.api.errors.errors_handler",
 }
+# Nesting deeper than this in an API request body is refused (rows are two levels deep).
+API_JSON_MAX_DEPTH = 32
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
     "DESCRIPTION": "Funnel records and KPIs of the shared sales and marketing dashboard.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are for signed-in users, like everything else.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation documents the error answers the exception handler gives.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "smarketing.api.errors.document_errors",
+    ],
     # Swagger UI and ReDoc from static files (drf-spectacular-sidecar): no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name per contract enumeration, shared by every resource that uses it.
+    # One name per contract enumeration, shared by every resource that uses it. A spend
+    # category is one of the same two values as a team (marketing, sales): one choice set
+    # gets one enum (TeamEnum), two names for it are an error (`check --deploy`).
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "smarketing.funnel.models.Channel",
         "WebSourceEnum": "smarketing.funnel.models.WebSource",
         "TeamEnum": "smarketing.funnel.models.Team",
-        "SpendCategoryEnum": "smarketing.funnel.models.SpendCategory",
         "PlacementEnum": "smarketing.funnel.models.Placement",
         "NetworkEnum": "smarketing.funnel.models.Network",
     },
 }
 
+# Errors with their tracebacks go to the console (also with DEBUG=false, where Django's
+# default logs nothing) and, when ADMINS is set, by mail. LOG_FORMAT=json: one JSON object
+# per line, for log collectors.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"smarketing": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "text"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+        # runserver's access log has its own format; keep it off the error path.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "smarketing": {"handlers": ["console", "mail_admins"], "level": os.environ.get("LOG_LEVEL", "INFO"),
+                       "propagate": False},
+        "celery": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+    },
 }
+
+# Optional error tracking: `pip install 'smarketing[sentry]'` and set SENTRY_DSN.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    try:
+        import sentry_sdk
+    except ImportError as exc:  # a setting that silently does nothing would hide every error
+        raise ImportError("SENTRY_DSN is set but sentry-sdk is not installed: pip install 'smarketing[sentry]'") from exc
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+                    send_default_pii=False)
+
+# --- Health and metrics (README, Operations) ----------------------------------------------
+# /readyz fails when the last finished recompute is older than this many hours (0: not checked;
+# with beat running, the nightly recheck refreshes it daily, so 26 suits services mode).
+READYZ_FACTS_MAX_AGE_HOURS = float(os.environ.get("READYZ_FACTS_MAX_AGE_HOURS", "0"))
+# /readyz fails when no worker heartbeat (a beat task, every minute) is newer than this
+# many seconds (0: not checked).
+READYZ_WORKER_MAX_AGE_SECONDS = int(os.environ.get("READYZ_WORKER_MAX_AGE_SECONDS", "0"))
+# /metrics answers a request bearing this token ("Authorization: Bearer …") or coming from
+# one of these addresses / networks; anyone else gets 403.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 
 # kpis.Fact's covering unique constraint is PostgreSQL-only; migration kpis 0003 gives
 # SQLite a plain unique index instead, so the check's warning is expected there.

@@ -49,6 +49,16 @@ def _eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters (password reset) and heartbeats live in the cache: each test starts
+    without the previous tests' (in services mode the cache is the test Redis database)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="viewer", password="viewer-pass-123")

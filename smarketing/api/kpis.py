@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from smarketing.api.errors import errors
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report
 from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
@@ -63,9 +64,6 @@ class KpiReportSerializer(serializers.Serializer):
     results = KpiResultSerializer(many=True)
 
 
-_error = inline_serializer("KpiError", {"detail": serializers.CharField()})
-
-
 class KpiView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -87,9 +85,7 @@ class KpiView(APIView):
             *(OpenApiParameter(name, OpenApiTypes.STR, description=f"filter: comma-separated {name} keys")
               for name in DIMENSIONS),
         ],
-        responses={200: KpiReportSerializer, 400: _error},
-        examples=[OpenApiExample("Lead → MQL, YTD", value={"detail": "unknown metric 'x': ..."},
-                                 response_only=True, status_codes=["400"])],
+        responses={200: KpiReportSerializer},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -104,5 +100,5 @@ class KpiView(APIView):
             report = kpi_report(metrics=metrics, window=window, dimension=params.get("dimension") or None,
                                 filters=filters or None, compare_complete=compare == "complete")
         except (KpiQueryError, WindowError, ValueError) as error:
-            return Response({"detail": str(error)}, status=400)
+            return Response(errors(str(error)), status=400)
         return Response(report)

@@ -13,18 +13,18 @@ from django.db.models import ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from smarketing.api.errors import errors, row_errors
 from smarketing.funnel import selectors, services
 from smarketing.funnel.schemas import RESOURCES, Col, Resource, row_validate
 
@@ -99,13 +99,6 @@ def serializer_for(resource: Resource) -> type[serializers.Serializer]:
     return type(name, (serializers.Serializer,), attrs)
 
 
-ERRORS = inline_serializer(
-    "RowErrors",
-    {"errors": serializers.ListField(child=inline_serializer(
-        "RowError",
-        {"row": serializers.IntegerField(), "field": serializers.CharField(), "message": serializers.CharField()},
-    ))},
-)
 COUNTS = inline_serializer("UpsertCounts", {"created": serializers.IntegerField(), "updated": serializers.IntegerField()})
 
 
@@ -134,11 +127,12 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
         serializer_class = row_serializer
 
         def get_queryset(self):
+            # `page` is pagination: the `page` column is filtered as `page_path` (FILTER_PARAMS).
             filters = {k: v for k, v in self.request.query_params.items() if k not in ("page", "format")}
             try:
                 return selectors.records_query(resource=resource, filters=filters)
             except selectors.FilterError as exc:
-                raise ValidationError({"detail": str(exc)}) from None
+                raise ValidationError(str(exc)) from None
 
         # Declared here, not by decorating the inherited get(): that one is shared by every resource.
         @extend_schema(
@@ -156,18 +150,15 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
                 "All or nothing: any invalid row writes nothing and answers every error (up to 1,000) "
                 "with its 1-based row, field and message."
             ),
-            responses={200: COUNTS, 400: ERRORS},
+            responses={200: COUNTS},
         )
         def post(self, request: Request) -> Response:
             rows = request.data
             if not isinstance(rows, list):
-                return Response(
-                    {"errors": [{"row": 0, "field": "", "message": "send a JSON list of rows"}]},
-                    status=status.HTTP_400_BAD_REQUEST,
-                )
+                return Response(errors("send a JSON list of rows"), status=status.HTTP_400_BAD_REQUEST)
             result = services.records_upsert(resource=resource.name, rows=rows)
             if not result.ok:
-                return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
+                return Response({"errors": row_errors(result.errors)}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"created": result.created, "updated": result.updated})
 
     key_param = OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, description=KEY_HELP)
@@ -177,7 +168,7 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
             try:
                 return selectors.key_parse(resource, raw)
             except ValueError as exc:
-                raise ValidationError({"detail": str(exc)}) from None
+                raise ValidationError({"key": [str(exc)]}) from None
 
         @extend_schema(tags=[tag], parameters=[key_param], responses={200: row_serializer},
                        summary=f"One {resource.name} record")
@@ -185,28 +176,27 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
             try:
                 row = selectors.record_values(resource=resource, key=self._key(key))
             except ValueError as exc:
-                raise ValidationError({"detail": str(exc)}) from None
+                raise ValidationError({"key": [str(exc)]}) from None
             if row is None:
-                return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+                raise NotFound()
             return Response(row_serializer(row).data)
 
         @extend_schema(
             tags=[tag], parameters=[key_param], summary=f"Delete one {resource.name} record",
-            responses={204: None, 404: OpenApiResponse(description="no such record"),
-                       409: OpenApiResponse(description="other records still reference it")},
+            responses={204: None},
         )
         def delete(self, request: Request, key: str) -> Response:
             try:
                 deleted = services.records_delete(resource=resource.name, keys=[self._key(key)])
             except ProtectedError:
                 return Response(
-                    {"detail": "Other records still reference this one; delete or re-point them first."},
+                    errors("Other records still reference this one; delete or re-point them first."),
                     status=status.HTTP_409_CONFLICT,
                 )
             except ValueError as exc:
-                raise ValidationError({"detail": str(exc)}) from None
+                raise ValidationError({"key": [str(exc)]}) from None
             if not deleted:
-                return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+                raise NotFound()
             return Response(status=status.HTTP_204_NO_CONTENT)
 
     for view, kind in ((ListView, "List"), (BulkView, "Bulk"), (DetailView, "Detail")):

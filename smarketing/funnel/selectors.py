@@ -84,12 +84,19 @@ def ref_alias(column: str) -> str:
     return f"ref_{column}"
 
 
+# Query parameters that would clash with the list's own (`?page=2` is pagination), by column.
+FILTER_PARAMS = {"page": "page_path"}
+FILTER_COLUMNS = {param: column for column, param in FILTER_PARAMS.items()}
+
+
 def filter_params(resource: Resource) -> list[tuple[str, str, str]]:
     """(parameter, kind, description) for the list filters: key columns and date ranges."""
     params = []
     for column in resource.key:
         kind = resource.col(column).kind
-        params.append((column, "date" if kind == "date" else "string", f"exact {column}"))
+        param = FILTER_PARAMS.get(column, column)
+        text = f"exact {column}" if param == column else f"exact {column} (the `{column}` column)"
+        params.append((param, "date" if kind == "date" else "string", text))
     for column in resource.date_columns:
         params.append((f"{column}_from", "date", f"{column} on or after this day (company time zone)"))
         params.append((f"{column}_to", "date", f"{column} on or before this day (company time zone)"))
@@ -113,7 +120,8 @@ def records_query(*, resource: Resource, filters: dict[str, str] | None = None) 
     return queryset.order_by(*ordering).values(*plain, **refs)
 
 
-def _filter(resource: Resource, name: str, raw: str) -> Q:
+def _filter(resource: Resource, param: str, raw: str) -> Q:
+    name = FILTER_COLUMNS.get(param, "" if param in FILTER_PARAMS else param)
     if name in resource.key:
         try:
             return records_filter_by_key(resource=resource, key={name: raw})
@@ -132,7 +140,7 @@ def _filter(resource: Resource, name: str, raw: str) -> Q:
             else:
                 field = column
             return Q(**{f"{field}__{lookup}": day})
-    raise FilterError(f"unknown filter {name!r}")
+    raise FilterError(f"unknown filter {param!r}")
 
 
 def _has_field(resource: Resource, name: str) -> bool:

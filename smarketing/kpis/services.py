@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -77,6 +78,22 @@ def _stamp(*, full: bool, started: dt.datetime) -> None:
     if full:
         defaults["full_rebuild_at"] = started
     FactsState.objects.update_or_create(pk=1, defaults=defaults)
+
+
+RECOMPUTE_LAST_KEY = "kpis:recompute-last"
+
+
+def recompute_last_record(result: RebuildResult) -> None:
+    """Keep the last recompute's figures where every process can read them (metrics)."""
+    try:
+        cache.set(RECOMPUTE_LAST_KEY, {"seconds": result.seconds, "days": result.days,
+                                       "at": timezone.now().isoformat()}, timeout=None)
+    except Exception:  # a metric must not fail the recompute it describes (e.g. Redis down)
+        logger.warning("could not record the recompute's duration", exc_info=True)
+
+
+def recompute_last() -> dict | None:
+    return cache.get(RECOMPUTE_LAST_KEY)
 
 
 def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterable[str] | None = None) -> RebuildResult:

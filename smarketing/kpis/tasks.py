@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from .services import facts_rebuild, facts_recompute_dirty
+from .services import facts_rebuild, facts_recompute_dirty, recompute_last_record
 from .windows import company_today
 
 RECHECK_DAYS = 400
@@ -19,6 +19,7 @@ def facts_recompute_days(days: list[str] | None = None) -> dict:
         result = facts_recompute_dirty()
     else:
         result = facts_rebuild(days=[dt.date.fromisoformat(day) for day in days])
+    recompute_last_record(result)
     return {"families": result.families, "days": result.days, "seconds": round(result.seconds, 3)}
 
 
@@ -28,4 +29,5 @@ def facts_recheck_recent() -> dict:
     today = company_today()
     days = [today - dt.timedelta(days=offset) for offset in range(RECHECK_DAYS)]
     result = facts_rebuild(days=days)
+    recompute_last_record(result)
     return {"families": result.families, "days": result.days, "seconds": round(result.seconds, 3)}

@@ -71,7 +71,8 @@ def test_filter_parameter_restricts_to_dimension_values(signed_in_client, data):
 def test_bad_queries_answer_400_with_a_clear_message(signed_in_client, data, params, message):
     response = signed_in_client.get(URL, params)
     assert response.status_code == 400
-    assert message in response.json()["detail"]
+    (error,) = response.json()["errors"]
+    assert message in error["message"]
 
 
 def test_schema_documents_the_kpi_endpoint(signed_in_client):

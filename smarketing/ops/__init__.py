@@ -1,0 +1,1 @@
+"""Operations: sign-in throttling, health and readiness probes, Prometheus metrics."""
