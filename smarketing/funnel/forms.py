@@ -3,6 +3,7 @@
 from django import forms
 
 from smarketing.funnel.schemas import RESOURCES
+from smarketing.funnel.uploads import size_error, zip_errors
 
 ZIP = "__zip__"
 
@@ -26,4 +27,9 @@ class UploadForm(forms.Form):
                 self.add_error("file", "Choose a .zip file, or pick the resource the CSV holds.")
             elif resource != ZIP and name.endswith(".zip"):
                 self.add_error("resource", "A zip holds several resources: choose the zip option.")
+            elif too_big := size_error(upload.size or 0):
+                self.add_error("file", too_big)
+            elif resource == ZIP:
+                for problem in zip_errors(upload):
+                    self.add_error("file", problem)
         return cleaned

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
 
 from smarketing.funnel import services
-from smarketing.funnel.schemas import RESOURCES, Resource, header_errors, resource_get
+from smarketing.funnel.schemas import RESOURCES, Resource, header_errors, printable, resource_get
 
 ORDER = list(RESOURCES)
 
@@ -90,17 +91,37 @@ class _CountingReader(io.RawIOBase):
         return size
 
 
+class LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(text: IO[str], limit: int) -> Iterator[str]:
+    """The file's lines, refusing one longer than `limit` characters before reading it whole."""
+    readline = text.readline
+    while True:
+        line = readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and line[-1] != "\n":
+            raise LineTooLong
+        yield line
+
+
 def csv_rows(text: IO[str], header: list[str]) -> Iterator[dict[str, str] | services.BadRow]:
     """Data rows as {column: cell}; a row the reader cannot split becomes a `BadRow`."""
-    reader = csv.reader(text)
+    limit = settings.UPLOAD_MAX_LINE_KB * 1024
+    # A quoted cell may span lines: the same bound holds for one cell.
+    csv.field_size_limit(limit)
+    reader = csv.reader(_bounded_lines(text, limit))
     width = len(header)
     while True:
         try:
             cells = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError:
-            yield services.BadRow("", "the file is not UTF-8 text")
+        except LineTooLong:
+            yield services.BadRow("", f"the line is longer than {settings.UPLOAD_MAX_LINE_KB:,} KB "
+                                      "(UPLOAD_MAX_LINE_KB): is this a CSV file?")
             return
         except csv.Error as exc:
             yield services.BadRow("", f"unreadable CSV: {exc}")
@@ -115,10 +136,11 @@ def csv_rows(text: IO[str], header: list[str]) -> Iterator[dict[str, str] | serv
 
 
 def _read_header(text: IO[str]) -> list[str] | None:
-    try:
-        first = next(csv.reader([text.readline()]), None)
-    except UnicodeDecodeError:
+    limit = settings.UPLOAD_MAX_LINE_KB * 1024
+    line = text.readline(limit + 1)
+    if len(line) > limit and line[-1] != "\n":
         return None
+    first = next(csv.reader([line]), None)
     return [name.strip() for name in first] if first else []
 
 
@@ -128,18 +150,20 @@ def source_import(
     """Import one CSV stream; its errors carry the resource name."""
     resource = resource_get(source.resource)
     counting = _CountingReader(source.stream)
-    # utf-8-sig drops a BOM when there is one.
-    text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig", newline="")
+    # utf-8-sig drops a BOM when there is one. A byte that is not UTF-8 becomes a lone
+    # surrogate, which validation reports with its row and column.
+    text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig", errors="surrogateescape",
+                            newline="")
     result = services.UpsertResult(resource=resource.name)
     header = _read_header(text)
     if header is None:
-        problems = [("", "the file is not UTF-8 text")]
+        problems = [("", f"the header line is longer than {settings.UPLOAD_MAX_LINE_KB:,} KB (UPLOAD_MAX_LINE_KB)")]
     elif not header:
         problems = [("", "the file is empty: the first line must be the header")]
     else:
         problems = header_errors(resource, header)
     if problems:
-        result.errors = [{"row": 0, "field": f, "message": msg} for f, msg in problems]
+        result.errors = [{"row": 0, "field": printable(f), "message": printable(msg)} for f, msg in problems]
     else:
         def report(rows: int, done: int) -> None:
             if progress:

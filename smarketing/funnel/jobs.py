@@ -7,12 +7,15 @@ worker, and an upsert by key repeated leaves the same rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from smarketing.funnel import importing
@@ -88,6 +91,26 @@ def import_job_execute(*, job_id: int) -> None:
     cache.delete(key)
     if job.status == S.DONE:
         job.file.delete(save=False)
+
+
+def upload_files_expire(*, now: dt.datetime | None = None) -> int:
+    """Delete the files of jobs older than UPLOAD_RETENTION_DAYS: finished, failed, invalid, or
+    abandoned (checked but never imported, or stuck waiting). Jobs not finished are closed as
+    failed, so nobody confirms an import whose file is gone. Returns how many files went."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.UPLOAD_RETENTION_DAYS)
+    finished = Q(finished_at__lt=cutoff) & Q(status__in=(S.DONE, S.FAILED, S.INVALID))
+    abandoned = Q(created_at__lt=cutoff) & ~Q(status__in=(S.DONE, S.FAILED, S.INVALID))
+    deleted = 0
+    for job in ImportJob.objects.exclude(file="").filter(finished | abandoned):
+        job.file.delete(save=False)
+        if job.status not in (S.DONE, S.FAILED, S.INVALID):
+            job.status = S.FAILED
+            job.message = (f"The file was not imported within {settings.UPLOAD_RETENTION_DAYS:g} days "
+                           "and has been deleted; upload it again.")
+            job.finished_at = now or timezone.now()
+        job.save(update_fields=["file", "status", "message", "finished_at"])
+        deleted += 1
+    return deleted
 
 
 def _run(job: ImportJob, *, dry_run: bool, progress: importing.Progress) -> importing.ImportReport:

@@ -86,6 +86,17 @@ def _required() -> PydanticCustomError:
     return _fail("required", "is required")
 
 
+# A lone UTF-16 surrogate is no character: JSON can spell one ("\ud800"), and a CSV byte that
+# is not UTF-8 is read as one (surrogateescape), so the row and column can be named.
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+NOT_UNICODE = "is not UTF-8 text (holds a byte or a lone surrogate such as \\ud800 that is no character)"
+
+
+def printable(text: str) -> str:
+    """Text safe to store and show: lone surrogates written as escapes (\\udc80)."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _cell_text(value: Any, *, required: bool) -> str | None:
     """A cell as stripped text; blank is None, or a required-column error."""
     # A plain str (every CSV cell) takes the short path: same checks, one strip.
@@ -95,6 +106,8 @@ def _cell_text(value: Any, *, required: bool) -> str | None:
             if "\x00" in text:
                 # PostgreSQL text cannot hold it: a row error, not a failed import.
                 raise _fail("nul", "contains a NUL character (\\x00)")
+            if not text.isascii() and SURROGATE_RE.search(text):
+                raise _fail("encoding", NOT_UNICODE)
             return text
     elif not _blank(value):
         return _as_text(value)
@@ -118,7 +131,12 @@ def _text(col: Col) -> Callable[[Any], str | None]:
     return parse
 
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An address as mail systems hand them out: letters, digits and . _ % + - ' before the @,
+# host labels and a top-level domain of letters after it. Markup (<img …>) and formula
+# characters (= | ! /) are refused, though RFC 5322 allows some of them.
+EMAIL_RE = re.compile(
+    r"^[\w.%+'-]+@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[\w-]{1,59})$"
+)
 
 
 def _email(col: Col, *, lower: bool) -> Callable[[Any], str | None]:
@@ -165,6 +183,10 @@ def _enum(col: Col) -> Callable[[Any], str | None]:
 
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Dates and timestamps (as company-zone days) outside these years are row errors: nothing a
+# funnel holds is older or later, and near year 1 or 9999 date arithmetic overflows.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
 
 
 def parse_date(value: Any) -> dt.date:
@@ -174,9 +196,12 @@ def parse_date(value: Any) -> dt.date:
     if not DATE_RE.match(text):
         raise _fail("date", f"{text!r} is not a date (YYYY-MM-DD)")
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise _fail("date", f"{text!r} is not a calendar date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise _fail("date_range", f"{text!r} is outside {FIRST_DAY.year}–{LAST_DAY.year}")
+    return day
 
 
 def _blank_or(col: Col, parse_value: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -244,8 +269,16 @@ def parse_timestamp(value: Any) -> dt.datetime:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
             raise _fail("timestamp", f"{text!r} is not an ISO 8601 timestamp") from None
-    if parsed.tzinfo is None:
-        return localize(parsed, company_zone())
+    zone = company_zone()
+    try:
+        if parsed.tzinfo is None:
+            parsed = localize(parsed, zone)
+        day = parsed.astimezone(zone).date()
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is in the year 10000 in UTC
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise _fail("timestamp_range",
+                    f"{printable(str(value).strip())!r} is outside {FIRST_DAY.year}–{LAST_DAY.year} ({zone.key})")
     return parsed
 
 

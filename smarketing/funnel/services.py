@@ -32,7 +32,14 @@ from psycopg.pq import Format
 
 from smarketing.funnel import models as m
 from smarketing.funnel.db import bound_cursor
-from smarketing.funnel.schemas import RESOURCES, Resource, company_zone, resource_get, row_validate
+from smarketing.funnel.schemas import (
+    RESOURCES,
+    Resource,
+    company_zone,
+    printable,
+    resource_get,
+    row_validate,
+)
 from smarketing.funnel.selectors import records_filter_by_key
 from smarketing.funnel.signals import records_changed
 
@@ -372,7 +379,8 @@ class _Upsert:
 
     def error(self, row: int, field_name: str, message: str) -> None:
         if not self.full:
-            self.result.errors.append({"row": row, "field": field_name, "message": message})
+            # A key or cell may hold a lone surrogate: the report is stored as JSON and shown.
+            self.result.errors.append({"row": row, "field": printable(field_name), "message": printable(message)})
 
     def parse(self, numbered: list[tuple[int, Any]]) -> _Parsed:
         """Validate a chunk and build its model rows (no database access)."""

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from smarketing.funnel import importing, jobs
 from smarketing.funnel.forms import ZIP, UploadForm
 from smarketing.funnel.models import ImportJob
 from smarketing.funnel.schemas import RESOURCES
+from smarketing.funnel.uploads import UploadLimitHandler, size_error, upload_limit
 
 
 def manager_required(view):
@@ -42,9 +44,25 @@ def _resources() -> list[dict]:
     ]
 
 
-@manager_required
+@csrf_exempt
 def upload(request: HttpRequest) -> HttpResponse:
+    # Before the body is read (the CSRF check reads it): an upload past the limit is not stored.
+    request.upload_handlers.insert(0, UploadLimitHandler(request))
+    return _upload(request)
+
+
+@csrf_protect
+@manager_required
+def _upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, initial={"resource": request.GET.get("resource")})
+    if getattr(request, "upload_too_big", False):
+        form = UploadForm(initial={"resource": request.POST.get("resource")})
+        recent = ImportJob.objects.filter(created_by=request.user)[:10]
+        return render(request, "funnel/upload.html", {
+            "form": form, "resources": _resources(), "recent": recent,
+            # Without a Content-Length the size is known only to be past the limit.
+            "upload_error": size_error(max(getattr(request, "upload_size", 0), upload_limit() + 1)),
+        }, status=413)
     if request.method == "POST" and form.is_valid():
         resource = form.cleaned_data["resource"]
         job = jobs.import_job_create(

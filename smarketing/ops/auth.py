@@ -66,27 +66,42 @@ class QueuedPasswordResetForm(PasswordResetForm):
     PASSWORD_RESET_RATE mails per hour is quietly not mailed again, for the same reason.
     """
 
+    queued: dict[str, Any] | None = None
+
     def save(self, *, request: HttpRequest, use_https: bool = False, domain_override: str | None = None,
              **kwargs: Any) -> None:
-        from smarketing.ops.tasks import password_reset_send
-
         email = self.cleaned_data["email"]
         if _over_rate("email", email):
             logger.warning("password reset for one address over %s per hour: not sent", settings.PASSWORD_RESET_RATE)
             return
-        password_reset_send.delay(email=email, domain=domain_override or request.get_host(), use_https=use_https)
+        self.queued = {"email": email, "domain": domain_override or request.get_host(), "use_https": use_https}
+
+
+def _queue_reset_mail(**mail: Any) -> None:
+    from smarketing.ops.tasks import password_reset_send
+
+    try:
+        password_reset_send.delay(**mail)
+    except Exception:  # the answer is already sent; the operator must hear of it
+        logger.exception("could not queue a password reset mail")
 
 
 class ThrottledPasswordResetView(PasswordResetView):
     form_class = QueuedPasswordResetForm
 
-    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+    def form_valid(self, form: QueuedPasswordResetForm) -> HttpResponse:
         if _over_rate("address", client_address(self.request)):
             form.add_error(None, "Too many password reset requests from your address: try again in an hour.")
             response = self.form_invalid(form)
             response.status_code = 429
             return response
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        if form.queued:
+            # Queued once the answer has gone out (the server closes the response after
+            # sending it): also an eager task (embedded mode) cannot delay the answer.
+            queued = form.queued
+            response._resource_closers.append(lambda: _queue_reset_mail(**queued))
+        return response
 
 
 def password_reset_mail(*, email: str, domain: str, use_https: bool) -> None:
