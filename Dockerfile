@@ -8,10 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first (against a stub package), so code changes do not reinstall them.
-COPY pyproject.toml README.md ./
-COPY smarketing/__init__.py smarketing/__init__.py
-RUN pip install --upgrade pip && pip install . && pip uninstall --yes smarketing
+# Dependencies first, exactly as pinned and hashed in requirements.lock (`make lock`), so
+# code changes do not reinstall them and every build gets the same files.
+COPY requirements.lock ./
+RUN pip install --upgrade pip && pip install --require-hashes -r requirements.lock
 
 COPY manage.py ./
 COPY smarketing smarketing

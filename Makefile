@@ -7,20 +7,33 @@ PORT ?= 8000
 # requires-python is 3.11: prefer that interpreter when several are installed.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
-.PHONY: run setup install migrate demo serve test lint format browser worker beat services-test \
+.PHONY: run setup install lock migrate demo serve test lint format browser worker beat services-test \
         check-services seed clean
 
 run: setup demo serve
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exactly the versions (and file hashes) of requirements-dev.lock, then the project itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "the virtualenv needs Python 3.11, found " + sys.version)'
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing the dependencies in pyproject.toml: pin them again, with hashes
+# (requirements.lock: the app, for the Docker image; requirements-dev.lock: + tests and tools).
+# UPGRADE=1 moves every pin to the newest allowed release.
+LOCK_FLAGS = --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+             --no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/pip-compile || $(PY) -m pip install --quiet 'pip-tools>=7.4,<8'
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) --extra sentry -o requirements.lock pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) --extra sentry --extra dev -o requirements-dev.lock pyproject.toml
 
 setup: install migrate
 

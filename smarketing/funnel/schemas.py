@@ -773,6 +773,8 @@ PYDANTIC_MESSAGES = {
     # Empty cells are dropped before validation, so a missing required value lands here.
     "missing": "is required",
     "model_type": "each row must be an object of column: value pairs",
+    # A column name (JSON key) holding a lone surrogate.
+    "string_unicode": "a column name " + NOT_UNICODE,
 }
 
 
