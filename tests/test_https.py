@@ -25,7 +25,9 @@ def readme_production_env() -> dict[str, str]:
 
 
 def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is no production setting.
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120)
 

@@ -69,6 +69,7 @@ def test_readyz_wants_a_recent_worker_heartbeat_when_configured(client):
 @override_settings(READYZ_FACTS_MAX_AGE_HOURS=26)
 def test_readyz_wants_facts_no_older_than_the_setting(client):
     now = dt.datetime.now(dt.UTC)
+    FactsState.objects.all().delete()
     assert client.get("/readyz").status_code == 503  # never recomputed
     FactsState.objects.update_or_create(pk=1, defaults={"facts_as_of": now - dt.timedelta(hours=25, minutes=59)})
     assert client.get("/readyz").status_code == 200

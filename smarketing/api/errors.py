@@ -115,8 +115,18 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
+            parameters = operation.get("parameters", [])
+            # A path parameter names a record; an integer `page` is a page of results (the KPI
+            # query's `page` is a dimension filter).
+            found = any(p["in"] == "path" or (p["name"] == "page" and p.get("schema", {}).get("type") == "integer")
+                        for p in parameters)
+            possible = {
+                "404": found,  # a record by key, or a page of results
+                "409": method == "delete",
+                "413": "requestBody" in operation,
+                "415": "requestBody" in operation,
+            }
             for code, description in ERROR_STATUSES.items():
-                if code == "409" and method != "delete":
-                    continue
-                responses[code] = {"description": description, "content": body}
+                if possible.get(code, True):
+                    responses[code] = {"description": description, "content": body}
     return result

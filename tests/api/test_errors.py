@@ -192,6 +192,10 @@ def test_every_operation_documents_the_error_shape(viewer_api):
     assert "detail" not in json.dumps(schema["components"]["schemas"])
     for path, item in schema["paths"].items():
         for method, operation in item.items():
-            for code in ("400", "401", "403", "404", "429"):
+            for code in ("400", "401", "403", "405", "429"):
                 content = operation["responses"][code]["content"]["application/json"]["schema"]
                 assert content == {"$ref": "#/components/schemas/Errors"}, (path, method, code)
+    kpis = schema["paths"]["/api/v1/kpis/"]["get"]["responses"]
+    assert "404" not in kpis and "413" not in kpis  # never answered there
+    assert "413" in schema["paths"]["/api/v1/campaigns/bulk/"]["post"]["responses"]
+    assert "409" in schema["paths"]["/api/v1/campaigns/{key}/"]["delete"]["responses"]
