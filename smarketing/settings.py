@@ -14,10 +14,11 @@ from celery.schedules import crontab
 from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SMARKETING_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
+# First: every setting below, SMARKETING_VAR_DIR too, may come from `.env`.
 load_dotenv(BASE_DIR / ".env")
+
+VAR_DIR = Path(os.environ.get("SMARKETING_VAR_DIR") or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
