@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: closest to the view, so they see its queries and its exceptions first.
+    "smarketing.middleware.ServiceErrorMiddleware",
+    "smarketing.middleware.StatementTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "smarketing.urls"
@@ -100,6 +103,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Seconds any one SQL statement of a web request may run (PostgreSQL; 0 = no limit). Celery
+# workers and management commands have none: a recompute or an import may take minutes.
+WEB_STATEMENT_TIMEOUT = float(os.environ.get("WEB_STATEMENT_TIMEOUT", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------
@@ -107,7 +113,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 SERVICES_MODE = bool(REDIS_URL)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down means cache misses, not errors (smarketing.cache).
+    CACHES = {"default": {"BACKEND": "smarketing.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -106,7 +106,10 @@ ERRORS = inline_serializer(
         {"row": serializers.IntegerField(), "field": serializers.CharField(), "message": serializers.CharField()},
     ))},
 )
-COUNTS = inline_serializer("UpsertCounts", {"created": serializers.IntegerField(), "updated": serializers.IntegerField()})
+COUNTS = inline_serializer("UpsertCounts", {
+    "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
+    "recompute": serializers.ChoiceField(["queued"], help_text="the KPIs are recomputed in the background"),
+})
 
 
 class _ResourceView:
@@ -168,7 +171,9 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
             result = services.records_upsert(resource=resource.name, rows=rows)
             if not result.ok:
                 return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"created": result.created, "updated": result.updated})
+            # The KPIs follow in the background: the changed days are marked in the database, so
+            # the recompute is queued even while the task queue is down (the sweep sends it).
+            return Response({"created": result.created, "updated": result.updated, "recompute": "queued"})
 
     key_param = OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, description=KEY_HELP)
 

@@ -110,12 +110,15 @@ def facts_recompute_dirty() -> RebuildResult:
     """Rebuild every day marked dirty, and clear the marks, in one transaction.
 
     The marks are locked (FOR UPDATE) before the records are read: an ingest that marks one
-    of them again waits, and its mark survives for the next run.
+    of them again waits, and its mark survives for the next run. Marks an ingest holds right
+    now are skipped, never waited for (SKIP LOCKED): that ingest sends its own recompute when
+    it commits, and a recompute that waited on it while holding other marks could deadlock
+    with it.
     """
     started, clock = timezone.now(), time.monotonic()
     with transaction.atomic():
         _lock()
-        marks = list(DirtyDay.objects.select_for_update().order_by("family", "day").values_list("id", "family", "day"))
+        marks = list(DirtyDay.objects.select_for_update(skip_locked=True).order_by("family", "day").values_list("id", "family", "day"))
         by_family: dict[str, set[dt.date]] = defaultdict(set)
         for _, family, day in marks:
             by_family[family].add(day)
