@@ -129,7 +129,32 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task a worker took but never acknowledged (killed mid-run) goes back to the queue after
+# this many seconds. It must be longer than the longest task (a full recompute or an import
+# of millions of rows takes minutes, not hours), or a running task would be handed to a
+# second worker; the sweep below, not this timeout, is what makes a lost recompute short.
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(3 * 3600)))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# The sweep: every SWEEP_INTERVAL seconds, dirty days and upload jobs left waiting more than
+# SWEEP_AFTER seconds (their task lost with a killed worker, or never sent while Redis was
+# down) are recomputed / sent again.
+SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL", "60"))
+SWEEP_AFTER = float(os.environ.get("SWEEP_AFTER", "120"))
+# Exactly one beat sends the schedule, even with two beat processes: a lock in Redis.
+CELERY_BEAT_SCHEDULER = "smarketing.beat:SingleBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = min(15.0, SWEEP_INTERVAL)
 CELERY_BEAT_SCHEDULE = {
+    "kpis-sweep-dirty": {
+        "task": "smarketing.kpis.tasks.facts_sweep_dirty",
+        "schedule": SWEEP_INTERVAL,
+        # A sweep that waited longer than its interval (no worker) is replaced by the next one.
+        "options": {"expires": SWEEP_INTERVAL},
+    },
+    "funnel-sweep-import-jobs": {
+        "task": "smarketing.funnel.tasks.import_jobs_sweep",
+        "schedule": SWEEP_INTERVAL,
+        "options": {"expires": SWEEP_INTERVAL},
+    },
     "kpis-nightly-recheck": {
         "task": "smarketing.kpis.tasks.facts_recheck_recent",
         "schedule": crontab(hour=2, minute=15),
@@ -215,6 +240,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_THROTTLE_RATES": {"writes": os.environ.get("API_WRITE_THROTTLE", "120/minute")},
 }
+# Per user: KPI answers no cache holds (custom windows, breakdowns, filters, a pinned as_of),
+# on the API and the dashboards; more within the period answer 429 with Retry-After.
+KPI_HEAVY_QUERY_RATE = os.environ.get("KPI_HEAVY_QUERY_RATE", "30/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
     "DESCRIPTION": "Funnel records and KPIs of the shared sales and marketing dashboard.",

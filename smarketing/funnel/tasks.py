@@ -1,10 +1,19 @@
 """Celery tasks of funnel: thin wrappers over `funnel.jobs`, safe to run twice."""
 
-from celery import shared_task
+import datetime as dt
 
-from smarketing.funnel.jobs import import_job_execute
+from celery import shared_task
+from django.conf import settings
+
+from smarketing.funnel.jobs import import_job_execute, import_jobs_requeue
 
 
 @shared_task(name="smarketing.funnel.tasks.import_job_run", acks_late=True)
 def import_job_run(job_id: int) -> None:
     import_job_execute(job_id=job_id)
+
+
+@shared_task(name="smarketing.funnel.tasks.import_jobs_sweep")
+def import_jobs_sweep() -> int:
+    """Beat, every SWEEP_INTERVAL seconds: send again the upload jobs no worker runs."""
+    return import_jobs_requeue(older_than=dt.timedelta(seconds=settings.SWEEP_AFTER))
