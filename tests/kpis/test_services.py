@@ -65,7 +65,9 @@ def test_ingest_recomputes_through_redis_and_the_worker(celery_worker):
     assert len(rows) == len(set(rows))
 
 
-def test_killed_worker_leaves_old_facts_and_the_next_run_completes(celery_worker):
+def kill_worker_mid_recompute(celery_worker) -> None:
+    """Two leads with facts, then a conversion whose recompute the worker is killed in the
+    middle of (SIGKILL to its whole process group)."""
     lead = contact("a", "2026-03-02 09:00")
     contact("b", "2026-03-03 09:00")
     facts_rebuild()
@@ -93,6 +95,10 @@ def test_killed_worker_leaves_old_facts_and_the_next_run_completes(celery_worker
         blocker.rollback()
         blocker.close()
         watcher.close()
+
+
+def test_killed_worker_leaves_old_facts_and_the_next_run_completes(celery_worker):
+    kill_worker_mid_recompute(celery_worker)
     # The killed transaction is rolled back: the old facts stand, the days stay dirty.
     assert recompute_pending()
     assert value("lead_to_mql_rate") == 0.0
@@ -120,25 +126,7 @@ def test_worker_killed_mid_recompute_is_caught_up_by_the_sweep_within_minutes(ce
 
     from tests.conftest import ROOT, _test_database_url
 
-    lead = contact("a", "2026-03-02 09:00")
-    contact("b", "2026-03-03 09:00")
-    facts_rebuild()
-    settings = connection.settings_dict
-    params = {"dbname": settings["NAME"], "user": settings["USER"] or "postgres",
-              "host": settings["HOST"] or "127.0.0.1", "port": settings["PORT"] or 5432}
-    blocker = psycopg.connect(**params)
-    watcher = psycopg.connect(**params, autocommit=True)
-    try:
-        blocker.execute("SELECT id FROM kpis_fact WHERE measure = 'entered_lead' FOR UPDATE")
-        ingest_conversion(lead)
-        wait_for(lambda: watcher.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
-            "AND query ILIKE 'DELETE FROM %%kpis_fact%%'", [settings["NAME"]]).fetchone()[0] > 0)
-        celery_worker.kill()  # SIGKILL to the whole process group
-    finally:
-        blocker.rollback()
-        blocker.close()
-        watcher.close()
+    kill_worker_mid_recompute(celery_worker)
     assert recompute_pending()
 
     # Restart the worker, and beat with a short sweep (production: every minute, marks 2 minutes old).
