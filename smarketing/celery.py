@@ -28,6 +28,18 @@ def broker_errors() -> tuple[type[BaseException], ...]:
     return OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` comes from an unreachable broker or result backend. Celery's Redis result
+    backend wraps the connection error in a RuntimeError ("retry limit exceeded")."""
+    errors = broker_errors()
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, errors):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def task_send(task, *args, **kwargs) -> bool:
     """`task.delay(*args, **kwargs)`; False (and a warning) when the broker cannot be reached.
 
@@ -39,7 +51,9 @@ def task_send(task, *args, **kwargs) -> bool:
 
     try:
         task.delay(*args, **kwargs)
-    except broker_errors() as exc:
+    except Exception as exc:
+        if not unreachable(exc):
+            raise
         logging.getLogger("smarketing").warning(
             "task queue unreachable (%s): %s stays queued in the database; the sweep sends it when "
             "Redis is back", exc, task.name)

@@ -15,7 +15,7 @@ from django.db import DatabaseError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from smarketing.celery import broker_errors
+from smarketing.celery import unreachable
 from smarketing.funnel.db import WriteConflict, sqlstate
 
 logger = logging.getLogger("smarketing")
@@ -66,7 +66,7 @@ class ServiceErrorMiddleware:
         elif isinstance(exception, OperationalError) and sqlstate(exception) == QUERY_CANCELED:
             status, message = 503, ("The request took too long and was stopped. Ask for a shorter window "
                                     "or fewer breakdowns, or try again in a minute.")
-        elif isinstance(exception, (OperationalError, *broker_errors())):
+        elif isinstance(exception, OperationalError) or unreachable(exception):
             status, message = 503, ("A service the site needs (database or task queue) is not answering. "
                                     "Try again in a minute.")
         else:

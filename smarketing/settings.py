@@ -134,7 +134,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # of millions of rows takes minutes, not hours), or a running task would be handed to a
 # second worker; the sweep below, not this timeout, is what makes a lost recompute short.
 CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(3 * 3600)))
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT, "socket_connect_timeout": 2}
+# Sending a task with Redis down must fail within about a second (the write that sends it has
+# committed, and its recompute waits for the sweep), not after the backend's 20 retries.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # The sweep: every SWEEP_INTERVAL seconds, dirty days and upload jobs left waiting more than
 # SWEEP_AFTER seconds (their task lost with a killed worker, or never sent while Redis was
 # down) are recomputed / sent again.
