@@ -20,7 +20,7 @@ COPY static static
 # The code runs from /app (manage.py, gunicorn and celery put the working directory first).
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
     && useradd --create-home --uid 1000 smarketing \
-    && mkdir -p /app/var && chown -R smarketing /app/var
+    && mkdir -p /app/var/media && chown -R smarketing /app/var
 
 USER smarketing
 EXPOSE 8000

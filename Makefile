@@ -40,7 +40,8 @@ setup: install migrate
 migrate: install
 	$(PY) manage.py migrate --no-input
 
-# Loads demo data only into an empty database, and (re)creates the demo login.
+# Embedded demo (DEBUG on): demo data into an empty database, and the demo login if it is missing
+# (never reset; never created beside real data; not a superuser: add --superuser for the admin).
 demo: migrate
 	$(PY) manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 

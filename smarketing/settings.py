@@ -15,10 +15,11 @@ from celery.schedules import crontab
 from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SMARKETING_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
+# First: every setting below, SMARKETING_VAR_DIR too, may come from `.env`.
 load_dotenv(BASE_DIR / ".env")
+
+VAR_DIR = Path(os.environ.get("SMARKETING_VAR_DIR") or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -111,6 +112,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Closest to the view, so they see its queries and its exceptions first.
+    "smarketing.middleware.ServiceErrorMiddleware",
+    "smarketing.middleware.StatementTimeoutMiddleware",
     # Last: it turns a locked-out sign-in (flagged by the backend) into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,6 +151,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Seconds any one SQL statement of a web request may run (PostgreSQL; 0 = no limit). Celery
+# workers and management commands have none: a recompute or an import may take minutes.
+WEB_STATEMENT_TIMEOUT = float(os.environ.get("WEB_STATEMENT_TIMEOUT", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------
@@ -154,7 +161,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 SERVICES_MODE = bool(REDIS_URL)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down means cache misses, not errors (smarketing.cache).
+    CACHES = {"default": {"BACKEND": "smarketing.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -169,7 +177,37 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task a worker took but never acknowledged (killed mid-run) goes back to the queue after
+# this many seconds. It must be longer than the longest task (a full recompute or an import
+# of millions of rows takes minutes, not hours), or a running task would be handed to a
+# second worker; the sweep below, not this timeout, is what makes a lost recompute short.
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(3 * 3600)))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT, "socket_connect_timeout": 2}
+# Sending a task with Redis down must fail within about a second (the write that sends it has
+# committed, and its recompute waits for the sweep), not after the backend's 20 retries.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# The sweep: every SWEEP_INTERVAL seconds, dirty days and upload jobs left waiting more than
+# SWEEP_AFTER seconds (their task lost with a killed worker, or never sent while Redis was
+# down) are recomputed / sent again.
+SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL", "60"))
+SWEEP_AFTER = float(os.environ.get("SWEEP_AFTER", "120"))
+# Exactly one beat sends the schedule, even with two beat processes: a lock in Redis.
+CELERY_BEAT_SCHEDULER = "smarketing.beat:SingleBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = min(15.0, SWEEP_INTERVAL)
 CELERY_BEAT_SCHEDULE = {
+    "kpis-sweep-dirty": {
+        "task": "smarketing.kpis.tasks.facts_sweep_dirty",
+        "schedule": SWEEP_INTERVAL,
+        # A sweep that waited longer than its interval (no worker) is replaced by the next one.
+        "options": {"expires": SWEEP_INTERVAL},
+    },
+    "funnel-sweep-import-jobs": {
+        "task": "smarketing.funnel.tasks.import_jobs_sweep",
+        "schedule": SWEEP_INTERVAL,
+        "options": {"expires": SWEEP_INTERVAL},
+    },
     "kpis-nightly-recheck": {
         "task": "smarketing.kpis.tasks.facts_recheck_recent",
         "schedule": crontab(hour=2, minute=15),
@@ -296,6 +334,9 @@ REST_FRAMEWORK = {
 }
 # Nesting deeper than this in an API request body is refused (rows are two levels deep).
 API_JSON_MAX_DEPTH = 32
+# Per user: KPI answers no cache holds (custom windows, breakdowns, filters, a pinned as_of),
+# on the API and the dashboards; more within the period answer 429 with Retry-After.
+KPI_HEAVY_QUERY_RATE = os.environ.get("KPI_HEAVY_QUERY_RATE", "30/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
     "DESCRIPTION": "Funnel records and KPIs of the shared sales and marketing dashboard.",

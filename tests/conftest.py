@@ -59,6 +59,12 @@ def _fresh_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_heavy_query_limit(settings) -> None:
+    """The per-user limit counts in the cache, which outlives a test: only its own tests set it."""
+    settings.KPI_HEAVY_QUERY_RATE = "0/minute"
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="viewer", password="viewer-pass-123")

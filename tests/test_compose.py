@@ -125,3 +125,22 @@ def test_make_targets_used_by_ci_and_the_readme_exist():
     assert used, "no make target found in .ci/run and README.md"
     assert used <= make_targets()
     assert {"run", "test", "lint", "worker", "beat", "services-test"} <= make_targets()
+
+
+def test_web_and_worker_share_the_uploads_volume():
+    """The web stores an upload under MEDIA_ROOT and the worker opens it: the same named volume."""
+    var_dir = re.search(r"SMARKETING_VAR_DIR=(\S+)", (ROOT / "Dockerfile").read_text()).group(1)
+    media = f"{var_dir}/media"
+
+    def media_volume(service: str) -> str | None:
+        for mount in SERVICES[service].get("volumes", []):
+            source, _, target = mount.partition(":")
+            if target.split(":")[0] == media:
+                return source
+        return None
+
+    assert media_volume("web") is not None
+    assert media_volume("web") == media_volume("worker")
+    assert media_volume("web") in COMPOSE["volumes"]
+    # The image creates the folder, so a new volume is owned by the app's user, not root.
+    assert re.search(rf"mkdir -p {re.escape(media)}\b", (ROOT / "Dockerfile").read_text())

@@ -5,12 +5,14 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from smarketing.api.errors import errors
+from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report
 from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
@@ -97,6 +99,12 @@ class KpiView(APIView):
                 raise KpiQueryError(f"compare: {compare!r} is not one of same_days, complete")
             window = window_for(params.get("window", "mtd"), as_of=params.get("as_of"),
                                 start=params.get("start"), end=params.get("end"))
+            # Every API answer is computed for its request: custom windows and breakdowns are the costly ones.
+            if query_is_heavy(window=window, dimension=params.get("dimension") or None):
+                wait = heavy_query_wait(user_id=request.user.pk)
+                if wait is not None:
+                    raise Throttled(wait=wait, detail=f"Too many custom-window or breakdown queries: "
+                                                      f"try again in {wait} s.")
             report = kpi_report(metrics=metrics, window=window, dimension=params.get("dimension") or None,
                                 filters=filters or None, compare_complete=compare == "complete")
         except (KpiQueryError, WindowError, ValueError) as error:

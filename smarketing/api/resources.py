@@ -99,7 +99,10 @@ def serializer_for(resource: Resource) -> type[serializers.Serializer]:
     return type(name, (serializers.Serializer,), attrs)
 
 
-COUNTS = inline_serializer("UpsertCounts", {"created": serializers.IntegerField(), "updated": serializers.IntegerField()})
+COUNTS = inline_serializer("UpsertCounts", {
+    "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
+    "recompute": serializers.ChoiceField(["queued"], help_text="the KPIs are recomputed in the background"),
+})
 
 
 class _ResourceView:
@@ -159,7 +162,8 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
             result = services.records_upsert(resource=resource.name, rows=rows)
             if not result.ok:
                 return Response({"errors": row_errors(result.errors)}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"created": result.created, "updated": result.updated})
+            # the recompute is queued even while the task queue is down (the sweep sends it).
+            return Response({"created": result.created, "updated": result.updated, "recompute": "queued"})
 
     key_param = OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, description=KEY_HELP)
 

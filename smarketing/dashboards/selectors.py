@@ -460,6 +460,10 @@ def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
 
 
+def dashboard_page_is_cached(*, dashboard: Dashboard, state: DashboardState) -> bool:
+    return cache.get(_page_key(dashboard, state, facts_as_of())) is not None
+
+
 def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:
     """`dashboard_page`, cached until the facts change (keyed by `facts_as_of`).
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
-from smarketing.dashboards.selectors import dashboard_page_cached
+from smarketing.dashboards.selectors import dashboard_page_cached, dashboard_page_is_cached
+from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
@@ -48,6 +49,15 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
     except KeyError:
         raise Http404(f"no dashboard {key!r}") from None
     state = state_from_query(request.GET)
+    heavy = query_is_heavy(window=state.window, filtered=bool(state.filters), pinned=bool(state.as_of))
+    if heavy and not dashboard_page_is_cached(dashboard=board, state=state):
+        wait = heavy_query_wait(user_id=request.user.pk)
+        if wait is not None:
+            response = render(request, "unavailable.html", status=429, context={"status": 429, "message": (
+                f"You opened many custom windows or filtered views in a short time. Wait {wait} seconds, "
+                "or use one of the standard windows (MTD, QTD, YTD, last 30 days), which open at once.")})
+            response["Retry-After"] = str(wait)
+            return response
     page = dashboard_page_cached(dashboard=board, state=state)
     context = {
         "dashboard": board,

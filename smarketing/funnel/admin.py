@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Q
 
@@ -55,6 +56,20 @@ class SchemaAdmin(admin.ModelAdmin):
     form = SchemaForm
     list_per_page = 50
     show_full_result_count = False
+
+    # Funnel data changes the numbers everyone reads: a model permission (add_campaign) is
+    # not enough, the writer must be a data manager as on the upload page and the API.
+    def _manages_data(self, request) -> bool:
+        return request.user.has_perm(settings.DATA_MANAGER_PERMISSION)
+
+    def has_add_permission(self, request) -> bool:
+        return self._manages_data(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._manages_data(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._manages_data(request) and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change) -> None:
         services.record_save(instance=obj)

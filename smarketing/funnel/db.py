@@ -1,12 +1,19 @@
-"""Database access below the ORM, for statements that carry whole arrays of values."""
+"""Database access below the ORM: statements with whole arrays of values, write locks, retries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
 
 import psycopg
-from django.db import connection
+from django.db import OperationalError, connection
+
+logger = logging.getLogger("smarketing.funnel")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -19,3 +26,76 @@ def bound_cursor() -> Iterator[psycopg.Cursor]:
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         yield cursor
+
+
+# --- one lock order for every write, and a bounded retry -----------------------------------
+
+# pg_advisory_xact_lock(class, resource): the class keeps these apart from other advisory locks.
+RESOURCE_LOCK_CLASS = 74_185
+# Deadlock detected, serialization failure: the transaction was rolled back and may simply run again.
+RETRYABLE_STATES = frozenset({"40P01", "40001"})
+WRITE_ATTEMPTS = 3
+RETRY_PAUSE_SECONDS = 0.2
+
+
+class WriteConflict(Exception):
+    """A write that lost to concurrent writers every time it was tried; nothing was written."""
+
+    message = ("Another write to the same records got in the way, several times; nothing was written. "
+               "Try again in a minute.")
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (Django wraps psycopg's error, which carries it)."""
+    for error in (exc, exc.__cause__):
+        state = getattr(error, "sqlstate", None)
+        if state:
+            return state
+    return None
+
+
+def resources_lock(indexes: Iterable[int]) -> None:
+    """Take the write locks of these resources (their contract order), lowest first.
+
+    Every write to funnel records (import, API, admin) holds its resources' locks for its
+    transaction, and takes them in one global order: two writers of the same resource run
+    one after the other instead of locking rows in opposite orders (a deadlock), and a
+    folder import takes all its resources' locks before writing any row. SQLite serializes
+    writers by itself.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for index in sorted(set(indexes)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RESOURCE_LOCK_CLASS, index])
+
+
+def retrying(function: Callable[..., T], *, rewind: Callable[[], bool] | None = None) -> Callable[..., T]:
+    """`function` (a whole write transaction), run again when PostgreSQL rolled it back for a
+    deadlock or a serialization failure, up to WRITE_ATTEMPTS times; then `WriteConflict`.
+
+    Inside an outer transaction nothing is retried (the outer one is lost too): the conflict
+    goes up as `WriteConflict` for the outermost writer to retry. `rewind()` readies the
+    input for another pass (False: it cannot, so no retry).
+    """
+
+    @wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> T:
+        attempt = 1
+        while True:
+            try:
+                return function(*args, **kwargs)
+            except (OperationalError, WriteConflict) as exc:
+                if isinstance(exc, OperationalError) and sqlstate(exc) not in RETRYABLE_STATES:
+                    raise
+                if (connection.in_atomic_block or attempt >= WRITE_ATTEMPTS
+                        or (rewind is not None and not rewind())):
+                    raise WriteConflict() from exc
+                logger.info("write conflict (%s), attempt %s of %s", exc, attempt, WRITE_ATTEMPTS)
+                attempt += 1
+                time.sleep(RETRY_PAUSE_SECONDS * attempt)
+
+    return wrapped

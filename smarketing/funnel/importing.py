@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from smarketing.funnel import services
+from smarketing.funnel.db import retrying
 from smarketing.funnel.schemas import RESOURCES, Resource, header_errors, printable, resource_get
 
 ORDER = list(RESOURCES)
@@ -188,11 +189,26 @@ def csv_import(
     """Import files of several resources, in dependency order, in one transaction.
 
     Stops at the first file with errors: later files may reference its rows, and their
-    errors would only echo the first ones.
+    errors would only echo the first ones. A deadlock or serialization failure reads the
+    files again from the start (a bounded number of times), then raises `WriteConflict`.
     """
+
+    def rewind() -> bool:
+        if not all(source.stream.seekable() for source in sources):
+            return False
+        for source in sources:
+            source.stream.seek(0)
+        return True
+
+    return retrying(_csv_import, rewind=rewind)(sources=sources, dry_run=dry_run, progress=progress)
+
+
+def _csv_import(*, sources: list[CsvSource], dry_run: bool, progress: Progress | None) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     ordered = sorted(sources, key=lambda s: ORDER.index(s.resource))
     with transaction.atomic():
+        # Every resource's write lock before any row: one global order across all writers.
+        services.resource_lock(*(resource_get(s.resource) for s in ordered))
         for source in ordered:
             result, errors = source_import(source, dry_run=False, progress=progress, notify=not dry_run)
             report.results.append(result)

@@ -1,28 +1,36 @@
 """Import jobs of the upload page: check a file (dry run), then import it, reporting progress.
 
 The Celery task `funnel.tasks.import_job_run` calls `import_job_execute`; it may run twice
-(a worker lost mid-import redelivers it): the import's transaction rolled back with the
-worker, and an upsert by key repeated leaves the same rows.
+(a worker lost mid-import redelivers it, the beat sweep sends a job again that stayed queued):
+the import's transaction rolled back with the worker, an upsert by key repeated leaves the
+same rows, and on PostgreSQL a lock per job keeps two runs of one job from overlapping.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from smarketing.funnel import importing
+from smarketing.funnel.db import WriteConflict
 from smarketing.funnel.models import ImportJob
 
 S = ImportJob.Status
 PROGRESS_TTL = 24 * 3600
+# pg_try_advisory_lock(class, job id): held by the process running the job.
+JOB_LOCK_CLASS = 74_186
+QUEUE_DOWN = ("The task queue cannot be reached right now: the job starts by itself as soon as it is "
+              "back. You may leave this page.")
 
 
 def progress_key(job_id: int) -> str:
@@ -55,19 +63,68 @@ def import_job_confirm(*, job: ImportJob) -> bool:
 
 
 def _enqueue(job: ImportJob) -> None:
+    # After commit: a worker must find the job row; in embedded mode this runs inline.
+    ImportJob.objects.filter(pk=job.pk).update(queued_at=timezone.now())
+    transaction.on_commit(lambda: _send(job.pk))
+
+
+def _send(job_id: int) -> bool:
+    from smarketing.celery import task_send
     from smarketing.funnel.tasks import import_job_run
 
-    # After commit: a worker must find the job row; in embedded mode this runs inline.
-    transaction.on_commit(lambda: import_job_run.delay(job.pk))
+    sent = task_send(import_job_run, job_id)
+    # The page says why nothing moves; the sweep sends the job again once the queue is back.
+    ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING).update(message="" if sent else QUEUE_DOWN)
+    return sent
+
+
+def import_jobs_requeue(*, older_than: dt.timedelta) -> int:
+    """Send again the jobs still waiting or running `older_than` after they were sent, when no
+    process runs them (their worker died, or the queue was down): returns how many."""
+    cutoff = timezone.now() - older_than
+    sent = 0
+    for job_id in ImportJob.objects.filter(status__in=ImportJob.RUNNING, queued_at__lt=cutoff).values_list(
+            "pk", flat=True):
+        with _job_lock(job_id) as free:
+            if not free:
+                continue  # a worker is on it
+            ImportJob.objects.filter(pk=job_id).update(queued_at=timezone.now())
+        sent += _send(job_id)
+    return sent
+
+
+@contextmanager
+def _job_lock(job_id: int) -> Iterator[bool]:
+    """Whether this process may run the job (PostgreSQL: a session lock per job; SQLite runs
+    jobs in-process, one at a time)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_CLASS, job_id])
+        free = cursor.fetchone()[0]
+    try:
+        yield free
+    finally:
+        if free:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_CLASS, job_id])
 
 
 def import_job_execute(*, job_id: int) -> None:
+    with _job_lock(job_id) as free:
+        if free:
+            _execute(job_id)
+
+
+def _execute(job_id: int) -> None:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None or job.status not in ImportJob.RUNNING:
         return
     dry_run = job.status in (S.PREVIEW_QUEUED, S.PREVIEWING)
     job.status = S.PREVIEWING if dry_run else S.IMPORTING
-    job.save(update_fields=["status"])
+    job.message = ""
+    job.save(update_fields=["status", "message"])
     key = progress_key(job.pk)
 
     def progress(resource: str, rows: int, done: int, total: int) -> None:
@@ -77,9 +134,11 @@ def import_job_execute(*, job_id: int) -> None:
         report = _run(job, dry_run=dry_run, progress=progress)
     except Exception as exc:
         job.status = S.FAILED
-        job.message = f"The import stopped: {exc}"
+        job.message = _failure_message(exc)
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "message", "finished_at"])
+        if isinstance(exc, WriteConflict | OperationalError):
+            return  # said on the page; nothing the worker's log needs beyond the warning
         raise
     if report.ok:
         job.status = S.PREVIEWED if dry_run else S.DONE
@@ -111,6 +170,17 @@ def upload_files_expire(*, now: dt.datetime | None = None) -> int:
         job.save(update_fields=["file", "status", "message", "finished_at"])
         deleted += 1
     return deleted
+def _failure_message(exc: Exception) -> str:
+    """What the upload page says: never the database's own words (they name tables and SQL)."""
+    if isinstance(exc, WriteConflict):
+        return str(exc)
+    if isinstance(exc, OperationalError):
+        import logging
+
+        logging.getLogger("smarketing.funnel").warning("import job failed in the database: %s", exc)
+        return ("The database stopped the import (it may be restarting or overloaded); nothing was written. "
+                "Try again in a few minutes.")
+    return f"The import stopped: {exc}"
 
 
 def _run(job: ImportJob, *, dry_run: bool, progress: importing.Progress) -> importing.ImportReport:

@@ -681,6 +681,8 @@ class ImportJob(models.Model):
     # The last report: the dry run's (preview) or the import's, as ImportReport.to_json().
     report = models.JSONField(null=True, blank=True)
     message = models.TextField(blank=True, default="")
+    # When its task was last sent: a job still queued long after is sent again (the sweep).
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

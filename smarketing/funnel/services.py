@@ -31,7 +31,7 @@ from psycopg.adapt import Transformer
 from psycopg.pq import Format
 
 from smarketing.funnel import models as m
-from smarketing.funnel.db import bound_cursor
+from smarketing.funnel.db import bound_cursor, resources_lock, retrying
 from smarketing.funnel.schemas import (
     RESOURCES,
     Resource,
@@ -706,10 +706,29 @@ def records_upsert(
     `notify=False` leaves the signal to a caller that decides later (a dry-run of a folder).
     `progress(rows, position)` is called after each chunk, with `position()` (how far the
     input was read, e.g. bytes of a file) as it was when the chunk was read.
+    A deadlock is retried (rows given as a list) or raised as `WriteConflict` (a stream).
     """
+    # A list can be read again after a deadlock; a stream (a CSV reader) only by its caller.
+    again = isinstance(rows, list | tuple)
+    return retrying(_records_upsert, rewind=lambda: again)(
+        resource=resource, rows=rows, dry_run=dry_run, progress=progress, position=position,
+        chunk_rows=chunk_rows, notify=notify)
+
+
+def _records_upsert(
+    *,
+    resource: str,
+    rows: Iterable[Any],
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None,
+    position: Callable[[], int] | None,
+    chunk_rows: int,
+    notify: bool,
+) -> UpsertResult:
     spec = resource_get(resource)
     state = _Upsert(spec)
     with transaction.atomic(), _gc_paused():
+        resource_lock(spec)
         parsed = _parsed_chunks(state, rows, chunk_rows, position)
         if connection.vendor == "postgresql" and not state.plan.partial_key:
             reading, accept = _reader((state.staged(chunk) for chunk in parsed), state), state.accept_staged
@@ -829,12 +848,14 @@ def records_delete(*, resource: str, keys: list[dict[str, str]]) -> int:
     return records_delete_matching(resource=spec.name, condition=condition)
 
 
+@retrying
 def records_delete_matching(*, resource: str, condition: Q) -> int:
     """Delete the records matching `condition` (the admin's bulk delete, the API's by-key delete)."""
     spec = resource_get(resource)
     plan = plan_get(spec)
     state = _Upsert(spec)
     with transaction.atomic():
+        resource_lock(spec)
         wanted = ["pk", *plan.day_fields]
         if plan.contact_attname and plan.contact_attname != "id":
             wanted.append(plan.contact_attname)
@@ -847,12 +868,14 @@ def records_delete_matching(*, resource: str, condition: Q) -> int:
     return len(rows)
 
 
+@retrying
 def record_save(*, instance: djm.Model) -> None:
     """Save one record changed by hand (the admin) and tell `kpis` its old and new days."""
     spec = _resource_of(instance)
     plan = plan_get(spec)
     state = _Upsert(spec)
     with transaction.atomic():
+        resource_lock(spec)
         if instance.pk is not None:
             wanted = ["pk", *plan.day_fields]
             if plan.contact_attname and plan.contact_attname != "id":
@@ -864,13 +887,21 @@ def record_save(*, instance: djm.Model) -> None:
         state.notify()
 
 
+@retrying
 def record_delete(*, instance: djm.Model) -> None:
     spec = _resource_of(instance)
     state = _Upsert(spec)
     with transaction.atomic():
+        resource_lock(spec)
         state._touch(lambda name: instance.pk if name == "pk" else getattr(instance, name), old=True)
         instance.delete()
         state.notify()
+
+
+def resource_lock(*specs: Resource) -> None:
+    """The write locks of these resources, in contract order (see `db.resources_lock`)."""
+    order = list(RESOURCES)
+    resources_lock(order.index(spec.name) for spec in specs)
 
 
 def _resource_of(instance: djm.Model) -> Resource:

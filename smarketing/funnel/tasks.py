@@ -1,8 +1,11 @@
 """Celery tasks of funnel: thin wrappers over `funnel.jobs`, safe to run twice."""
 
-from celery import shared_task
+import datetime as dt
 
-from smarketing.funnel.jobs import import_job_execute, upload_files_expire
+from celery import shared_task
+from django.conf import settings
+
+from smarketing.funnel.jobs import import_job_execute, import_jobs_requeue, upload_files_expire
 
 
 @shared_task(name="smarketing.funnel.tasks.import_job_run", acks_late=True)
@@ -14,3 +17,9 @@ def import_job_run(job_id: int) -> None:
 def upload_files_expire_task() -> int:
     """Beat, hourly: uploaded files past their retention are deleted."""
     return upload_files_expire()
+
+
+@shared_task(name="smarketing.funnel.tasks.import_jobs_sweep")
+def import_jobs_sweep() -> int:
+    """Beat, every SWEEP_INTERVAL seconds: send again the upload jobs no worker runs."""
+    return import_jobs_requeue(older_than=dt.timedelta(seconds=settings.SWEEP_AFTER))

@@ -9,6 +9,10 @@ from .services import dirty_mark
 
 def records_changed_receiver(sender, *, resource: str, days, contact_ids=None, **kwargs) -> None:
     if dirty_mark(resource=resource, days=days or (), contact_ids=contact_ids):
+        from smarketing.celery import task_send
+
         from .tasks import facts_recompute_days
 
-        transaction.on_commit(facts_recompute_days.delay)
+        # The marks commit with the write; a broker that is down delays the recompute (the
+        # beat sweep finds the marks) but never fails a write that is already committed.
+        transaction.on_commit(lambda: task_send(facts_recompute_days))

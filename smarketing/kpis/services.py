@@ -67,10 +67,16 @@ class RebuildResult:
     seconds: float
 
 
-def _lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+def _lock(*, wait: bool = True) -> bool:
+    """The recompute's lock for this transaction; `wait=False`: only if free (True when held)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FACTS_LOCK_ID])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FACTS_LOCK_ID])
+        return cursor.fetchone()[0]
 
 
 def _stamp(*, full: bool, started: dt.datetime) -> None:
@@ -123,16 +129,34 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
     return result
 
 
-def facts_recompute_dirty() -> RebuildResult:
-    """Rebuild every day marked dirty, and clear the marks, in one transaction.
+def facts_sweep(*, older_than: dt.timedelta) -> RebuildResult | None:
+    """Rebuild the dirty days when a mark is `older_than` old and no recompute is running.
+
+    A recompute is sent after every write, but its message can be lost to a worker killed
+    mid-run (Redis gives it back only after the visibility timeout) or to a broker that was
+    down when the write committed: the marks are in the database, and this finds them.
+    Returns None when there was nothing to do or another recompute holds the lock.
+    """
+    if not DirtyDay.objects.filter(marked_at__lt=timezone.now() - older_than).exists():
+        return None
+    return facts_recompute_dirty(wait=False)
+
+
+def facts_recompute_dirty(*, wait: bool = True) -> RebuildResult | None:
+    """Rebuild every day marked dirty, and clear the marks, in one transaction (`wait=False`:
+    None at once when another recompute holds the lock).
 
     The marks are locked (FOR UPDATE) before the records are read: an ingest that marks one
-    of them again waits, and its mark survives for the next run.
+    of them again waits, and its mark survives for the next run. Marks an ingest holds right
+    now are skipped, never waited for (SKIP LOCKED): that ingest sends its own recompute when
+    it commits, and a recompute that waited on it while holding other marks could deadlock
+    with it.
     """
     started, clock = timezone.now(), time.monotonic()
     with transaction.atomic():
-        _lock()
-        marks = list(DirtyDay.objects.select_for_update().order_by("family", "day").values_list("id", "family", "day"))
+        if not _lock(wait=wait):
+            return None
+        marks = list(DirtyDay.objects.select_for_update(skip_locked=True).order_by("family", "day").values_list("id", "family", "day"))
         by_family: dict[str, set[dt.date]] = defaultdict(set)
         for _, family, day in marks:
             by_family[family].add(day)

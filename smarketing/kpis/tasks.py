@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
 
-from .services import facts_rebuild, facts_recompute_dirty, recompute_last_record
+from .services import facts_rebuild, facts_recompute_dirty, facts_sweep, recompute_last_record
 from .windows import company_today
 
 RECHECK_DAYS = 400
@@ -20,6 +21,15 @@ def facts_recompute_days(days: list[str] | None = None) -> dict:
     else:
         result = facts_rebuild(days=[dt.date.fromisoformat(day) for day in days])
     recompute_last_record(result)
+    return {"families": result.families, "days": result.days, "seconds": round(result.seconds, 3)}
+
+
+@shared_task(name="smarketing.kpis.tasks.facts_sweep_dirty")
+def facts_sweep_dirty() -> dict | None:
+    """Beat, every SWEEP_INTERVAL seconds: rebuild dirty days whose recompute got lost."""
+    result = facts_sweep(older_than=dt.timedelta(seconds=settings.SWEEP_AFTER))
+    if result is None:
+        return None
     return {"families": result.families, "days": result.days, "seconds": round(result.seconds, 3)}
 
 

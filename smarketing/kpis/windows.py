@@ -25,6 +25,13 @@ WINDOW_LABELS = {
     "custom": "Custom range",
 }
 PERIOD_KINDS = ("month", "quarter", "year")
+# Bounds of every window, so that no request can ask for unbounded work: days within
+# 1970-01-01 … 2100-12-31 (a window's previous period then stays a valid date), and a
+# custom window of at most 1,100 days (three years and a little), a span the facts answer
+# in well under a second.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
+CUSTOM_MAX_DAYS = 1100
 GRAINS = ("day", "week", "month")
 
 
@@ -135,12 +142,15 @@ class Window:
 def parse_date(value: str | dt.date | None, *, field: str) -> dt.date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise WindowError(f"{field}: {value!r} is not a date in YYYY-MM-DD form") from None
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise WindowError(f"{field}: {value!r} is not a date in YYYY-MM-DD form") from None
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise WindowError(f"{field}: {value.isoformat()} is out of range: use a date from "
+                          f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}")
+    return value
 
 
 def window_for(
@@ -160,6 +170,9 @@ def window_for(
             raise WindowError("custom window needs both start and end (YYYY-MM-DD)")
         if start_day > end_day:
             raise WindowError(f"custom window: start {start_day} is after end {end_day}")
+        if (end_day - start_day).days + 1 > CUSTOM_MAX_DAYS:
+            raise WindowError(f"custom window: {start_day} to {end_day} is {(end_day - start_day).days + 1:,} "
+                              f"days; the longest is {CUSTOM_MAX_DAYS:,} days")
         return Window(name, start_day, end_day, end_day)
     if name.startswith("last_"):
         days = int(name.removeprefix("last_"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -96,3 +97,16 @@ def test_command_custom_window_and_errors(data, capsys):
     assert json.loads(capsys.readouterr().out)["results"][0]["value"] == 3
     with pytest.raises(CommandError, match="unknown metric"):
         call_command("kpis", "--metrics", "nope", "--json")
+
+
+@pytest.mark.parametrize("params", [
+    {"window": "custom", "start": "1000-01-01", "end": "2026-01-01"},
+    {"window": "custom", "start": "2026-01-01", "end": "9999-12-30"},
+    {"window": "last_30", "as_of": "0001-01-05"},
+])
+def test_stalling_and_overflowing_windows_answer_400_at_once(signed_in_client, data, params):
+    started = time.monotonic()
+    response = signed_in_client.get(URL, {"metrics": "leads,lead_to_mql_rate", "dimension": "channel", **params})
+    assert response.status_code == 400
+    assert "out of range" in response.content.decode()
+    assert time.monotonic() - started < 2

@@ -50,7 +50,7 @@ def test_every_resource_round_trips_through_rest(manager_api):
         sent = valid_rows(name)
         response = manager_api.post(f"/api/v1/{name}/bulk/", sent, format="json")
         assert response.status_code == 200, (name, response.json())
-        assert response.json() == {"created": 2, "updated": 0}
+        assert response.json() == {"created": 2, "updated": 0, "recompute": "queued"}
         listed = manager_api.get(f"/api/v1/{name}/").json()
         assert listed["count"] == 2
         assert set(listed["results"][0]) == set(resource.columns)
@@ -66,7 +66,7 @@ def test_every_resource_round_trips_through_rest(manager_api):
             assert one.status_code == 200, (name, url, one.content)
             assert contract(resource, one.json()) == contract(resource, row)
     again = manager_api.post("/api/v1/contacts/bulk/", valid_rows("contacts"), format="json")
-    assert again.json() == {"created": 0, "updated": 2}
+    assert again.json() == {"created": 0, "updated": 2, "recompute": "queued"}
 
 
 def test_contact_as_the_api_shows_it(manager_api):

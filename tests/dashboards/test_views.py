@@ -277,3 +277,18 @@ def test_login_page_renders_the_form(client):
     page = client.get(reverse("login"))
     assert page.status_code == 200
     assert 'id="id_username"' in page.content.decode()
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("window=custom&start=1000-01-01&end=2026-01-01", "start: 1000-01-01 is out of range"),
+    ("window=custom&start=2026-01-01&end=9999-12-30", "end: 9999-12-30 is out of range"),
+    ("window=last_30&as_of=0001-01-05", "as_of: 0001-01-05 is out of range"),
+    ("window=custom&start=2020-01-01&end=2026-01-01", "the longest is 1,100 days"),
+])
+def test_out_of_range_windows_show_a_message_and_the_default_window(signed_in_client, funnel, query, message):
+    for url in (f"/dashboards/shared/?{query}", f"{reverse('dashboards:records', args=['leads'])}?{query}"):
+        response = signed_in_client.get(url)
+        assert response.status_code == 200
+    page = signed_in_client.get(f"/dashboards/shared/?{query}").content.decode()
+    assert escape(message) in page
+    assert "Month to date" in page

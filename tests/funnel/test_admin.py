@@ -67,3 +67,35 @@ def test_add_target_account_lower_cases_the_domain(admin_client_):
     response = admin_client_.post("/admin/funnel/targetaccount/add/", {"domain": "ACME.io", "name": "Acme"})
     assert response.status_code == 302
     assert m.TargetAccount.objects.get().domain == "acme.io"
+
+
+def _staff_with(django_user_model, *codenames: str):
+    from django.contrib.auth.models import Permission
+
+    staff = django_user_model.objects.create_user("staff", password="staff-pass-123", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="funnel", codename__in=codenames))
+    return staff
+
+
+CAMPAIGN = {"external_id": "spring", "name": "Spring", "channel": "email", "budget": "0"}
+
+
+def test_model_permissions_without_manage_data_write_nothing(client, django_user_model):
+    campaign = m.Campaign.objects.create(external_id="old", name="Old", channel="email")
+    client.force_login(_staff_with(django_user_model, "add_campaign", "change_campaign", "delete_campaign",
+                                   "view_campaign"))
+    assert client.post("/admin/funnel/campaign/add/", CAMPAIGN).status_code == 403
+    assert client.post(f"/admin/funnel/campaign/{campaign.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.post(f"/admin/funnel/campaign/{campaign.pk}/change/", {**CAMPAIGN, "external_id": "old"})
+    client.post("/admin/funnel/campaign/", {"action": "delete_selected", "_selected_action": [campaign.pk],
+                                            "post": "yes"})
+    assert list(m.Campaign.objects.values_list("external_id", "name")) == [("old", "Old")]
+    # Reading stays allowed with the view permission.
+    assert client.get(f"/admin/funnel/campaign/{campaign.pk}/change/").status_code == 200
+
+
+def test_model_permission_with_manage_data_writes(client, django_user_model):
+    client.force_login(_staff_with(django_user_model, "add_campaign", "manage_data"))
+    response = client.post("/admin/funnel/campaign/add/", CAMPAIGN)
+    assert response.status_code == 302
+    assert m.Campaign.objects.filter(external_id="spring").exists()

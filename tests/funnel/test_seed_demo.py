@@ -85,22 +85,77 @@ def test_seed_demo_command_refuses_a_database_with_records_unless_forced(capsys)
     assert "Demo data loaded" in capsys.readouterr().out
 
 
+@pytest.fixture
+def demo_mode(settings):
+    """`make run`'s embedded demo: DEBUG on (pytest-django turns it off)."""
+    settings.DEBUG = True
+    return settings
+
+
 @pytest.mark.django_db
-def test_bootstrap_demo_seeds_an_empty_database_and_creates_the_demo_login(django_user_model):
+def test_bootstrap_demo_seeds_an_empty_database_and_creates_the_demo_login(demo_mode, django_user_model, capsys):
     call_command("bootstrap_demo", contacts=100, no_progress=True)
     call_command("bootstrap_demo", contacts=100, no_progress=True)  # a second run changes nothing
 
     assert m.Contact.objects.count() == 100
     user = django_user_model.objects.get(username="demo")
-    assert user.is_superuser and user.is_staff
+    assert not user.is_superuser and not user.is_staff
     assert user.check_password("demo-smarketing")
     assert user.has_perm("funnel.manage_data")
     assert user.groups.filter(name="data managers").exists()
     assert user.team_member.role == "shared"
+    assert "user: demo   password: demo-smarketing" in capsys.readouterr().out
 
 
 @pytest.mark.django_db
-def test_bootstrap_demo_leaves_stored_contacts_alone():
+def test_bootstrap_demo_makes_a_superuser_only_when_asked(demo_mode, django_user_model):
+    call_command("bootstrap_demo", contacts=100, no_progress=True, superuser=True)
+    user = django_user_model.objects.get(username="demo")
+    assert user.is_superuser and user.is_staff
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_creates_nothing_with_debug_off(settings, django_user_model):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="createsuperuser"):
+        call_command("bootstrap_demo", contacts=100, no_progress=True, superuser=True)
+    assert not django_user_model.objects.exists()
+    assert not m.Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_never_resets_a_changed_password(demo_mode, django_user_model, capsys):
+    call_command("bootstrap_demo", contacts=100, no_progress=True)
+    user = django_user_model.objects.get(username="demo")
+    user.set_password("a-better-secret-42")
+    user.save()
+    call_command("bootstrap_demo", contacts=100, no_progress=True, superuser=True)
+
+    user.refresh_from_db()
+    assert user.check_password("a-better-secret-42")
+    assert not user.is_superuser
+    out = capsys.readouterr().out
+    assert "its password was changed" in out and out.count("demo-smarketing") == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("real", ["team member", "account", "records"])
+def test_bootstrap_demo_creates_no_login_beside_real_data(demo_mode, django_user_model, capsys, real):
+    if real == "team member":
+        m.TeamMember.objects.create(email="ann@acme.example", name="Ann", team="sales")
+    elif real == "account":
+        django_user_model.objects.create_superuser("admin", "admin@acme.example", "a-long-secret-42")
+    else:
+        m.Campaign.objects.create(external_id="spring", name="Spring", channel="email")
+    call_command("bootstrap_demo", contacts=100, no_progress=True)
+
+    assert not django_user_model.objects.filter(username="demo").exists()
+    assert not m.Contact.objects.exists()
+    assert "No demo login created" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_bootstrap_demo_leaves_stored_contacts_alone(demo_mode):
     m.Contact.objects.create(external_id="real", source_channel="direct",
                              lead_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
     call_command("bootstrap_demo", contacts=100, no_progress=True)
@@ -140,7 +195,7 @@ def test_seed_demo_force_keeps_the_old_data_when_loading_fails(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_bootstrap_demo_asks_for_migrate_on_an_unmigrated_database(monkeypatch):
+def test_bootstrap_demo_asks_for_migrate_on_an_unmigrated_database(demo_mode, monkeypatch):
     from django.db.migrations.executor import MigrationExecutor
 
     monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("funnel", "0002")])

@@ -82,3 +82,31 @@ def test_buckets_cover_the_window_without_gaps():
                       (D(2026, 3, 1), D(2026, 3, 2))]
     days = window.buckets("day")
     assert len(days) == window.days and days[0][0] == window.start and days[-1][1] == window.end
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    # The probes of issue 14: a thousand-year window, an end near date.max, an as_of near date.min.
+    ({"name": "custom", "start": "1000-01-01", "end": "2026-01-01"}, "start: 1000-01-01 is out of range"),
+    ({"name": "custom", "start": "2026-01-01", "end": "9999-12-30"}, "end: 9999-12-30 is out of range"),
+    ({"name": "last_30", "as_of": "0001-01-05"}, "as_of: 0001-01-05 is out of range"),
+    ({"name": "ytd", "as_of": dt.date(2101, 1, 1)}, "as_of: 2101-01-01 is out of range"),
+    ({"name": "mtd", "as_of": "1969-12-31"}, "use a date from 1970-01-01 to 2100-12-31"),
+    # 1,101 days: one more than the longest custom window.
+    ({"name": "custom", "start": "2023-01-01", "end": "2026-01-05"}, "is 1,101 days; the longest is 1,100 days"),
+])
+def test_windows_outside_the_bounds_raise_clear_errors(kwargs, message):
+    with pytest.raises(WindowError, match=message):
+        window_for(**kwargs)
+
+
+def test_windows_at_the_bounds_and_their_previous_periods_are_valid():
+    # 2023-01-01 … 2026-01-04 is exactly 1,100 days (365 + 366 + 365 + 4).
+    longest = window_for("custom", start="2023-01-01", end="2026-01-04")
+    assert longest.days == 1100
+    assert (longest.previous().start, longest.previous().end) == (D(2019, 12, 28), D(2022, 12, 31))
+    first = window_for("custom", start="1970-01-01", end="1970-01-01")
+    assert (first.previous().start, first.previous().end) == (D(1969, 12, 31), D(1969, 12, 31))
+    last = window_for("ytd", as_of="2100-12-31")
+    assert (last.start, last.previous().start, last.previous().end) == (
+        D(2100, 1, 1), D(2099, 1, 1), D(2099, 12, 31))
+    assert window_for("last_90", as_of="1970-01-01").previous().start == D(1969, 7, 6)

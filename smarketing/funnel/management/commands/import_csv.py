@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 from tqdm import tqdm
 
+from smarketing.funnel.db import WriteConflict
 from smarketing.funnel.importing import CsvSource, ImportReport, csv_import, folder_sources
 from smarketing.funnel.schemas import RESOURCES
 
@@ -50,6 +53,13 @@ class Command(BaseCommand):
                     stream=self.stderr._out)
         try:
             report = csv_import(sources=sources, dry_run=dry_run, progress=bar.update)
+        except WriteConflict as exc:
+            raise CommandError(str(exc)) from None
+        except OperationalError as exc:
+            # The transaction rolled back: say so plainly, the database's words go to the log.
+            logging.getLogger("smarketing.funnel").warning("import_csv failed in the database: %s", exc)
+            raise CommandError("the database stopped the import (it may be restarting or overloaded); "
+                               "nothing was written. Try again in a few minutes.") from None
         finally:
             bar.close()
             for source in sources:
@@ -78,7 +88,7 @@ class Command(BaseCommand):
                 f"{'would update' if report.dry_run else 'updated'} {result.updated}"
             )
         rate = report.rows / seconds if seconds else 0
-        suffix = " (dry run: nothing written)" if report.dry_run else ""
+        suffix = " (dry run: nothing written)" if report.dry_run else "; KPI recompute queued"
         self.stdout.write(self.style.SUCCESS(
             f"{report.rows} rows in {seconds:.1f} s ({rate:,.0f} rows/s){suffix}"
         ))

@@ -1,0 +1,51 @@
+"""A per-user rate limit on KPI queries that no cache answers (custom windows, breakdowns).
+
+A standard window's pages are computed once per recompute and shared by every reader; a
+custom window or a breakdown through the API is computed for the one request. Each is
+bounded (`windows.CUSTOM_MAX_DAYS`), and this bounds how many one user may ask for per
+minute, so that one account cannot keep the web workers busy for everyone else.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .windows import Window
+
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def query_is_heavy(*, window: Window, dimension: str | None = None, filtered: bool = False,
+                   pinned: bool = False) -> bool:
+    """Whether answering needs work no other reader shares: a custom window, a breakdown, a
+    filter or a pinned as_of."""
+    return window.name == "custom" or dimension is not None or filtered or pinned
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """"30/minute" → (30, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip().lower().rstrip("s") or "minute"]
+
+
+def heavy_query_wait(*, user_id: int | None) -> int | None:
+    """Count one heavy query of this user; the seconds to wait when over KPI_HEAVY_QUERY_RATE,
+    else None. Without a cache (Redis down) every request is let through."""
+    limit, period = parse_rate(settings.KPI_HEAVY_QUERY_RATE)
+    if limit <= 0:
+        return None
+    now = time.time()
+    slot = int(now // period)
+    key = f"kpis:heavy:{user_id}:{slot}"
+    cache.add(key, 0, period + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, period + 1)
+        count = 1
+    if count <= limit:
+        return None
+    return max(1, int((slot + 1) * period - now + 0.999))
