@@ -37,9 +37,14 @@ migrate: install
 demo: migrate
 	$(PY) manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 
-# Hashed names, Brotli and gzip copies of every static file, under var/staticfiles/.
-static: install
+# Hashed names, Brotli and gzip copies of every static file, under var/staticfiles/: again
+# only when a static file or the installed packages changed (compressing takes a minute).
+MANIFEST := var/staticfiles/staticfiles.json
+static: $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(shell find static -type f 2>/dev/null)
 	$(PY) manage.py collectstatic --no-input --verbosity 0
+	touch $(MANIFEST)
 
 serve: install
 	DEBUG=false $(VENV)/bin/gunicorn smarketing.wsgi:application --bind $(HOST):$(PORT) \
