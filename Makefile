@@ -4,13 +4,19 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 2
 # requires-python is 3.11: prefer that interpreter when several are installed.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
-.PHONY: run setup install lock migrate demo serve test lint format browser worker beat services-test \
-        check-services seed clean
+.PHONY: run dev setup install lock migrate static demo serve test lint format browser worker beat \
+        services-test check-services seed clean chart-bundle
 
+# The production path (gunicorn, WhiteNoise, hashed and compressed static files, DEBUG off);
+# `make dev` is the development server instead: DEBUG, reloads on every code change.
 run: setup demo serve
+
+dev: demo
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 install: $(STAMP)
 
@@ -35,7 +41,7 @@ lock:
 	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) --extra sentry -o requirements.lock pyproject.toml
 	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) --extra sentry --extra dev -o requirements-dev.lock pyproject.toml
 
-setup: install migrate
+setup: install migrate static
 
 migrate: install
 	$(PY) manage.py migrate --no-input
@@ -45,12 +51,26 @@ migrate: install
 demo: migrate
 	$(PY) manage.py bootstrap_demo --url http://$(HOST):$(PORT)
 
+# Hashed names, Brotli and gzip copies of every static file, under var/staticfiles/: again
+# only when a static file or the installed packages changed (compressing takes a minute).
+MANIFEST := var/staticfiles/staticfiles.json
+static: $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(shell find static -type f 2>/dev/null)
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	touch $(MANIFEST)
+
 serve: install
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=false $(VENV)/bin/gunicorn smarketing.wsgi:application --bind $(HOST):$(PORT) \
+	  --workers $(WORKERS) --access-logfile -
 
 # Replace every funnel record with fresh demo data (CONTACTS=20000 SEED=1 by default).
 seed: migrate
 	$(PY) manage.py seed_demo --force --contacts $(or $(CONTACTS),20000) --seed $(or $(SEED),1)
+
+# Rebuild static/vendor/plotly-smarketing.min.js from frontend/ (pinned plotly.js; needs npm).
+chart-bundle:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -2,6 +2,7 @@
 
     python benchmarks/kpi_bench.py [--url postgres://postgres@127.0.0.1:5432/bench_engine]
         [--contacts 1000000] [--seed] [--runs 3] [--requests 200] [--today 2026-11-23]
+        [--never-analysed]
 
 With --seed the database is (re)seeded with `seed_demo --contacts N` first; otherwise it
 must already hold the seed. Then, each timed several times and reported as the median:
@@ -12,6 +13,10 @@ must already hold the seed. Then, each timed several times and reported as the m
 3. GET /api/v1/kpis/ for the 14 `shared` metrics, YTD, with previous period and targets:
    p50 / p95 over many requests, against the same numbers computed by direct SQL over
    the raw tables in the same run (and the two answers compared).
+
+With --never-analysed the seeded database is first copied (pg_dump's COPY) into a new
+database `<name>_fresh` that PostgreSQL never analysed, autovacuum off on its tables, and
+only step 2 runs there: it shows how many days the recompute rebuilt without statistics.
 """
 
 from __future__ import annotations
@@ -49,6 +54,36 @@ def seed(url: str, contacts: int, today: str) -> None:
     env.pop("REDIS_URL", None)
     subprocess.run([sys.executable, "manage.py", "seed_demo", "--contacts", str(contacts), "--today", today,
                     "--force"], cwd=ROOT, env=env, check=True)
+
+
+def fresh_copy(url: str) -> str:
+    """A new database `<name>_fresh` holding the same funnel records and facts, never analysed.
+
+    Created and migrated empty, autovacuum off on every table (a server where it lags or is
+    off), then the rows copied in with pg_dump's COPY: PostgreSQL has no statistics of them.
+    """
+    import psycopg
+
+    source = url.rsplit("/", 1)
+    fresh_url = f"{source[0]}/{source[1]}_fresh"
+    with psycopg.connect(f"{source[0]}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{source[1]}_fresh" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{source[1]}_fresh"')
+    env = {**os.environ, "DATABASE_URL": fresh_url}
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^(funnel|kpis)_'")]
+        for table in tables:
+            conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+    dump = subprocess.Popen(["pg_dump", "--data-only", "--dbname", url, "-t", "funnel_*", "-t", "kpis_*",
+                             "-T", "funnel_importjob"], stdout=subprocess.PIPE)
+    subprocess.run(["psql", "--quiet", "--set", "ON_ERROR_STOP=1", "--dbname", fresh_url], stdin=dump.stdout,
+                   stdout=subprocess.DEVNULL, check=True)
+    if dump.wait() != 0:
+        raise SystemExit("pg_dump failed")
+    return fresh_url
 
 
 def timed(fn) -> float:
@@ -199,9 +234,16 @@ def main() -> None:
     parser.add_argument("--today", default="2026-11-23")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--never-analysed", action="store_true",
+                        help="copy the database into a new one PostgreSQL never analysed, and time the "
+                             "recompute of one new day there (no full recompute, no API)")
     args = parser.parse_args()
     if args.seed:
         seed(args.url, args.contacts, args.today)
+    if args.never_analysed:
+        started = time.perf_counter()
+        args.url = fresh_copy(args.url)
+        print(f"copied into {args.url.rsplit('/', 1)[1]} in {time.perf_counter() - started:.0f} s")
     setup(args.url)
 
     from django.conf import settings
@@ -216,9 +258,19 @@ def main() -> None:
     print(f"contacts {m.Contact.objects.count():,}  activities {m.Activity.objects.count():,}  "
           f"deals {m.Deal.objects.count():,}  touches {m.Touch.objects.count():,}")
 
-    full = [timed(facts_rebuild) for _ in range(args.runs)]
-    print(f"full recompute: runs {[round(x, 1) for x in full]} s, median {statistics.median(full):.1f} s "
-          f"({Fact.objects.count():,} fact rows)")
+    def reltuples() -> str:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                           "('funnel_contact', 'funnel_activity', 'funnel_deal') ORDER BY relname")
+            return ", ".join(f"{name} {int(rows):,}" for name, rows in cursor.fetchall())
+
+    print(f"planner row estimates (-1: never analysed): {reltuples()}")
+    full = [] if args.never_analysed else [timed(facts_rebuild) for _ in range(args.runs)]
+    if full:
+        print(f"full recompute: runs {[round(x, 1) for x in full]} s, median {statistics.median(full):.1f} s "
+              f"({Fact.objects.count():,} fact rows)")
 
     rng = random.Random(7)
     from django.db.models import Max
@@ -226,13 +278,20 @@ def main() -> None:
     # The day after the newest lead: repeated benchmark runs keep adding fresh days.
     first_new = max(dt.date.fromisoformat(args.today),
                     m.Contact.objects.aggregate(last=Max("lead_on"))["last"] + dt.timedelta(days=1))
-    day_runs, marks = [], []
+    day_runs, marks, rebuilt = [], [], []
     for i in range(args.runs):
         written = add_day(first_new + dt.timedelta(days=i), rng)
         marks.append(written["mark_seconds"])
-        day_runs.append(timed(facts_recompute_dirty))
+        started = time.perf_counter()
+        result = facts_recompute_dirty()
+        day_runs.append(time.perf_counter() - started)
+        rebuilt.append(result.days)
     print(f"one new day: recompute runs {[round(x, 2) for x in day_runs]} s, median "
-          f"{statistics.median(day_runs):.2f} s (marking dirty days: median {statistics.median(marks):.2f} s)")
+          f"{statistics.median(day_runs):.2f} s (marking dirty days: median {statistics.median(marks):.2f} s; "
+          f"days rebuilt per run {rebuilt})")
+    print(f"planner row estimates after: {reltuples()}")
+    if args.never_analysed:
+        return
 
     as_of = first_new + dt.timedelta(days=args.runs - 1)
     window = window_for("ytd", as_of=as_of)

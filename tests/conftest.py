@@ -25,6 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 
+def pytest_configure(config):
+    # Hashed static names come from the manifest `collectstatic` writes, which a test run has
+    # not: pages name the files as they are. tests/test_static.py runs the production storage.
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}}
+
+
 def pytest_collection_modifyitems(config, items):
     keep, drop = [], []
     for item in items:

@@ -1,7 +1,8 @@
 """Plotly figures built in Python: pure functions from KPI results to figure dicts.
 
 The dicts are plain JSON (no plotly.graph_objects template baggage) so a page ships a
-few hundred bytes per chart; plotly.js draws them from `static/vendor/plotly.min.js`.
+few hundred bytes per chart; plotly.js draws them from `static/vendor/plotly-smarketing.min.js`,
+a bundle of only the trace types used here (scatter, bar, funnel: see frontend/plotly-entry.js).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.db import OperationalError, connection
+from django.db.models import Model
 
 logger = logging.getLogger("smarketing.funnel")
 T = TypeVar("T")
@@ -99,3 +100,29 @@ def retrying(function: Callable[..., T], *, rewind: Callable[[], bool] | None = 
                 time.sleep(RETRY_PAUSE_SECONDS * attempt)
 
     return wrapped
+
+
+# PostgreSQL's autovacuum analyses a table once changes reach a tenth of its rows (its
+# default autovacuum_analyze_scale_factor); a bulk write of that share does it at once.
+ANALYZE_SHARE = 0.1
+
+
+def tables_analyze(models: Iterable[type[Model]], *, written: int | None = None) -> None:
+    """ANALYZE the tables of `models` after a bulk write, as PostgreSQL's documentation advises.
+
+    Until then the planner knows nothing of the new rows (a never-analysed table reads as
+    empty), and autovacuum may lag or be off. With `written` (rows of one write), a table is
+    analysed only when it was never analysed or the write is a tenth of its rows or more.
+    Call outside a transaction (on commit), so that the statistics see the committed rows.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            if written is not None:
+                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+                known = cursor.fetchone()[0]
+                if known >= 0 and written < ANALYZE_SHARE * known:
+                    continue
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

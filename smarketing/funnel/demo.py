@@ -15,11 +15,13 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.db import connection, reset_queries, transaction
 from django.db.models import Model
 
 from smarketing.funnel import models as m
+from smarketing.funnel.db import tables_analyze
 from smarketing.funnel.signals import records_changed
 from smarketing.kpis.windows import add_months, period_bounds
 
@@ -413,6 +415,8 @@ def demo_seed(
         feature_usage_seed(plan=plan, writer=writer, new_customers=new_customers)
         target_accounts_seed(plan=plan, writer=writer)
         targets_seed(plan=plan, writer=writer, team=team)
+        # Before the notices: the recompute they queue on commit plans with fresh statistics.
+        transaction.on_commit(partial(tables_analyze, RESOURCES.values()))
         all_days = set(plan.days)
         for resource in RESOURCES:
             days = writer.days[resource] or all_days

@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from operator import itemgetter
 from typing import Any
@@ -31,7 +32,7 @@ from psycopg.adapt import Transformer
 from psycopg.pq import Format
 
 from smarketing.funnel import models as m
-from smarketing.funnel.db import bound_cursor, resources_lock, retrying
+from smarketing.funnel.db import bound_cursor, resources_lock, retrying, tables_analyze
 from smarketing.funnel.schemas import (
     RESOURCES,
     Resource,
@@ -745,8 +746,12 @@ def _records_upsert(
         state.result.errors.sort(key=lambda e: e["row"])
         if state.result.errors or dry_run:
             transaction.set_rollback(True)
-        elif notify:
-            state.notify()
+        else:
+            # Before the notice: the recompute it queues on commit plans with fresh statistics.
+            transaction.on_commit(partial(tables_analyze, [spec.model],
+                                          written=state.result.created + state.result.updated))
+            if notify:
+                state.notify()
     return state.result
 
 

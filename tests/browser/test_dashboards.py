@@ -38,6 +38,12 @@ def _charts_drawn(page) -> list[int]:
     page.wait_for_function(
         "document.querySelectorAll('.js-plotly-plot').length === document.querySelectorAll('[data-figure]').length"
     )
+    # The chart bundle holds only some trace types: a type it lacks would be drawn as another.
+    drawn_as = page.evaluate(
+        """Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(el =>
+             el.data.map((t, i) => [t.type || 'scatter', el._fullData[i].type]))"""
+    )
+    assert all(asked == drawn for asked, drawn in drawn_as), drawn_as
     return page.evaluate(
         """Array.from(document.querySelectorAll('.js-plotly-plot')).map(el =>
              el.data.reduce((n, t) => n + (t.x || []).filter(v => v !== null).length, 0))"""

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from smarketing.funnel.signals import records_changed
 from smarketing.kpis.models import DirtyDay, Fact
@@ -190,20 +190,12 @@ def test_deal_of_a_referral_recomputes_the_referrer_customer_day():
     assert value("customer_lifetime_value", as_of="2026-03-09") is None
 
 
-def _analyze_contacts() -> None:
-    """Give PostgreSQL its row count of contacts (a never-analyzed table reads as empty)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE funnel_contact")
-
-
 def test_contact_days_of_a_few_contacts_are_theirs_and_of_many_a_superset():
     referrer = contact("ref", "2026-01-01 09:00", customer="2026-01-20 09:00")
     referred = contact("one", "2026-02-01 09:00", mql="2026-02-03 09:00", referred_by=referrer)
     deal("d1", 100, "won", "2026-02-05 09:00", "2026-02-25 09:00", contact=referred)
     others = [contact(f"o{i}", f"2026-03-{i + 1:02d} 09:00", mql=f"2026-03-{i + 2:02d} 09:00") for i in range(8)]
     deal("d2", 50, "lost", "2026-03-05 09:00", "2026-03-09 09:00", contact=others[0])
-    _analyze_contacts()
     # One contact: its deal's days and its referrer's customer day (its own stage days come with the signal).
     assert contact_days(contact_ids=[referred.pk], need="all") == {
         dt.date(2026, 1, 20), dt.date(2026, 2, 5), dt.date(2026, 2, 25)}
@@ -217,3 +209,36 @@ def test_contact_days_of_a_few_contacts_are_theirs_and_of_many_a_superset():
         dt.date(2026, 3, i + 2) for i in range(8)}
     assert contact_days(contact_ids=everyone, need="all") >= {
         dt.date(2026, 1, 20), dt.date(2026, 2, 5), dt.date(2026, 2, 25), dt.date(2026, 3, 5), dt.date(2026, 3, 9)}
+
+
+def test_recompute_kpis_clears_the_dirty_marks_it_covered():
+    from smarketing.funnel import models as m
+
+    for day in (dt.date(2026, 3, 1), dt.date(2026, 3, 5)):
+        m.WebTraffic.objects.create(date=day, page="/", section="site", source="direct", visits=2)
+        records_changed.send(sender=None, resource="web_traffic", days=[day], contact_ids=None)
+    records_changed.send(sender=None, resource="spend", days=[dt.date(2026, 3, 1)], contact_ids=None)
+    marks = set(DirtyDay.objects.values_list("family", "day"))
+    assert marks == {("web_traffic", dt.date(2026, 3, 1)), ("web_traffic", dt.date(2026, 3, 5)),
+                     ("spend", dt.date(2026, 3, 1))}
+    # One family over one day: the other family's mark and the other day's stay.
+    facts_rebuild(days=[dt.date(2026, 3, 1)], family_names=["web_traffic"])
+    assert set(DirtyDay.objects.values_list("family", "day")) == marks - {("web_traffic", dt.date(2026, 3, 1))}
+    # A range of days, every family: the marks of those days go.
+    call_command("recompute_kpis", "--from", "2026-03-01", "--to", "2026-03-02")
+    assert set(DirtyDay.objects.values_list("family", "day")) == {("web_traffic", dt.date(2026, 3, 5))}
+    assert recompute_pending()
+    call_command("recompute_kpis", "--full")
+    assert not DirtyDay.objects.exists()
+    assert not recompute_pending()
+    assert value("visits", as_of="2026-03-31") == 4
+
+
+@pytest.mark.services
+def test_half_of_the_contacts_or_more_read_every_contacts_days_counted_exactly():
+    # PostgreSQL only (SQLite always joins the ids); no ANALYZE: the count is exact, not estimated.
+    people = [contact(f"p{i}", f"2026-01-{i + 1:02d} 09:00", mql=f"2026-04-{i + 1:02d} 09:00") for i in range(10)]
+    ids = [person.pk for person in people]
+    assert contact_days(contact_ids=ids[:4], need="mql") == {dt.date(2026, 4, i + 1) for i in range(4)}
+    # 5 of 10 is half: every contact's MQL day, a superset of theirs.
+    assert contact_days(contact_ids=ids[:5], need="mql") == {dt.date(2026, 4, i + 1) for i in range(10)}
