@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.db import transaction
 
 from smarketing.funnel import services
+from smarketing.funnel.mapping import ColumnMapping, MappingError
 from smarketing.funnel.schemas import RESOURCES, Resource, header_errors, resource_get
 
 ORDER = list(RESOURCES)
@@ -33,6 +34,8 @@ class CsvSource:
     stream: IO[bytes]
     size: int = 0
     name: str = ""
+    # The file's columns are not the contract's: this mapping turns each row into a contract row.
+    mapping: ColumnMapping | None = None
 
 
 @dataclass
@@ -114,12 +117,22 @@ def csv_rows(text: IO[str], header: list[str]) -> Iterator[dict[str, str] | serv
             yield services.BadRow("", f"has {len(cells)} cells; the header has {width}")
 
 
-def _read_header(text: IO[str]) -> list[str] | None:
+def _read_header(text: IO[str], comment: str | None = None) -> list[str] | None:
+    """The header's names; with `comment`, note lines starting with it (and blank lines) before
+    the header are skipped."""
     try:
-        first = next(csv.reader([text.readline()]), None)
+        line = text.readline()
+        while comment and line and (line.startswith(comment) or not line.strip()):
+            line = text.readline()
+        first = next(csv.reader([line]), None)
     except UnicodeDecodeError:
         return None
     return [name.strip() for name in first] if first else []
+
+
+def _mapping_bad(problems: list[tuple[str, str]]) -> services.BadRow:
+    (field_name, message), *more = problems
+    return services.BadRow(field_name, message, tuple(more))
 
 
 def source_import(
@@ -131,11 +144,19 @@ def source_import(
     # utf-8-sig drops a BOM when there is one.
     text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig", newline="")
     result = services.UpsertResult(resource=resource.name)
-    header = _read_header(text)
+    mapping = source.mapping
+    header = _read_header(text, mapping.comment if mapping else None)
+    bound = None
     if header is None:
         problems = [("", "the file is not UTF-8 text")]
     elif not header:
         problems = [("", "the file is empty: the first line must be the header")]
+    elif mapping is not None:
+        try:
+            bound = mapping.bind(header)
+            problems = []
+        except MappingError as exc:
+            problems = exc.problems
     else:
         problems = header_errors(resource, header)
     if problems:
@@ -145,9 +166,10 @@ def source_import(
             if progress:
                 progress(resource.name, rows, done, source.size)
 
+        rows = csv_rows(text, header)
         result = services.records_upsert(
             resource=resource.name,
-            rows=csv_rows(text, header),
+            rows=bound.rows(rows, _mapping_bad) if bound else rows,
             dry_run=dry_run,
             progress=report,
             # Read where the rows are read: in the forked reader of a big file.
