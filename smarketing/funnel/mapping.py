@@ -191,6 +191,8 @@ class ColumnMapping:
     fields: tuple[Field, ...]
     # Lines at the top of the file starting with this are notes, not data (GA4 exports).
     comment: str | None = None
+    # The preset or saved mapping it came from, for the import history.
+    name: str = ""
 
     @classmethod
     def of(cls, resource: Resource, spec: Mapping[str, Any], *, lenient: bool = False) -> ColumnMapping:
@@ -217,12 +219,15 @@ class ColumnMapping:
         if problems:
             raise MappingError(problems)
         comment = spec.get("comment")
-        return cls(resource=resource, fields=tuple(fields), comment=str(comment) if comment else None)
+        return cls(resource=resource, fields=tuple(fields), comment=str(comment) if comment else None,
+                   name=str(spec.get("name") or ""))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"fields": {f.target: f.to_json() for f in self.fields}}
         if self.comment:
             out["comment"] = self.comment
+        if self.name:
+            out["name"] = self.name
         return out
 
     def bind(self, header: list[str], owners: Callable[[], dict[str, str | None]] | None = None) -> BoundMapping:
@@ -469,13 +474,13 @@ def mapping_named(resource: Resource, name: str) -> ColumnMapping:
     if preset is not None:
         if preset.resource != resource.name:
             raise MappingError([("", f"preset {name!r} is for {preset.resource}, not {resource.name}")])
-        return ColumnMapping.of(resource, preset.spec, lenient=True)
+        return ColumnMapping.of(resource, {**preset.spec, "name": name}, lenient=True)
     saved = SavedMapping.objects.filter(resource=resource.name, name=name).first()
     if saved is None:
         names = [p.name for p in PRESETS.values() if p.resource == resource.name]
         names += SavedMapping.objects.filter(resource=resource.name).values_list("name", flat=True)
         raise MappingError([("", f"no mapping named {name!r} for {resource.name} (known: {', '.join(names) or 'none'})")])
-    return ColumnMapping.of(resource, saved.spec)
+    return ColumnMapping.of(resource, {**saved.spec, "name": name})
 
 
 def mapping_save(*, resource: Resource, name: str, header: list[str], mapping: ColumnMapping, user=None) -> None:
@@ -487,7 +492,8 @@ def mapping_save(*, resource: Resource, name: str, header: list[str], mapping: C
         raise MappingError([("", f"{name!r} is the name of a shipped preset: choose another name")])
     SavedMapping.objects.update_or_create(
         resource=resource.name, name=name,
-        defaults={"signature": header_signature(header), "headers": header, "spec": mapping.to_json(),
+        defaults={"signature": header_signature(header), "headers": header,
+                  "spec": {**mapping.to_json(), "name": name},
                   "created_by": user},
     )
 
@@ -526,13 +532,13 @@ def mapping_propose(resource: Resource, header: list[str]) -> dict[str, Any]:
 
     saved = SavedMapping.objects.filter(resource=resource.name, signature=header_signature(header)).first()
     if saved is not None:
-        return {"mapping": saved.spec, "origin": "saved", "name": saved.name}
+        return {"mapping": {**saved.spec, "name": saved.name}, "origin": "saved", "name": saved.name}
     present = set(header)
     best: tuple[int, str, ColumnMapping] | None = None
     for preset in PRESETS.values():
         if preset.resource != resource.name:
             continue
-        mapping = ColumnMapping.of(resource, preset.spec, lenient=True)
+        mapping = ColumnMapping.of(resource, {**preset.spec, "name": preset.name}, lenient=True)
         used = len({s for f in mapping.fields for s in f.sources} & present)
         if used and _binds(mapping, header) and (best is None or used > best[0]):
             best = (used, preset.name, mapping)
@@ -543,3 +549,30 @@ def mapping_propose(resource: Resource, header: list[str]) -> dict[str, Any]:
     if best:
         return {"mapping": spec, "origin": "preset", "name": best[1]}
     return {"mapping": spec, "origin": "names", "name": ""}
+
+
+def values_uncovered(bound: BoundMapping, rows: Iterable[dict[str, str]]) -> dict[str, list[str]]:
+    """Per enumeration column, the distinct cells (first seen first) that its value map does not
+    turn into one of the column's values: what a data manager must still map."""
+    resource = bound.mapping.resource
+    out: dict[str, list[str]] = {}
+    rows = list(rows)
+    for field in bound.mapping.fields:
+        col = resource.col(field.target)
+        if col.kind != "enum" or field.otherwise is not None:
+            continue
+        convert = _converter(field, col, None)
+        seen: dict[str, None] = {}
+        for raw in rows:
+            cell = next((raw[s].strip() for s in field.sources if raw.get(s, "").strip()), None)
+            if cell is None or cell in seen:
+                continue
+            try:
+                value = convert(field.sources[0], cell) if convert else cell
+            except _CellError:
+                value = None
+            if value not in col.choices:
+                seen[cell] = None
+        if seen:
+            out[field.target] = list(seen)
+    return out

@@ -306,9 +306,9 @@ def test_a_saved_mapping_is_proposed_for_the_same_headers():
     mapping_save(resource=resource, name="crm export", header=header, mapping=mapping)
     # The same columns in another order, another case: the same file shape.
     proposal = mapping_propose(resource, ["erstellt", "Kontakt", "QUELLE"])
-    assert proposal == {"mapping": mapping.to_json(), "origin": "saved", "name": "crm export"}
+    assert proposal == {"mapping": {**mapping.to_json(), "name": "crm export"}, "origin": "saved", "name": "crm export"}
     assert mapping_propose(resource, ["Kontakt", "Quelle"])["origin"] == "names"
     assert header_signature(["a", "b"]) != header_signature(["a", "b", "c"])
-    assert mapping_named(resource, "crm export") == mapping
+    assert mapping_named(resource, "crm export").fields == mapping.fields
     with pytest.raises(MappingError, match="shipped preset"):
         mapping_save(resource=resource, name="hubspot_contacts", header=header, mapping=mapping)
