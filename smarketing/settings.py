@@ -134,6 +134,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "smarketing.digests.tasks.digests_send_due",
         "schedule": crontab(minute="*/5"),
     },
+    # Does nothing unless IMPORT_WATCH_DIR is set.
+    "funnel-import-folder": {
+        "task": "smarketing.funnel.tasks.import_folder_poll",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -181,6 +186,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# A folder (local or a mounted share) whose <resource>[__<mapping>].csv files are imported each minute.
+IMPORT_WATCH_DIR = os.environ.get("IMPORT_WATCH_DIR", "")
 FILE_UPLOAD_TEMP_DIR = None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
