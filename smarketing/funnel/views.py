@@ -112,7 +112,7 @@ def mapping_preview(request: HttpRequest) -> JsonResponse:
 def history(request: HttpRequest) -> HttpResponse:
     """Every import, newest first: uploads, API bulk requests, folder imports, import_csv runs."""
     page = Paginator(ImportLog.objects.select_related("user"), 50).get_page(request.GET.get("page"))
-    return render(request, "funnel/history.html", {"page": page, "logs": page.object_list})
+    return render(request, "funnel/history.html", {"page": page, "logs": page.object_list, "zone": settings.TIME_ZONE})
 
 
 @manager_required

@@ -177,7 +177,8 @@
         extra.appendChild(el("span", { "class": "then" }, Object.keys(rule.values).length + " values mapped" +
           (rule.otherwise ? "; any other: " + rule.otherwise : "")));
       }
-      if (!sources.length || rule["default"] !== undefined) {
+      // A fixed value is what a required column the file lacks needs; optional ones may stay empty.
+      if ((!sources.length && column.required) || rule["default"] !== undefined) {
         extra.appendChild(fixedInput(column, rule));
       }
       row.appendChild(extra);
