@@ -13,19 +13,11 @@ from django.db import connection
 from smarketing.funnel import models as m
 from smarketing.funnel.tasks import import_folder_poll
 from tests.funnel.rows import to_csv
+from tests.kpis.test_services import wait_for
 
 pytestmark = pytest.mark.services
 ROWS = 50_000
 LOCKED = "C25000"
-
-
-def wait_for(check, *, seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError("the worker did not get there in time")
 
 
 @pytest.fixture
