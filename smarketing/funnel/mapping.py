@@ -27,6 +27,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from smarketing.funnel.schemas import Col, Resource, company_zone
@@ -279,9 +280,17 @@ Getter = Callable[[dict[str, str]], Any]
 class BoundMapping:
     """A mapping with its file's header: turns each raw row into a contract row."""
 
-    def __init__(self, mapping: ColumnMapping, ops: list[tuple[str, Getter]],
+    def __init__(self, mapping: ColumnMapping, renames: list[tuple[str, str]], ops: list[tuple[str, Getter]],
                  conditions: list[tuple[str, tuple[tuple[str, frozenset[str]], ...]]]) -> None:
         self.mapping = mapping
+        # Columns only renamed, read in one C call per row (most of a typical mapping).
+        self.rename_targets = tuple(target for target, _ in renames)
+        sources = [source for _, source in renames]
+        if len(sources) == 1:
+            only = sources[0]
+            self.rename_cells: Callable[[dict[str, str]], tuple] = lambda raw: (raw[only],)
+        else:
+            self.rename_cells = itemgetter(*sources) if sources else (lambda raw: ())
         self.ops = ops
         self.conditions = conditions
 
@@ -292,6 +301,7 @@ class BoundMapping:
         present = set(header)
         problems = []
         ops: list[tuple[str, Getter]] = []
+        renames: list[tuple[str, str]] = []
         conditions = []
         members: dict[str, str | None] | None = None
         by_target = {f.target: f for f in mapping.fields}
@@ -305,20 +315,29 @@ class BoundMapping:
                 continue
             if field.owner and members is None:
                 members = owners()
-            ops.append((target, _getter(field, resource.col(target), sources, members)))
+            col = resource.col(target)
+            if len(sources) == 1 and field.default is None and field.join is None and (
+                    _converter(field, col, members) is None):
+                # The schema strips and checks the cell as in a contract-shaped file.
+                renames.append((target, sources[0]))
+            else:
+                ops.append((target, _getter(field, col, sources, members)))
             if field.when:
                 conditions.append((target, tuple((k, frozenset(v)) for k, v in field.when)))
         if problems:
             raise MappingError(problems)
-        return cls(mapping, ops, conditions)
+        return cls(mapping, renames, ops, conditions)
 
-    def apply(self, raw: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        out: dict[str, Any] = {}
-        problems: list[tuple[str, str]] = []
+    def apply(self, raw: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """(the contract row, None) or (a partial row, its problems as (field, message))."""
+        out = dict(zip(self.rename_targets, self.rename_cells(raw), strict=True))
+        problems = None
         for target, get in self.ops:
             try:
                 out[target] = get(raw)
             except _CellError as exc:
+                if problems is None:
+                    problems = []
                 problems.append((target, str(exc)))
         for target, rules in self.conditions:
             if any(out.get(other) not in allowed for other, allowed in rules):
@@ -364,16 +383,21 @@ def _getter(field: Field, col: Col, sources: tuple[str, ...], members: dict[str,
 
     convert = _converter(field, col, members)
     if convert is None:
-        if len(sources) == 1 and default is None and field.join is None:
-            only = sources[0]
-            # The common case: a renamed column, the schema strips and checks the cell.
-            return lambda raw: raw[only]
-
         def plain(raw: dict[str, str]) -> Any:
             found = pick(raw)
             return default if found is None else found[1]
 
         return plain
+
+    if len(sources) == 1 and field.join is None:
+        only = sources[0]
+
+        # One call less per cell than going through `pick`: most converted columns have one source.
+        def converted_one(raw: dict[str, str]) -> Any:
+            cell = raw[only].strip()
+            return convert(only, cell) if cell else default
+
+        return converted_one
 
     def converted(raw: dict[str, str]) -> Any:
         found = pick(raw)
