@@ -2,7 +2,8 @@
 
 Each preset is a mapping (`funnel.mapping`) of one resource plus what its export looks like.
 A rule naming a column the resource's schema does not have (yet) is dropped when the
-preset is compiled, so a preset may map columns a newer contract adds.
+preset is compiled, so a preset may map columns a newer contract adds (contacts' `industry`,
+spend's `impressions` and `clicks`); a rule whose file column an export lacks maps nothing.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             "external_id": "Record ID",
             "email": "Email",
             "company": "Company Name",
+            "industry": "Industry",
             "source_channel": {"from": "Original Source", "values": HUBSPOT_SOURCES},
             "owner_email": {"from": "Contact owner", "owner": True},
             "lead_at": {"from": ["Became a Lead Date", "Create Date"], "format": HUBSPOT_TIME},
@@ -128,6 +130,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             "external_id": "Lead ID",
             "email": "Email",
             "company": "Company / Account",
+            "industry": "Industry",
             "source_channel": {"from": "Lead Source", "values": SALESFORCE_SOURCES},
             "owner_email": {"from": "Lead Owner", "owner": True},
             "lead_at": {"from": "Create Date", "format": SALESFORCE_DATE},
