@@ -12,8 +12,15 @@ reads) instead of running inside the import. After each import the bench runs th
 recompute itself (`recompute_kpis`, the dirty days) and reports its time apart.
 
     .venv/bin/python benchmarks/import_bench.py [--contacts N] [--activities N] [--runs R]
+    .venv/bin/python benchmarks/import_bench.py --mapped [--contacts N] [--runs R]
 
 Goal (issue 3): >= 25,000 contact rows/s, peak memory < 1 GB, within 4x of COPY.
+
+`--mapped` (issue 17) times, per run, `import_csv contacts` of the contract-shaped file and of
+the same contacts as a HubSpot-shaped export (`--mapping`: the hubspot_contacts preset plus the
+columns HubSpot's export lacks): owners by name, Original Source by value map, lifecycle dates
+in HubSpot's format, the lead date as the first non-empty of two columns. Goal: mapping adds
+under 15 %.
 Uses the database `bench_ingest` (created when missing); not part of the test suite.
 """
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -107,6 +115,69 @@ def generate(contacts: int, activities: int, seed: int = 7) -> None:
                         _ts(at), "true" if rng.random() < 0.3 else "false"])
 
 
+# Contract channel → HubSpot Original Source (the preset's map read backwards); the channels
+# HubSpot has no source for stay as they are (a contract value needs no map entry).
+HUBSPOT_SOURCE = {"organic_search": "Organic Search", "paid_search": "Paid Search", "email": "Email Marketing",
+                  "social": "Social Media", "paid_social": "Paid Social", "referral": "Referrals",
+                  "direct": "Direct Traffic", "other": "Other Campaigns"}
+HUBSPOT_EXTRA = ["Campaign ID", "Referred By", "Nurture Date", "Demo Date", "Churn Date"]
+
+
+def generate_hubspot() -> None:
+    """contacts.csv as a HubSpot export, and the mapping file that turns it back."""
+    sys.path.insert(0, str(ROOT))
+    from smarketing.funnel.presets import PRESETS
+
+    names = {email: f"Rep {i}" for i, email in enumerate(REPS, 1)}
+    with (OUT / "contacts.csv").open(newline="") as source, (OUT / "hubspot_contacts.csv").open("w", newline="") as f:
+        rows = csv.reader(source)
+        next(rows)
+        w = csv.writer(f)
+        w.writerow(["Record ID", "Email", "Company Name", "Original Source", "Contact owner", "Create Date",
+                    "Became a Lead Date", "Became a Marketing Qualified Lead Date",
+                    "Became a Sales Qualified Lead Date", "Became an Opportunity Date", "Became a Customer Date",
+                    *HUBSPOT_EXTRA])
+        for i, (ext, email, company, channel, campaign, owner, referred, lead, nurture, mql, demo, sql, opp,
+                cust, churn) in enumerate(rows):
+            # Half the rows have no lead date: the preset takes the Create Date then.
+            w.writerow([ext, email, company, HUBSPOT_SOURCE.get(channel, channel), names.get(owner, ""),
+                        _hubspot(lead), "" if i % 2 else _hubspot(lead), _hubspot(mql), _hubspot(sql),
+                        _hubspot(opp), _hubspot(cust), campaign, referred, _hubspot(nurture), _hubspot(demo),
+                        _hubspot(churn)])
+    fields = dict(PRESETS["hubspot_contacts"].spec["fields"])
+    fields.update({"campaign_id": "Campaign ID", "referred_by": "Referred By"})
+    for column, name in (("nurture_at", "Nurture Date"), ("demo_at", "Demo Date"), ("churned_at", "Churn Date")):
+        fields[column] = {"from": name, "format": "YYYY-MM-DD HH:MM"}
+    (OUT / "hubspot_mapping.json").write_text(json.dumps({"fields": fields}))
+
+
+def _hubspot(stamp: str) -> str:
+    # HubSpot exports to the minute; cutting the seconds keeps every stage order.
+    return stamp[:16].replace("T", " ")
+
+
+def mapped_runs(runs: int) -> None:
+    contract = OUT / "contacts.csv"
+    hubspot = OUT / "hubspot_contacts.csv"
+    rows = sum(1 for _ in contract.open()) - 1
+    ensure_database()
+    results: dict[str, list[float]] = {"contract": [], "mapped": []}
+    for run in range(1, runs + 1):
+        for kind, args in (("contract", [str(contract)]),
+                           ("mapped", [str(hubspot), "--mapping", str(OUT / "hubspot_mapping.json")])):
+            reset()
+            manage("import_csv", "team_members", str(OUT / "team_members.csv"))
+            manage("import_csv", "campaigns", str(OUT / "campaigns.csv"))
+            seconds, peak = manage("import_csv", "contacts", *args)
+            results[kind].append(seconds)
+            print(f"run {run} {kind}: {rows:,} contacts in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, "
+                  f"peak {peak / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+                  flush=True)
+    contract_s, mapped_s = statistics.median(results["contract"]), statistics.median(results["mapped"])
+    print(f"\nmedians of {runs} run(s): contract-shaped {contract_s:.1f} s, HubSpot-shaped with the mapping "
+          f"{mapped_s:.1f} s: mapping adds {(mapped_s / contract_s - 1) * 100:+.1f} %")
+
+
 def _ts(seconds: float) -> str:
     return (START + dt.timedelta(seconds=int(seconds))).isoformat()
 
@@ -190,7 +261,15 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=3_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep-files", action="store_true", help="reuse files generated before")
+    parser.add_argument("--mapped", action="store_true", help="contacts: contract-shaped file vs HubSpot export")
     args = parser.parse_args()
+
+    if args.mapped:
+        if not (args.keep_files and (OUT / "hubspot_contacts.csv").exists()):
+            generate(args.contacts, 0)
+            generate_hubspot()
+        mapped_runs(args.runs)
+        return
 
     if not (args.keep_files and (OUT / "activities.csv").exists()):
         started = time.monotonic()

@@ -228,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "smarketing.funnel.tasks.upload_files_expire",
         "schedule": crontab(minute=40),
     },
+    # Does nothing unless IMPORT_WATCH_DIR is set.
+    "funnel-import-folder": {
+        "task": "smarketing.funnel.tasks.import_folder_poll",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -279,6 +284,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# A folder (local or a mounted share) whose <resource>[__<mapping>].csv files are imported each minute.
+IMPORT_WATCH_DIR = os.environ.get("IMPORT_WATCH_DIR", "")
 FILE_UPLOAD_TEMP_DIR = None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # Upload page limits, checked before any work starts: the file's size, and for a zip its

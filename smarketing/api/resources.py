@@ -26,6 +26,8 @@ from rest_framework.views import APIView
 
 from smarketing.api.errors import errors, row_errors
 from smarketing.funnel import selectors, services
+from smarketing.funnel.history import Timing, import_log_add
+from smarketing.funnel.models import ImportLog
 from smarketing.funnel.schemas import RESOURCES, Col, Resource, row_validate
 
 KEY_HELP = (
@@ -159,7 +161,10 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
             rows = request.data
             if not isinstance(rows, list):
                 return Response(errors("send a JSON list of rows"), status=status.HTTP_400_BAD_REQUEST)
+            timing = Timing()
             result = services.records_upsert(resource=resource.name, rows=rows)
+            import_log_add(source=ImportLog.Source.API, timing=timing, report=result, user=request.user,
+                           resource=resource.name)
             if not result.ok:
                 return Response({"errors": row_errors(result.errors)}, status=status.HTTP_400_BAD_REQUEST)
             # the recompute is queued even while the task queue is down (the sweep sends it).

@@ -1,7 +1,10 @@
-"""The upload form: a resource (or a zip of several) and the file."""
+"""The upload form: a resource (or a zip of several), the file, and its column mapping."""
+
+import json
 
 from django import forms
 
+from smarketing.funnel.mapping import ColumnMapping, MappingError
 from smarketing.funnel.schemas import RESOURCES
 from smarketing.funnel.uploads import size_error, zip_errors
 
@@ -16,11 +19,21 @@ class UploadForm(forms.Form):
         label="The file holds",
     )
     file = forms.FileField(label="CSV file (or zip)")
+    # JSON of funnel.mapping, filled by the page's mapping step; empty: the contract's headers.
+    mapping = forms.CharField(required=False, widget=forms.HiddenInput)
+    save_as = forms.CharField(required=False, max_length=100, label="Save this mapping as (optional)")
 
     def clean(self):
         cleaned = super().clean()
         upload = cleaned.get("file")
         resource = cleaned.get("resource")
+        cleaned["column_mapping"] = None
+        if cleaned.get("mapping") and resource and resource != ZIP:
+            try:
+                cleaned["column_mapping"] = ColumnMapping.of(RESOURCES[resource], json.loads(cleaned["mapping"]))
+            except ValueError as exc:
+                problem = exc if isinstance(exc, MappingError) else "is not valid JSON"
+                self.add_error(None, f"The column mapping cannot be used: {problem}")
         if upload and resource:
             name = upload.name.lower()
             if resource == ZIP and not name.endswith(".zip"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,13 @@ from django.db import transaction
 
 from smarketing.funnel import services
 from smarketing.funnel.db import retrying
+from smarketing.funnel.mapping import (
+    ColumnMapping,
+    MappingError,
+    mapping_named,
+    mapping_propose,
+    values_uncovered,
+)
 from smarketing.funnel.schemas import RESOURCES, Resource, header_errors, printable, resource_get
 
 ORDER = list(RESOURCES)
@@ -35,6 +43,8 @@ class CsvSource:
     stream: IO[bytes]
     size: int = 0
     name: str = ""
+    # The file's columns are not the contract's: this mapping turns each row into a contract row.
+    mapping: ColumnMapping | None = None
 
 
 @dataclass
@@ -136,13 +146,29 @@ def csv_rows(text: IO[str], header: list[str]) -> Iterator[dict[str, str] | serv
             yield services.BadRow("", f"has {len(cells)} cells; the header has {width}")
 
 
-def _read_header(text: IO[str]) -> list[str] | None:
+def _read_header(text: IO[str], comment: str | None = None) -> list[str] | None:
+    """The header's names (None: a line over UPLOAD_MAX_LINE_KB); with `comment`, note lines
+    starting with it (and blank lines) before the header are skipped."""
     limit = settings.UPLOAD_MAX_LINE_KB * 1024
     line = text.readline(limit + 1)
+    while comment and line and (line.startswith(comment) or not line.strip()):
+        line = text.readline(limit + 1)
     if len(line) > limit and line[-1] != "\n":
         return None
     first = next(csv.reader([line]), None)
     return [name.strip() for name in first] if first else []
+
+
+def file_header(stream: IO[bytes], comment: str | None = None) -> list[str]:
+    """The header of a CSV file (its first line, past notes starting with `comment`)."""
+    # A header (past notes) longer than this is no CSV export.
+    head = io.BytesIO(stream.read(1 << 20))
+    return _read_header(io.TextIOWrapper(head, encoding="utf-8-sig", newline=""), comment) or []
+
+
+def _mapping_bad(problems: list[tuple[str, str]]) -> services.BadRow:
+    (field_name, message), *more = problems
+    return services.BadRow(field_name, message, tuple(more))
 
 
 def source_import(
@@ -156,11 +182,19 @@ def source_import(
     text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig", errors="surrogateescape",
                             newline="")
     result = services.UpsertResult(resource=resource.name)
-    header = _read_header(text)
+    mapping = source.mapping
+    header = _read_header(text, mapping.comment if mapping else None)
+    bound = None
     if header is None:
         problems = [("", f"the header line is longer than {settings.UPLOAD_MAX_LINE_KB:,} KB (UPLOAD_MAX_LINE_KB)")]
     elif not header:
         problems = [("", "the file is empty: the first line must be the header")]
+    elif mapping is not None:
+        try:
+            bound = mapping.bind(header)
+            problems = []
+        except MappingError as exc:
+            problems = exc.problems
     else:
         problems = header_errors(resource, header)
     if problems:
@@ -170,9 +204,10 @@ def source_import(
             if progress:
                 progress(resource.name, rows, done, source.size)
 
+        rows = csv_rows(text, header)
         result = services.records_upsert(
             resource=resource.name,
-            rows=csv_rows(text, header),
+            rows=bound.rows(rows, _mapping_bad) if bound else rows,
             dry_run=dry_run,
             progress=report,
             # Read where the rows are read: in the forked reader of a big file.
@@ -252,6 +287,69 @@ def zip_sources(archive: zipfile.ZipFile) -> tuple[list[CsvSource], list[str]]:
         else:
             sources.append(CsvSource(resource, archive.open(info), info.file_size, info.filename))
     return sources, strays
+
+
+# --- column mapping preview ---------------------------------------------------------------
+
+PREVIEW_ROWS = 100
+COMMENT = "#"
+
+
+def mapping_preview(
+    *, resource: Resource, text: str, truncated: bool, spec: dict[str, Any] | None = None, name: str = ""
+) -> dict[str, Any]:
+    """What the upload page shows once a file is chosen: its header and first rows, the mapping
+    (`spec`, else the named one, else the proposed one) and what importing the first 100 rows
+    with it would do, by the import's own path in a dry run. `text` is the file's start;
+    `truncated`: the file goes on (its last line here may be cut)."""
+    lines = io.StringIO(text.lstrip("\ufeff"))
+    notes = []
+    line = lines.readline()
+    while line and (line.startswith(COMMENT) or not line.strip()):
+        notes.append(line)
+        line = lines.readline()
+    reader = csv.reader(itertools.chain([line], lines))
+    header = [h.strip() for h in next(reader, [])]
+    rows = list(itertools.islice(reader, PREVIEW_ROWS + 1))
+    if truncated and len(rows) <= PREVIEW_ROWS:
+        rows = rows[:-1]
+    rows = rows[:PREVIEW_ROWS]
+    out: dict[str, Any] = {"header": header, "rows": rows[:5], "origin": "given", "name": name}
+    try:
+        if spec is None and name:
+            spec = mapping_named(resource, name).to_json()
+            out["origin"] = "named"
+        elif spec is None:
+            proposal = mapping_propose(resource, header)
+            spec = proposal["mapping"]
+            out.update(origin=proposal["origin"], name=proposal["name"])
+            if notes and any(n.startswith(COMMENT) for n in notes):
+                spec["comment"] = COMMENT
+        mapping = ColumnMapping.of(resource, spec)
+    except MappingError as exc:
+        out.update(mapping=spec, problems=[{"field": f, "message": m} for f, m in exc.problems],
+                   uncovered={}, result=None)
+        return out
+    out["mapping"] = mapping.to_json()
+    data = io.StringIO()
+    writer = csv.writer(data, lineterminator="\n")
+    # As the file has them: the import reads past them only when the mapping says so.
+    data.write("".join(notes))
+    writer.writerow(header)
+    writer.writerows(rows)
+    raw = data.getvalue().encode()
+    report = csv_import(sources=[CsvSource(resource.name, io.BytesIO(raw), len(raw), "preview.csv", mapping)],
+                        dry_run=True)
+    try:
+        bound = mapping.bind(header)
+    except MappingError as exc:
+        out.update(problems=[{"field": f, "message": m} for f, m in exc.problems], uncovered={})
+    else:
+        width = len(header)
+        out.update(problems=[], uncovered=values_uncovered(
+            bound, (dict(zip(header, r, strict=True)) for r in rows if len(r) == width)))
+    out["result"] = report.to_json()
+    return out
 
 
 # --- templates and examples -----------------------------------------------------------------

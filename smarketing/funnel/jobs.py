@@ -23,7 +23,10 @@ from django.utils import timezone
 
 from smarketing.funnel import importing
 from smarketing.funnel.db import WriteConflict
-from smarketing.funnel.models import ImportJob
+from smarketing.funnel.history import Timing, import_log_add
+from smarketing.funnel.mapping import ColumnMapping, mapping_named, mapping_save
+from smarketing.funnel.models import ImportJob, ImportLog
+from smarketing.funnel.schemas import resource_get
 
 S = ImportJob.Status
 PROGRESS_TTL = 24 * 3600
@@ -43,11 +46,20 @@ def import_job_progress(*, job: ImportJob) -> dict[str, Any]:
     return cache.get(progress_key(job.pk)) or {"resource": job.resource, "rows": 0, "bytes": 0, "total": job.size}
 
 
-def import_job_create(*, user, upload: UploadedFile, resource: str) -> ImportJob:
-    """Store the upload and queue its dry run (`resource` is "" for a zip of CSV files)."""
+def import_job_create(
+    *, user, upload: UploadedFile, resource: str, mapping: ColumnMapping | None = None, save_as: str = ""
+) -> ImportJob:
+    """Store the upload and queue its dry run (`resource` is "" for a zip of CSV files).
+    `save_as`: also save `mapping` under this name, for files with the same header."""
+    if mapping is not None and save_as:
+        upload.seek(0)
+        header = importing.file_header(upload, mapping.comment)
+        upload.seek(0)
+        mapping_save(resource=mapping.resource, name=save_as, header=header, mapping=mapping, user=user)
+        mapping = mapping_named(mapping.resource, save_as)
     job = ImportJob.objects.create(
         created_by=user, resource=resource, filename=upload.name[:255], size=upload.size or 0,
-        file=upload, status=S.PREVIEW_QUEUED,
+        file=upload, status=S.PREVIEW_QUEUED, mapping=mapping.to_json() if mapping else None,
     )
     _enqueue(job)
     return job
@@ -130,6 +142,7 @@ def _execute(job_id: int) -> None:
     def progress(resource: str, rows: int, done: int, total: int) -> None:
         cache.set(key, {"resource": resource, "rows": rows, "bytes": done, "total": total}, PROGRESS_TTL)
 
+    timing = Timing()
     try:
         report = _run(job, dry_run=dry_run, progress=progress)
     except Exception as exc:
@@ -137,6 +150,8 @@ def _execute(job_id: int) -> None:
         job.message = _failure_message(exc)
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "message", "finished_at"])
+        if not dry_run:
+            _log(job, timing, importing.ImportReport(), message=job.message)
         if isinstance(exc, WriteConflict | OperationalError):
             return  # said on the page; nothing the worker's log needs beyond the warning
         raise
@@ -147,6 +162,8 @@ def _execute(job_id: int) -> None:
     job.report = report.to_json()
     job.finished_at = None if dry_run and report.ok else timezone.now()
     job.save(update_fields=["status", "report", "finished_at"])
+    if not dry_run:
+        _log(job, timing, report)
     cache.delete(key)
     if job.status == S.DONE:
         job.file.delete(save=False)
@@ -170,6 +187,8 @@ def upload_files_expire(*, now: dt.datetime | None = None) -> int:
         job.save(update_fields=["file", "status", "message", "finished_at"])
         deleted += 1
     return deleted
+
+
 def _failure_message(exc: Exception) -> str:
     """What the upload page says: never the database's own words (they name tables and SQL)."""
     if isinstance(exc, WriteConflict):
@@ -183,10 +202,17 @@ def _failure_message(exc: Exception) -> str:
     return f"The import stopped: {exc}"
 
 
+def _log(job: ImportJob, timing: Timing, report: importing.ImportReport, message: str = "") -> None:
+    import_log_add(source=ImportLog.Source.UPLOAD, timing=timing, report=report, user=job.created_by,
+                   resource=job.resource, filename=job.filename, mapping=(job.mapping or {}).get("name", ""),
+                   message=message)
+
+
 def _run(job: ImportJob, *, dry_run: bool, progress: importing.Progress) -> importing.ImportReport:
     with job.file.open("rb") as stream:
         if job.resource:
-            source = importing.CsvSource(job.resource, stream, job.size, job.filename)
+            mapping = ColumnMapping.of(resource_get(job.resource), job.mapping) if job.mapping else None
+            source = importing.CsvSource(job.resource, stream, job.size, job.filename, mapping)
             return importing.csv_import(sources=[source], dry_run=dry_run, progress=progress)
         try:
             archive = zipfile.ZipFile(stream)

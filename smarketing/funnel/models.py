@@ -683,6 +683,8 @@ class ImportJob(models.Model):
     message = models.TextField(blank=True, default="")
     # When its task was last sent: a job still queued long after is sent again (the sweep).
     queued_at = models.DateTimeField(null=True, blank=True)
+    # The column mapping chosen on the upload page (funnel.mapping JSON); null: contract headers.
+    mapping = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -693,3 +695,63 @@ class ImportJob(models.Model):
     @property
     def running(self) -> bool:
         return self.status in self.RUNNING
+
+
+class SavedMapping(models.Model):
+    """A column mapping a data manager saved under a name, offered again for the same headers."""
+
+    resource = models.CharField(max_length=40)
+    name = models.CharField(max_length=100)
+    # funnel.mapping.header_signature of the file it was made for.
+    signature = models.CharField(max_length=64, db_index=True)
+    headers = models.JSONField(default=list)
+    spec = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["resource", "name"], name="saved_mapping_name")]
+
+    def __str__(self) -> str:
+        return f"{self.resource}: {self.name}"
+
+
+class ImportLog(models.Model):
+    """One import that wrote (or tried to write) records: the import history page lists these."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        API = "api", "API bulk request"
+        FOLDER = "folder", "Folder import"
+        COMMAND = "command", "import_csv command"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    started_at = models.DateTimeField()
+    duration = models.DurationField()
+    resource = models.CharField(max_length=200, blank=True, default="")
+    filename = models.CharField(max_length=255, blank=True, default="")
+    mapping = models.CharField(max_length=100, blank=True, default="")
+    rows = models.BigIntegerField(default=0)
+    created = models.BigIntegerField(default=0)
+    updated = models.BigIntegerField(default=0)
+    errors = models.IntegerField(default=0)
+    # Folder imports: the file's SHA-256, so the same content is never imported twice.
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sha256"], condition=Q(errors=0) & ~Q(sha256=""), name="import_log_content_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.filename or self.resource} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.message

@@ -53,10 +53,13 @@ IN_BATCH = 5000
 
 @dataclass(frozen=True)
 class BadRow:
-    """A row the reader could not turn into columns (wrong cell count, bad encoding)."""
+    """A row the reader could not turn into columns (wrong cell count, bad encoding, a cell its
+    column mapping cannot transform)."""
 
     field: str
     message: str
+    # Further (field, message) problems of the same row.
+    more: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -406,6 +409,7 @@ class _Upsert:
             if not isinstance(raw, dict):
                 if isinstance(raw, BadRow):
                     parsed.errors.append((number, raw.field, raw.message))
+                    parsed.errors.extend((number, f, message) for f, message in raw.more)
                 else:
                     parsed.errors.append((number, "", "each row must be an object of column: value pairs"))
                 continue

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from smarketing.funnel import importing, jobs
 from smarketing.funnel.forms import ZIP, UploadForm
-from smarketing.funnel.models import ImportJob
+from smarketing.funnel.mapping import FORMATS
+from smarketing.funnel.models import ImportJob, ImportLog, SavedMapping
+from smarketing.funnel.presets import PRESETS
 from smarketing.funnel.schemas import RESOURCES
 from smarketing.funnel.uploads import UploadLimitHandler, size_error, upload_limit
 
@@ -66,11 +71,66 @@ def _upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         resource = form.cleaned_data["resource"]
         job = jobs.import_job_create(
-            user=request.user, upload=form.cleaned_data["file"], resource="" if resource == ZIP else resource
+            user=request.user, upload=form.cleaned_data["file"], resource="" if resource == ZIP else resource,
+            mapping=form.cleaned_data["column_mapping"], save_as=form.cleaned_data["save_as"].strip(),
         )
         return redirect("funnel:job", pk=job.pk)
     recent = ImportJob.objects.filter(created_by=request.user)[:10]
-    return render(request, "funnel/upload.html", {"form": form, "resources": _resources(), "recent": recent})
+    return render(request, "funnel/upload.html", {
+        "form": form, "resources": _resources(), "recent": recent, "mapping_context": _mapping_context(),
+    })
+
+
+def _mapping_context() -> dict:
+    """What the mapping step of the upload page needs: each resource's columns, the presets and
+    saved mappings by resource, the date formats (handed to static/js/import_mapping.js)."""
+    saved: dict[str, list[str]] = {}
+    for resource, name in SavedMapping.objects.order_by("name").values_list("resource", "name"):
+        saved.setdefault(resource, []).append(name)
+    return {
+        "preview_url": reverse("funnel:mapping_preview"),
+        "formats": list(FORMATS),
+        "resources": {
+            r.name: {
+                "columns": [
+                    {"name": c, "required": c in r.required, "kind": r.col(c).kind, "choices": list(r.col(c).choices)}
+                    for c in r.columns
+                ],
+                "presets": [{"name": p.name, "label": p.label} for p in PRESETS.values() if p.resource == r.name],
+                "saved": saved.get(r.name, []),
+            }
+            for r in RESOURCES.values()
+        },
+    }
+
+
+PREVIEW_MAX_CHARS = 1 << 20
+
+
+@manager_required
+@require_POST
+def mapping_preview(request: HttpRequest) -> JsonResponse:
+    """The mapping step's live check: the start of the chosen file, and the mapping to try."""
+    try:
+        body = json.loads(request.body)
+        resource = RESOURCES[body["resource"]]
+        text = str(body["text"])[:PREVIEW_MAX_CHARS]
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "send JSON with resource (a resource name) and text (the file's start)"},
+                            status=400)
+    spec = body.get("mapping")
+    answer = importing.mapping_preview(
+        resource=resource, text=text, truncated=bool(body.get("truncated")),
+        spec=spec if isinstance(spec, dict) else None, name=str(body.get("name") or ""),
+    )
+    return JsonResponse(answer)
+
+
+@manager_required
+def history(request: HttpRequest) -> HttpResponse:
+    """Every import, newest first: uploads, API bulk requests, folder imports, import_csv runs."""
+    page = Paginator(ImportLog.objects.select_related("user"), 50).get_page(request.GET.get("page"))
+    return render(request, "funnel/history.html", {"page": page, "logs": page.object_list, "zone": settings.TIME_ZONE})
 
 
 @manager_required

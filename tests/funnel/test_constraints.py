@@ -20,6 +20,7 @@ from smarketing.funnel import models as m
 T0 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 SECOND = dt.timedelta(seconds=1)
 DAY = dt.date(2026, 3, 10)
+HASH = "a" * 64
 
 
 def contact_row(**over) -> dict:
@@ -55,6 +56,8 @@ def base_rows() -> dict[type, dict]:
         m.TargetAccount: {"domain": "acme.com", "name": "Acme"},
         m.Target: {"metric": "leads", "period": "month", "period_start": DAY.replace(day=1),
                    "value": Decimal("100")},
+        m.SavedMapping: {"resource": "contacts", "name": "crm", "signature": "s", "spec": {"fields": {}}},
+        m.ImportLog: {"source": "folder", "started_at": T0, "duration": dt.timedelta(seconds=1), "sha256": HASH},
     }
 
 
@@ -203,6 +206,9 @@ CASES: list[Case] = [
            {"domain": "sub.acme.com"}),
     unique("target_key_team", m.Target, {}, {"value": Decimal("5")}, {"period": "quarter"}),
     check("target_period_valid", m.Target, {"period": "week"}, {"period": "quarter"}),
+    unique("saved_mapping_name", m.SavedMapping, {}, {"signature": "t"}, {"resource": "deals"}),
+    # The same content may fail again (it wrote nothing), never be imported twice.
+    unique("import_log_content_once", m.ImportLog, {}, {"source": "folder"}, {"errors": 3}),
 ]
 
 

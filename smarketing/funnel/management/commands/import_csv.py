@@ -1,7 +1,9 @@
-"""`import_csv RESOURCE FILE [--dry-run]` and `import_csv --dir FOLDER`: CSV into funnel records."""
+"""`import_csv RESOURCE FILE [--dry-run] [--mapping FILE.json | --preset NAME]` and
+`import_csv --dir FOLDER`: CSV into funnel records."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -11,7 +13,11 @@ from django.db import OperationalError
 from tqdm import tqdm
 
 from smarketing.funnel.db import WriteConflict
+from smarketing.funnel.history import Timing, import_log_add
 from smarketing.funnel.importing import CsvSource, ImportReport, csv_import, folder_sources
+from smarketing.funnel.mapping import ColumnMapping, MappingError, mapping_named
+from smarketing.funnel.models import ImportLog
+from smarketing.funnel.presets import PRESETS
 from smarketing.funnel.schemas import RESOURCES
 
 # Files smaller than this import without a progress bar.
@@ -30,11 +36,31 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?", type=Path, help="CSV file")
         parser.add_argument("--dir", type=Path, help="folder of <resource>.csv files")
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+        mapping = parser.add_mutually_exclusive_group()
+        mapping.add_argument("--mapping", type=Path, help="column mapping JSON for a file not in the contract's shape")
+        mapping.add_argument("--preset", help=f"a shipped or saved mapping by name ({', '.join(PRESETS)})")
 
-    def handle(self, *args, resource=None, file=None, dir=None, dry_run=False, **options):
+    def _mapping(self, resource: str, path: Path | None, preset: str | None) -> ColumnMapping | None:
+        spec = RESOURCES[resource]
+        try:
+            if preset:
+                return mapping_named(spec, preset)
+            if path:
+                try:
+                    return ColumnMapping.of(spec, json.loads(path.read_text()))
+                except (OSError, ValueError) as exc:
+                    if isinstance(exc, MappingError):
+                        raise
+                    raise CommandError(f"cannot read the mapping {path}: {exc}") from None
+        except MappingError as exc:
+            raise CommandError(f"mapping: {exc}") from None
+        return None
+
+    def handle(self, *args, resource=None, file=None, dir=None, dry_run=False, mapping=None, preset=None,
+               **options):
         if dir is not None:
-            if resource or file:
-                raise CommandError("give either RESOURCE FILE or --dir FOLDER, not both")
+            if resource or file or mapping or preset:
+                raise CommandError("give either RESOURCE FILE [--mapping/--preset] or --dir FOLDER, not both")
             if not dir.is_dir():
                 raise CommandError(f"{dir} is not a folder")
             sources, strays = folder_sources(dir)
@@ -47,8 +73,10 @@ class Command(BaseCommand):
                 raise CommandError("give RESOURCE FILE, or --dir FOLDER")
             if not file.is_file():
                 raise CommandError(f"{file} does not exist")
-            sources = [CsvSource(resource, file.open("rb"), file.stat().st_size, file.name)]
+            column_mapping = self._mapping(resource, mapping, preset)
+            sources = [CsvSource(resource, file.open("rb"), file.stat().st_size, file.name, column_mapping)]
         started = time.monotonic()
+        timing = Timing()
         bar = _Bars(sum(s.size for s in sources), enabled=sum(s.size for s in sources) >= PROGRESS_BYTES,
                     stream=self.stderr._out)
         try:
@@ -64,6 +92,9 @@ class Command(BaseCommand):
             bar.close()
             for source in sources:
                 source.stream.close()
+        if not dry_run:
+            import_log_add(source=ImportLog.Source.COMMAND, timing=timing, report=report,
+                           filename=", ".join(s.name for s in sources), mapping=preset or (mapping.name if mapping else ""))
         self._print(report, time.monotonic() - started)
         if not report.ok:
             raise SystemExit(1)
