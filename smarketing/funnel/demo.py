@@ -412,7 +412,7 @@ def demo_seed(
         events_seed(plan=plan, writer=writer, campaigns=campaigns)
         feature_usage_seed(plan=plan, writer=writer, new_customers=new_customers)
         target_accounts_seed(plan=plan, writer=writer)
-        targets_seed(plan=plan, writer=writer, team=team)
+        targets_seed(plan=plan, writer=writer, team=team, campaigns=campaigns)
         all_days = set(plan.days)
         for resource in RESOURCES:
             days = writer.days[resource] or all_days
@@ -1085,7 +1085,34 @@ def target_accounts_seed(*, plan: Plan, writer: Writer) -> None:
 LEAD_TO_MQL, MQL_TO_CUSTOMER, AVERAGE_DEAL = 0.33, 0.085, 24000.0
 
 
-def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
+# Channels with their own lead targets (and email its MQLs): the blog and email pages judge
+# their filtered tiles against these, never against the team-wide number.
+CHANNEL_TARGETS = ("blog", "email", "paid_search", "webinar")
+CAMPAIGN_TARGET_CHANNELS = ("paid_search", "webinar", "events")
+
+
+def campaign_targets(*, plan: Plan, campaigns: Campaigns, start: dt.date, end: dt.date,
+                     rng: random.Random) -> list[m.Target]:
+    """A month's lead target for each campaign of a few channels running in it (history only)."""
+    expected: dict[int, tuple[m.Campaign, float]] = {}
+    for channel in CAMPAIGN_TARGET_CHANNELS:
+        running = campaigns.active.get(channel) or []
+        day = start
+        while day <= end:
+            index = (day - plan.first_day).days
+            if 0 <= index < len(running) and running[index]:
+                # Leads of the channel that day, 3 in 4 of them on one of the running campaigns.
+                share = plan.expected_leads(day) * CHANNEL_MIX[channel][0] * 0.75 / len(running[index])
+                for campaign in running[index]:
+                    total = expected.get(id(campaign), (campaign, 0.0))[1]
+                    expected[id(campaign)] = (campaign, total + share)
+            day += dt.timedelta(days=1)
+    return [m.Target(metric="leads", period="month", period_start=start, campaign=campaign,
+                     value=Decimal(max(1, round(total * rng.uniform(0.94, 1.10)))))
+            for campaign, total in expected.values() if total >= 1]
+
+
+def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Campaigns) -> None:
     """Targets for every month, fiscal quarter and fiscal year of the history and the current ones."""
     rng = random.Random(f"{plan.seed}:targets")
     rows: list[m.Target] = []
@@ -1118,6 +1145,15 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
             for metric, value in team_values.items():
                 rows.append(m.Target(metric=metric, period=kind, period_start=start, owner=None,
                                      value=Decimal(str(value))))
+            for channel in CHANNEL_TARGETS:
+                channel_leads = leads * CHANNEL_MIX[channel][0] * rng.uniform(0.94, 1.10)
+                rows.append(m.Target(metric="leads", period=kind, period_start=start, channel=channel,
+                                     value=Decimal(round(channel_leads))))
+                if channel == "email":
+                    rows.append(m.Target(metric="mqls", period=kind, period_start=start, channel=channel,
+                                         value=Decimal(round(channel_leads * LEAD_TO_MQL * CHANNEL_MIX[channel][1]))))
+            if kind == "month":
+                rows += campaign_targets(plan=plan, campaigns=campaigns, start=start, end=end, rng=rng)
             active = [rep for rep in team if rep.hired is None or rep.hired.date() <= end]
             for rep in active:
                 share = 1 / len(active)

@@ -203,6 +203,8 @@ CASES: list[Case] = [
            {"domain": "sub.acme.com"}),
     unique("target_key_team", m.Target, {}, {"value": Decimal("5")}, {"period": "quarter"}),
     check("target_period_valid", m.Target, {"period": "week"}, {"period": "quarter"}),
+    unique("target_key_channel", m.Target, {"channel": "blog"}, {"channel": "blog", "value": Decimal("5")},
+           {"channel": "email"}),
 ]
 
 
@@ -262,6 +264,18 @@ def test_target_owner_key_accepts_another_owner_and_the_team_wide_row():
     assert m.Target.objects.filter(metric="leads", period="month").count() == 3
 
 
+@pytest.mark.django_db
+def test_target_campaign_key_and_one_slice_per_row():
+    campaign = m.Campaign.objects.create(external_id="cp-1", name="Spring", channel="email")
+    rep = make(m.TeamMember)
+    make(m.Target, campaign=campaign)
+    make(m.Target, channel="email")  # another slice of the same metric and period
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
+        make(m.Target, campaign=campaign, value=Decimal("7"))
+    with pytest.raises(IntegrityError, match="target_one_slice"), transaction.atomic():
+        make(m.Target, campaign=campaign, owner=rep, metric="mqls")
+
+
 def declared_constraints() -> set[str]:
     names: set[str] = set()
     for model in apps.get_app_config("funnel").get_models():
@@ -272,5 +286,5 @@ def declared_constraints() -> set[str]:
 
 
 def test_every_constraint_has_a_case():
-    covered = {c.constraint for c in CASES} | {"target_key_owner"}
+    covered = {c.constraint for c in CASES} | {"target_key_owner", "target_key_campaign", "target_one_slice"}
     assert declared_constraints() == covered
