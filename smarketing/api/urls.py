@@ -3,8 +3,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .attention import AttentionView
+
 urlpatterns = [
     path("v1/kpis/", include("smarketing.api.kpi_urls")),
+    path("v1/attention/", AttentionView.as_view(), name="api-attention"),
     path("v1/", include("smarketing.api.resource_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1083,6 +1083,7 @@ def target_accounts_seed(*, plan: Plan, writer: Writer) -> None:
 
 # The team-wide targets: metric key -> how to get the period's target from expected leads.
 LEAD_TO_MQL, MQL_TO_CUSTOMER, AVERAGE_DEAL = 0.33, 0.085, 24000.0
+SLA_COMMITMENT = 0.9
 
 
 # Channels with their own lead targets (and email its MQLs): the blog and email pages judge
@@ -1116,6 +1117,7 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Camp
     """Targets for every month, fiscal quarter and fiscal year of the history and the current ones."""
     rng = random.Random(f"{plan.seed}:targets")
     rows: list[m.Target] = []
+    non_reps = list(m.TeamMember.objects.filter(team="sales").exclude(pk__in=[rep.member.pk for rep in team]))
     last_day = period_bounds("year", plan.today)[1]
     for kind in ("month", "quarter", "year"):
         start = period_bounds(kind, plan.first_day)[0]
@@ -1164,18 +1166,22 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Camp
                 if kind == "month":
                     # Per-rep delivery SLA sized to the demo's volume (overrides the setting);
                     # a rep in their first three months takes a lighter load.
+                    # The SLA is a commitment marketing expects to keep: nine tenths of the MQLs the
+                    # model expects, not the stretched MQL target.
                     ramping = rep.hired is not None and start <= rep.hired.date() + dt.timedelta(days=90)
-                    quota["leads_delivered"] = max(5, round(team_values["mqls"] * share * (0.6 if ramping else 1.0)))
+                    expected_mqls = leads * LEAD_TO_MQL * SLA_COMMITMENT
+                    quota["leads_delivered"] = max(5, round(expected_mqls * share * (0.6 if ramping else 1.0)))
                 for metric, value in quota.items():
                     rows.append(m.Target(metric=metric, period=kind, period_start=start, owner=rep.member,
                                          value=Decimal(str(value))))
             if kind == "month":
                 # Before a rep is hired nothing is delivered to them: a zero SLA for those
                 # months, or the year-to-date SLA would count the setting's default for them.
-                for rep in team:
-                    if rep not in active:
-                        rows.append(m.Target(metric="leads_delivered", period=kind, period_start=start,
-                                             owner=rep.member, value=Decimal(0)))
+                # Sales people who take no leads (the manager, enablement) have a zero SLA too.
+                idle = [rep.member for rep in team if rep not in active] + non_reps
+                for member in idle:
+                    rows.append(m.Target(metric="leads_delivered", period=kind, period_start=start,
+                                         owner=member, value=Decimal(0)))
             start = end + dt.timedelta(days=1)
     writer.write("targets", rows)
     writer.step("targets")

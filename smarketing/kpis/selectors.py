@@ -369,7 +369,7 @@ def _fetch_aged(measures: set[str], window: Window, *, dimension: str, keys: lis
     else:
         reached = f"julianday(day) + bucket / {scale} <= julianday(%s)"
     ordered = sorted(measures)
-    sql = (f"SELECT measure, key, bucket % {scale}, SUM(value) FROM {Fact._meta.db_table} "
+    sql = (f"SELECT measure, key, bucket %% {scale}, SUM(value) FROM {Fact._meta.db_table} "
            f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(ordered))}) "
            f"AND day >= %s AND day <= %s AND {reached}")
     params = [dimension, *ordered, adapt(window.start), adapt(window.end), adapt(window.end)]
@@ -377,7 +377,7 @@ def _fetch_aged(measures: set[str], window: Window, *, dimension: str, keys: lis
         sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
         params += keys
     with connection.cursor() as cursor:
-        cursor.execute(sql + f" GROUP BY measure, key, bucket % {scale}", params)
+        cursor.execute(sql + f" GROUP BY measure, key, bucket %% {scale}", params)
         rows = cursor.fetchall()
     out: AgedRows = defaultdict(float)
     for measure, key, number, total in rows:
