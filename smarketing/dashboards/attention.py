@@ -32,7 +32,13 @@ def dashboard_attention(key: str, window_name: str = "mtd", as_of: str | dt.date
 
     `as_of` defaults to yesterday in the company time zone (complete days only).
     """
-    dashboard = dashboard_get(key)
+    return layout_attention(dashboard_get(key), window_name, as_of, start=start, end=end, today=today)
+
+
+def layout_attention(dashboard: Dashboard, window_name: str = "mtd", as_of: str | dt.date | None = None, *,
+                     start: str | dt.date | None = None, end: str | dt.date | None = None,
+                     today: dt.date | None = None) -> dict:
+    """`dashboard_attention` of a layout object (the page renders the one it was given)."""
     window = attention_window(window_name, as_of, start=start, end=end)
     report = attention_report(watches=dashboard_watches(dashboard), window=window,
                               funnel_step=any(panel.kind == "funnel" for panel in dashboard.panels), today=today)

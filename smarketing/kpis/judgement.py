@@ -195,3 +195,24 @@ def behind_enough(*, target: dict, direction: str) -> bool:
     if direction == "up":
         return projection < 0.95 * value
     return projection > 1.05 * value
+
+
+# The SLA has two sides that are never merged into one verdict: marketing's (leads
+# delivered against each rep's SLA pace) and sales' (worked and attempt compliance).
+SIDE_TEXT = {
+    "ahead": ("On pace", "good"), "met": ("SLA met", "good"), "behind": ("Short of SLA", "bad"),
+    "missed": ("SLA missed", "bad"), "on_target": ("Within SLA", "good"), "below_target": ("Below SLA", "bad"),
+    "inconclusive": ("Too few to judge", "neutral"), "maturing": ("Too early to judge", "neutral"),
+}
+_WORST_FIRST = ("missed", "behind", "below_target", "inconclusive", "maturing")
+
+
+def side_status(statuses: list[str | None]) -> tuple[str, str]:
+    """(text, tone good|bad|neutral) of one side from its metrics' statuses: the worst speaks."""
+    known = [status for status in statuses if status]
+    if not known:
+        return "—", "neutral"
+    for worst in _WORST_FIRST:
+        if worst in known:
+            return SIDE_TEXT[worst]
+    return SIDE_TEXT.get(known[0], (known[0].replace("_", " ").capitalize(), "neutral"))

@@ -47,14 +47,22 @@ def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
 Rows = dict[tuple[tuple[dt.date | None, dt.date], str, str, int], tuple[float, int]]
 
 
+AGED = "aged"  # the range key of same-age sums in `_fetch`'s rows
+
+
 def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
-           keys: list[str] | None = None) -> Rows:
+           keys: list[str] | None = None, aged: tuple[set[str], Window] | None = None) -> Rows:
     """Sum the facts of each range's measures for one dimension ("" = the total), per key.
 
     One index range scan for every range at once (conditional sums), so a report costs one
-    round trip per dimension.
+    round trip per dimension. `aged` = (lag measures, previous window) adds the same-age sums:
+    a lag fact is keyed by its cohort day and carries its lag in days in the bucket
+    (× LAG_SCALE + an attempt number), so "converted on or before the end" is the condition
+    `day + lag <= end`; those rows come back under the range key (AGED, start, end) with the
+    attempt number as their bucket.
     """
-    if not needs:
+    lags = sorted(aged[0]) if aged else []
+    if not needs and not lags:
         return {}
     adapt = connection.ops.adapt_datefield_value
     ranges = list(needs)
@@ -69,25 +77,43 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
             condition_params.append(adapt(lo))
         columns.append(f"SUM(CASE WHEN {condition} THEN value END), COUNT(CASE WHEN {condition} THEN 1 END)")
         column_params += condition_params * 2
-    every = sorted(set().union(*needs.values()))
-    sql = (f"SELECT measure, key, bucket, {', '.join(columns)} FROM {Fact._meta.db_table} "
+    bucket, bucket_params = "bucket", []
+    bounds = [(lo, hi) for lo, hi in ranges]
+    if lags:
+        window = aged[1]
+        marks = ", ".join(["%s"] * len(lags))
+        if connection.vendor == "postgresql":
+            reached = f"day + bucket / {LAG_SCALE} <= %s"
+        else:
+            reached = f"julianday(day) + bucket / {LAG_SCALE} <= julianday(%s)"
+        condition = f"measure IN ({marks}) AND day >= %s AND day <= %s AND {reached}"
+        condition_params = [*lags, adapt(window.start), adapt(window.end), adapt(window.end)]
+        columns.append(f"SUM(CASE WHEN {condition} THEN value END), COUNT(CASE WHEN {condition} THEN 1 END)")
+        column_params += condition_params * 2
+        # Lag rows group by attempt number, not by lag: a handful of rows per key.
+        bucket = f"CASE WHEN measure IN ({marks}) THEN bucket %% {LAG_SCALE} ELSE bucket END"
+        bucket_params = list(lags)
+        bounds.append((window.start, window.end))
+    every = sorted(set().union(*needs.values(), lags))
+    sql = (f"SELECT measure, key, {bucket}, {', '.join(columns)} FROM {Fact._meta.db_table} "
            f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(every))}) AND day <= %s")
-    params = [*column_params, dimension, *every, adapt(max(hi for _, hi in ranges))]
-    if all(lo is not None for lo, _ in ranges):
+    params = [*bucket_params, *column_params, dimension, *every, adapt(max(hi for _, hi in bounds))]
+    if all(lo is not None for lo, _ in bounds):
         sql += " AND day >= %s"
-        params.append(adapt(min(lo for lo, _ in ranges)))
+        params.append(adapt(min(lo for lo, _ in bounds)))
     if keys is not None:
         sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
         params += keys
     with connection.cursor() as cursor:
-        cursor.execute(sql + " GROUP BY measure, key, bucket", params)
+        cursor.execute(sql + " GROUP BY 1, 2, 3", params)
         rows = cursor.fetchall()
     out: Rows = {}
-    for measure, key, bucket, *sums in rows:
-        for index, rng in enumerate(ranges):
+    every_range = [*ranges, *([(AGED, aged[1].start, aged[1].end)] if lags else [])]
+    for measure, key, number, *sums in rows:
+        for index, rng in enumerate(every_range):
             total, count = sums[2 * index], sums[2 * index + 1]
             if count:
-                out[(rng, measure, key, bucket)] = (float(total or 0), count)
+                out[(rng, measure, key, int(number))] = (float(total or 0), count)
     return out
 
 
@@ -350,49 +376,14 @@ def _period(window: Window) -> _Period | None:
     return _Period(window.period_kind, start, end)
 
 
-# {(measure, key, attempt number): sum} of same-age facts
-AgedRows = dict[tuple[str, str, int], float]
-
-
-def _fetch_aged(measures: set[str], window: Window, *, dimension: str, keys: list[str] | None = None) -> AgedRows:
-    """Same-age facts of the window's cohorts: conversions dated on or before the window end.
-
-    A lag fact is keyed by the cohort day and carries its lag in days in the bucket, so the
-    condition is `day + lag <= end`: a range over the facts, one query per dimension.
-    """
-    if not measures:
-        return {}
-    adapt = connection.ops.adapt_datefield_value
-    scale = LAG_SCALE
-    if connection.vendor == "postgresql":
-        reached = f"day + bucket / {scale} <= %s"
-    else:
-        reached = f"julianday(day) + bucket / {scale} <= julianday(%s)"
-    ordered = sorted(measures)
-    sql = (f"SELECT measure, key, bucket %% {scale}, SUM(value) FROM {Fact._meta.db_table} "
-           f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(ordered))}) "
-           f"AND day >= %s AND day <= %s AND {reached}")
-    params = [dimension, *ordered, adapt(window.start), adapt(window.end), adapt(window.end)]
-    if keys is not None:
-        sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
-        params += keys
-    with connection.cursor() as cursor:
-        cursor.execute(sql + f" GROUP BY measure, key, bucket %% {scale}", params)
-        rows = cursor.fetchall()
-    out: AgedRows = defaultdict(float)
-    for measure, key, number, total in rows:
-        out[(measure, key, int(number))] += float(total or 0)
-    return out
-
-
 class _AgedSums:
     """The `AgedSums` of one key: the previous window's flows and its same-age conversions."""
 
-    def __init__(self, flows: _Sums, aged: AgedRows, keys: set[str] | None) -> None:
+    def __init__(self, flows: _Sums, rows: Rows) -> None:
         self.flows = flows
         self.totals: dict[tuple[str, int], float] = defaultdict(float)
-        for (measure, key, number), total in aged.items():
-            if keys is None or key in keys:
+        for (rng, measure, _key, number), (total, _count) in rows.items():
+            if rng[0] == AGED:
                 self.totals[(measure, number)] += total
 
     def flow(self, measure: str) -> float:
@@ -422,7 +413,6 @@ class _Scope:
     """The facts of one dimension ("" = total) for the window, its previous and mature parts."""
 
     rows: Rows
-    aged: AgedRows
     window: Window
     previous: Window
     extra: dict[str, float]
@@ -438,20 +428,19 @@ def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dim
             needs[(mature.start, mature.end)].update(metric.flow)
     lags = {lag for metric in metrics for lag in metric.lags}
     return _Scope(
-        rows=_fetch(needs, dimension=dimension, keys=keys) if metrics else {},
-        aged=_fetch_aged(lags, previous, dimension=dimension, keys=keys) if metrics else {},
+        rows=_fetch(needs, dimension=dimension, keys=keys, aged=(lags, previous)) if metrics else {},
         window=window, previous=previous, extra=extra, previous_extra=previous_extra,
     )
 
 
-def _evaluate(metric: Metric, scope: _Scope, rows: Rows, keys: set[str] | None, *, kind: str,
+def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str,
               target: float | None, judge: _Judge) -> dict:
     """Value, parts, previous (same-age for cohorts), mature part, target and change of one slice."""
     value, numerator, denominator = metric.compute(_Sums(rows, scope.window, scope.extra))
     before_sums = _Sums(rows, scope.previous, scope.previous_extra)
     same_age = metric.aged is not None
     if same_age:
-        before, before_n, before_d = metric.aged(_AgedSums(before_sums, scope.aged, keys))
+        before, before_n, before_d = metric.aged(_AgedSums(before_sums, rows))
     else:
         before, before_n, before_d = metric.compute(before_sums)
     with_parts = metric.kind in ("ratio", "cohort")
@@ -526,18 +515,18 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     results = []
     for metric in resolved:
         if metric in filtered:
-            scope, keys = scopes["filter"], set(filter_keys)
+            scope = scopes["filter"]
             # A filter to one slice is judged against that slice's target, several have none.
             slice_dim, slice_key = (filter_dim, filter_keys[0]) if len(filter_keys) == 1 else (filter_dim, None)
         else:
-            scope, keys, slice_dim, slice_key = scopes[""], None, None, None
+            scope, slice_dim, slice_key = scopes[""], None, None
         target = _target_value(metric, targets, period, slice_dim, slice_key) \
             if slice_dim is None or slice_key is not None else None
         result = {
             "metric": metric.key,
             "label": metric.label,
             "unit": metric.unit,
-            **_evaluate(metric, scope, scope.rows, keys, kind=kind, target=target, judge=judge),
+            **_evaluate(metric, scope, scope.rows, kind=kind, target=target, judge=judge),
             "filtered": metric in filtered or filter_dim is None,
         }
         if dimension is not None:
@@ -562,7 +551,7 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
             continue
         target = _target_value(metric, targets, judge.period, dimension, key)
         item = {"key": key, "label": labels.get(key, key),
-                **_evaluate(metric, scope, rows, {key}, kind=kind, target=target, judge=judge)}
+                **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge)}
         items.append(item)
     items.sort(key=lambda item: (item["value"] is None, -(item["value"] or 0), item["key"]))
     return items
