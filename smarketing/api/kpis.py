@@ -17,9 +17,35 @@ from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
 
 class KpiTargetSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
-    pace = serializers.FloatField(allow_null=True)
-    projection = serializers.FloatField(allow_null=True)
-    status = serializers.ChoiceField(["ahead", "behind", "met", "missed"], allow_null=True)
+    pace = serializers.FloatField(allow_null=True, help_text="sums over the window only")
+    projection = serializers.FloatField(allow_null=True, help_text="sums over the window only")
+    status = serializers.ChoiceField(
+        ["ahead", "behind", "met", "missed", "on_target", "below_target", "inconclusive", "maturing"],
+        allow_null=True, help_text="null with no complete day yet")
+    elapsed_days = serializers.IntegerField(help_text="complete days of the period judged")
+
+
+class KpiChangeSerializer(serializers.Serializer):
+    absolute = serializers.FloatField()
+    relative = serializers.FloatField(allow_null=True, help_text="a fraction (0.25 = +25 %)")
+    significant = serializers.BooleanField()
+    direction = serializers.ChoiceField(["up", "down"], allow_null=True)
+
+
+class KpiMatureSerializer(serializers.Serializer):
+    numerator = serializers.FloatField()
+    denominator = serializers.FloatField()
+    value = serializers.FloatField(allow_null=True)
+
+
+class KpiPreviousSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    start = serializers.DateField()
+    end = serializers.DateField()
+    kind = serializers.CharField(help_text="which comparison: previous_period or complete_previous_period")
+    same_age = serializers.BooleanField(help_text="a cohort as it stood at the previous window's end")
+    numerator = serializers.FloatField(required=False, allow_null=True)
+    denominator = serializers.FloatField(required=False, allow_null=True)
 
 
 class KpiBreakdownItemSerializer(serializers.Serializer):
@@ -28,13 +54,10 @@ class KpiBreakdownItemSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     numerator = serializers.FloatField(allow_null=True)
     denominator = serializers.FloatField(allow_null=True)
-    target = KpiTargetSerializer(required=False, help_text="with dimension=owner: the owner's target")
-
-
-class KpiPreviousSerializer(serializers.Serializer):
-    value = serializers.FloatField(allow_null=True)
-    start = serializers.DateField()
-    end = serializers.DateField()
+    previous = KpiPreviousSerializer()
+    change = KpiChangeSerializer(allow_null=True)
+    mature = KpiMatureSerializer(required=False, help_text="cohort rates only")
+    target = KpiTargetSerializer(allow_null=True, help_text="this slice's own target, or null")
 
 
 class KpiResultSerializer(serializers.Serializer):
@@ -45,6 +68,8 @@ class KpiResultSerializer(serializers.Serializer):
     numerator = serializers.FloatField(allow_null=True)
     denominator = serializers.FloatField(allow_null=True)
     previous = KpiPreviousSerializer()
+    change = KpiChangeSerializer(allow_null=True)
+    mature = KpiMatureSerializer(required=False, help_text="cohort rates only")
     target = KpiTargetSerializer(allow_null=True)
     filtered = serializers.BooleanField()
     breakdown = KpiBreakdownItemSerializer(many=True, required=False, help_text="only with dimension")

@@ -34,7 +34,9 @@ DIMENSION_LABELS = {
 # The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
 TOP_ITEMS = {"page": 10}
 TOP_ITEMS_DEFAULT = 15
-STATUS_GOOD = {"ahead", "met", "on_track"}
+STATUS_GOOD = {"ahead", "met", "on_track", "on_target"}
+# Too few or too young to judge: neither good nor bad news (nothing is flagged).
+STATUS_NEUTRAL = {"inconclusive", "maturing"}
 STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
 
 
@@ -109,7 +111,7 @@ def _target_view(target: dict | None, unit: str) -> dict | None:
         "projection": format_value(target["projection"], unit) if target.get("projection") is not None else None,
         "status": status,
         "status_label": STATUS_LABELS.get(status or "", (status or "").replace("_", " ").capitalize()),
-        "good": None if not status else status in STATUS_GOOD,
+        "good": None if not status or status in STATUS_NEUTRAL else status in STATUS_GOOD,
     }
 
 

@@ -130,6 +130,15 @@ def _judged_value(result: dict) -> float | None:
     return mature["value"] if mature and mature.get("denominator") else result.get("value")
 
 
+def _mature_note(item: _Slice) -> str:
+    """Says which cohort a rate was judged on when it is the mature part only."""
+    mature = item.result.get("mature")
+    if not mature or not mature.get("denominator") or mature["denominator"] == item.result.get("denominator"):
+        return ""
+    days = judgement.MATURITY_DAYS[item.metric]
+    return f" (on the {mature['denominator']:,.0f} of the cohort at least {days} days old)"
+
+
 def _who(item: _Slice) -> str:
     return "Team" if item.dimension is None else item.label
 
@@ -150,7 +159,7 @@ def _sla_item(item: _Slice) -> dict | None:
     if item.metric in SLA_SALES and status == "below_target":
         value = _judged_value(item.result)
         return _item("sla", item, value, target["value"],
-                     f"Sales' side: {metric.label} of {_who(item)} {_text(value, metric.unit)}, "
+                     f"Sales' side: {metric.label} of {_who(item)} {_text(value, metric.unit)}{_mature_note(item)}, "
                      f"below the SLA of {_text(target['value'], metric.unit)}")
     return None
 
@@ -169,7 +178,8 @@ def _target_item(item: _Slice) -> dict | None:
     if status in ("missed", "below_target"):
         verb = "missed the target of" if status == "missed" else "below the target of"
         return _item("target", item, value, target["value"],
-                     f"{metric.label}{where}: {_text(value, metric.unit)}, {verb} {_text(target['value'], metric.unit)}")
+                     f"{metric.label}{where}: {_text(value, metric.unit)}{_mature_note(item)}, {verb} "
+                     f"{_text(target['value'], metric.unit)}")
     return None
 
 
