@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from smarketing.api.kpis import KpiWindowSerializer
 from smarketing.dashboards.attention import dashboard_attention
 from smarketing.dashboards.layouts import DASHBOARDS
 from smarketing.kpis.attention import KINDS
@@ -26,16 +27,10 @@ class AttentionItemSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class AttentionWindowSerializer(serializers.Serializer):
-    name = serializers.ChoiceField(WINDOW_NAMES)
-    start = serializers.DateField()
-    end = serializers.DateField()
-
-
 class AttentionSerializer(serializers.Serializer):
     dashboard = serializers.ChoiceField(list(DASHBOARDS))
     as_of = serializers.DateField()
-    window = AttentionWindowSerializer()
+    window = KpiWindowSerializer()
     items = AttentionItemSerializer(many=True)
 
 

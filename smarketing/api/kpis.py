@@ -48,9 +48,9 @@ class KpiPreviousSerializer(serializers.Serializer):
     denominator = serializers.FloatField(required=False, allow_null=True)
 
 
-class KpiBreakdownItemSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()
+class KpiJudgedSerializer(serializers.Serializer):
+    """A value and its judgement: the fields a result and each breakdown row share."""
+
     value = serializers.FloatField(allow_null=True)
     numerator = serializers.FloatField(allow_null=True)
     denominator = serializers.FloatField(allow_null=True)
@@ -60,17 +60,15 @@ class KpiBreakdownItemSerializer(serializers.Serializer):
     target = KpiTargetSerializer(allow_null=True, help_text="this slice's own target, or null")
 
 
-class KpiResultSerializer(serializers.Serializer):
+class KpiBreakdownItemSerializer(KpiJudgedSerializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
+class KpiResultSerializer(KpiJudgedSerializer):
     metric = serializers.ChoiceField(list(METRICS))
     label = serializers.CharField()
     unit = serializers.CharField()
-    value = serializers.FloatField(allow_null=True)
-    numerator = serializers.FloatField(allow_null=True)
-    denominator = serializers.FloatField(allow_null=True)
-    previous = KpiPreviousSerializer()
-    change = KpiChangeSerializer(allow_null=True)
-    mature = KpiMatureSerializer(required=False, help_text="cohort rates only")
-    target = KpiTargetSerializer(allow_null=True)
     filtered = serializers.BooleanField()
     breakdown = KpiBreakdownItemSerializer(many=True, required=False, help_text="only with dimension")
 

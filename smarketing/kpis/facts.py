@@ -178,6 +178,7 @@ def _stage_family(stage: str) -> Family:
 # for the SLA compliance events), so "converted on or before day E" is the range condition
 # `day + bucket / LAG_SCALE <= E` over the facts (no raw record is read at query time).
 LAG_SCALE = 128
+NULL_INT = "CAST(NULL AS INTEGER)"  # a typed NULL: PostgreSQL takes an untyped one in a UNION as text
 
 
 def lag_bucket(lag_days: str, number: str = "0") -> str:
@@ -190,7 +191,7 @@ def _lag_family(stage: str) -> Family | None:
         return None
     arms = []
     for a, b in pairs:
-        measures = ", ".join(f"{'1' if (x, y) == (a, b) else 'NULL'} AS m_lag_{x}_{y}" for x, y in pairs)
+        measures = ", ".join(f"{'1' if (x, y) == (a, b) else NULL_INT} AS m_lag_{x}_{y}" for x, y in pairs)
         arms.append(f"SELECT c.{a}_on AS day, {lag_bucket(_day_diff(f'c.{a}_on', f'c.{b}_on'))} AS bucket, "
                     f"{_contact_keys()}, {measures} FROM {{contact}} c {_contact_joins()} "
                     f"WHERE c.{b}_at IS NOT NULL AND {{where}}")
@@ -210,16 +211,17 @@ def _sla_lag_family() -> Family:
               "MIN(CASE WHEN a.connected THEN a.occurred_on END) OVER (PARTITION BY c.id) AS conn_on "
               "FROM {contact} c JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
               "WHERE {where}")
+    null = NULL_INT
     base = (
         f"WITH x AS ({ranked}) "
         f"SELECT x.mql_on AS day, {lag_bucket(lag)} AS bucket, {keys}, 1 AS m_sla_worked_lag, "
-        "NULL AS m_sla_connected_lag, NULL AS m_sla_nth_start, NULL AS m_sla_nth_stop "
+        f"{null} AS m_sla_connected_lag, {null} AS m_sla_nth_start, {null} AS m_sla_nth_stop "
         f"FROM x {_contact_joins('x')} WHERE x.k = 1 "
-        f"UNION ALL SELECT x.mql_on, {lag_bucket(conn)}, {keys}, NULL, 1, NULL, NULL "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(conn)}, {keys}, {null}, 1, {null}, {null} "
         f"FROM x {_contact_joins('x')} WHERE x.k = 1 AND x.conn_on IS NOT NULL "
-        f"UNION ALL SELECT x.mql_on, {lag_bucket(lag, 'x.k')}, {keys}, NULL, NULL, 1, NULL "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(lag, 'x.k')}, {keys}, {null}, {null}, 1, {null} "
         f"FROM x {_contact_joins('x')} WHERE x.k <= {MAX_BUCKET} "
-        f"UNION ALL SELECT x.mql_on, {lag_bucket(_greatest(lag, conn), 'x.k')}, {keys}, NULL, NULL, NULL, 1 "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(_greatest(lag, conn), 'x.k')}, {keys}, {null}, {null}, {null}, 1 "
         f"FROM x {_contact_joins('x')} WHERE x.k <= {MAX_BUCKET} AND x.conn_on IS NOT NULL"
     )
     return Family("sla_lags", base, "c.mql_on",
