@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 
 from smarketing.funnel import models as funnel
@@ -199,10 +200,20 @@ def _lag_family(stage: str) -> Family | None:
                   tuple(f"lag_{a}_{b}" for a, b in pairs), CONTACT_DIMS)
 
 
+def sla_min_attempts_setting() -> int:
+    """The attempt count the same-age compliance facts are built for (SLA_MIN_ATTEMPTS, 1..100)."""
+    return min(max(int(settings.SLA_MIN_ATTEMPTS), 1), MAX_BUCKET)
+
+
 def _sla_lag_family() -> Family:
-    """Per MQL: the day of its first attempt and of its first connected attempt, and for each
-    k-th attempt (k ≤ MAX_BUCKET) the day from which it has k attempts without a connection
-    (`sla_nth_start`) and, once connected, the day that ends (`sla_nth_stop`)."""
+    """Per MQL: the day of its first attempt and of its first connected attempt, and the day
+    it reaches SLA_MIN_ATTEMPTS attempts without a connection (`sla_nth_start`) and, once
+    connected, the day that ends (`sla_nth_stop`). The bucket's low bits carry that attempt
+    count, so a query for another minimum (a `sla_min_attempts` target) can tell it has none.
+
+    Only the n-th attempt is stored: one event per MQL, not one per attempt (the query reads
+    these facts over a whole previous year)."""
+    number = sla_min_attempts_setting()
     lag = _day_diff("x.mql_on", "x.occurred_on")
     conn = _day_diff("x.mql_on", "x.conn_on")
     keys = _contact_keys("x")
@@ -220,9 +231,9 @@ def _sla_lag_family() -> Family:
         f"UNION ALL SELECT x.mql_on, {lag_bucket(conn)}, {keys}, {null}, 1, {null}, {null} "
         f"FROM x {_contact_joins('x')} WHERE x.k = 1 AND x.conn_on IS NOT NULL "
         f"UNION ALL SELECT x.mql_on, {lag_bucket(lag, 'x.k')}, {keys}, {null}, {null}, 1, {null} "
-        f"FROM x {_contact_joins('x')} WHERE x.k <= {MAX_BUCKET} "
+        f"FROM x {_contact_joins('x')} WHERE x.k = {number} "
         f"UNION ALL SELECT x.mql_on, {lag_bucket(_greatest(lag, conn), 'x.k')}, {keys}, {null}, {null}, {null}, 1 "
-        f"FROM x {_contact_joins('x')} WHERE x.k <= {MAX_BUCKET} AND x.conn_on IS NOT NULL"
+        f"FROM x {_contact_joins('x')} WHERE x.k = {number} AND x.conn_on IS NOT NULL"
     )
     return Family("sla_lags", base, "c.mql_on",
                   ("sla_worked_lag", "sla_connected_lag", "sla_nth_start", "sla_nth_stop"), CONTACT_DIMS)

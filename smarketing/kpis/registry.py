@@ -66,7 +66,7 @@ class AgedSums(Protocol):
 
     def flow(self, measure: str) -> float: ...
     def by_end(self, measure: str) -> float: ...
-    def by_end_n(self, measure: str, number: int) -> float: ...
+    def by_end_n(self, measure: str, number: int) -> float | None: ...
     def setting(self, name: str) -> float: ...
 
 
@@ -269,7 +269,10 @@ def _aged_attempt_compliance(s: AgedSums) -> Result:
     # end while still unconnected (an n-th attempt event that a connection has not stopped).
     number = min(max(int(s.setting("SLA_MIN_ATTEMPTS")), 1), MAX_ATTEMPTS_BUCKET)
     candidates = _worked_by_end(s) - _connected_by_end(s)
-    compliant = s.by_end_n("sla_nth_start", number) - s.by_end_n("sla_nth_stop", number)
+    start, stop = s.by_end_n("sla_nth_start", number), s.by_end_n("sla_nth_stop", number)
+    if start is None or stop is None:
+        return None, None, candidates
+    compliant = start - stop
     return _div(compliant, candidates, 100.0), compliant, candidates
 
 

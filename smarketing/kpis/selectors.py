@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -21,7 +21,7 @@ from smarketing.funnel import models as funnel
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
 from . import judgement
-from .facts import LAG_SCALE
+from .facts import LAG_SCALE, sla_min_attempts_setting
 from .records import RecordSet, records_for
 from .registry import DIMENSIONS, METRICS, NONE_KEY, SLA_MIN_ATTEMPTS_KEY, Metric, metric_get
 from .windows import Window, add_months, company_today, period_bounds
@@ -78,7 +78,6 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
         columns.append(f"SUM(CASE WHEN {condition} THEN value END), COUNT(CASE WHEN {condition} THEN 1 END)")
         column_params += condition_params * 2
     bucket, bucket_params = "bucket", []
-    bounds = [(lo, hi) for lo, hi in ranges]
     if lags:
         window = aged[1]
         marks = ", ".join(["%s"] * len(lags))
@@ -93,14 +92,22 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
         # Lag rows group by attempt number, not by lag: a handful of rows per key.
         bucket = f"CASE WHEN measure IN ({marks}) THEN bucket %% {LAG_SCALE} ELSE bucket END"
         bucket_params = list(lags)
-        bounds.append((window.start, window.end))
-    every = sorted(set().union(*needs.values(), lags))
+    every = sorted(set().union(*needs.values()))
+    where = f"measure IN ({', '.join(['%s'] * len(every))}) AND day <= %s"
+    where_params = [*every, adapt(max(hi for _, hi in ranges))] if ranges else []
+    if ranges and all(lo is not None for lo, _ in ranges):
+        where += " AND day >= %s"
+        where_params.append(adapt(min(lo for lo, _ in ranges)))
+    if not every:
+        where, where_params = "", []
+    if lags:
+        # Lag facts are read over the previous window's days only.
+        lag_where = f"measure IN ({', '.join(['%s'] * len(lags))}) AND day >= %s AND day <= %s"
+        where = f"({where}) OR ({lag_where})" if where else lag_where
+        where_params += [*lags, adapt(aged[1].start), adapt(aged[1].end)]
     sql = (f"SELECT measure, key, {bucket}, {', '.join(columns)} FROM {Fact._meta.db_table} "
-           f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(every))}) AND day <= %s")
-    params = [*bucket_params, *column_params, dimension, *every, adapt(max(hi for _, hi in bounds))]
-    if all(lo is not None for lo, _ in bounds):
-        sql += " AND day >= %s"
-        params.append(adapt(min(lo for lo, _ in bounds)))
+           f"WHERE dimension = %s AND ({where})")
+    params = [*bucket_params, *column_params, dimension, *where_params]
     if keys is not None:
         sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
         params += keys
@@ -392,7 +399,11 @@ class _AgedSums:
     def by_end(self, measure: str) -> float:
         return self.totals.get((measure, 0), 0.0)
 
-    def by_end_n(self, measure: str, number: int) -> float:
+    def by_end_n(self, measure: str, number: int) -> float | None:
+        """None when the facts were built for another attempt count (SLA_MIN_ATTEMPTS changed
+        or a `sla_min_attempts` target): the same-age value is then unknown, not 0."""
+        if number != sla_min_attempts_setting():
+            return None
         return self.totals.get((measure, number), 0.0)
 
     def setting(self, name: str) -> float:
@@ -417,6 +428,20 @@ class _Scope:
     previous: Window
     extra: dict[str, float]
     previous_extra: dict[str, float]
+    # Every metric of a scope reads the same rows: index them once per (rows, window).
+    cache: dict = field(default_factory=dict)
+
+    def sums(self, rows: Rows, window: Window, extra: dict[str, float]) -> _Sums:
+        key = (id(rows), window, id(extra))
+        if key not in self.cache:
+            self.cache[key] = _Sums(rows, window, extra)
+        return self.cache[key]
+
+    def aged_sums(self, flows: _Sums, rows: Rows) -> _AgedSums:
+        key = ("aged", id(rows), id(flows))
+        if key not in self.cache:
+            self.cache[key] = _AgedSums(flows, rows)
+        return self.cache[key]
 
 
 def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dimension: str,
@@ -436,11 +461,11 @@ def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dim
 def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str,
               target: float | None, judge: _Judge) -> dict:
     """Value, parts, previous (same-age for cohorts), mature part, target and change of one slice."""
-    value, numerator, denominator = metric.compute(_Sums(rows, scope.window, scope.extra))
-    before_sums = _Sums(rows, scope.previous, scope.previous_extra)
+    value, numerator, denominator = metric.compute(scope.sums(rows, scope.window, scope.extra))
+    before_sums = scope.sums(rows, scope.previous, scope.previous_extra)
     same_age = metric.aged is not None
     if same_age:
-        before, before_n, before_d = metric.aged(_AgedSums(before_sums, rows))
+        before, before_n, before_d = metric.aged(scope.aged_sums(before_sums, rows))
     else:
         before, before_n, before_d = metric.compute(before_sums)
     with_parts = metric.kind in ("ratio", "cohort")
@@ -452,7 +477,7 @@ def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str,
     mature_window = _mature_window(metric, scope.window)
     if mature_window is not None:
         if mature_window.end >= mature_window.start:
-            mv, mn, md = metric.compute(_Sums(rows, mature_window, scope.extra))
+            mv, mn, md = metric.compute(scope.sums(rows, mature_window, scope.extra))
             mature = {"numerator": _num(mn or 0), "denominator": _num(md or 0), "value": _value(metric, mv)}
         else:
             mature = {"numerator": 0, "denominator": 0, "value": None}
@@ -487,7 +512,7 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     judge = _judge_context(window, today or company_today())
 
     period = judge.period
-    targets = _target_rows([m.key for m in resolved], [window], period)
+    targets = _target_rows([m.key for m in resolved], [window, previous], period)
     extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, window),
              "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
     previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous)} \

@@ -120,3 +120,25 @@ def test_change_carries_significance_and_direction():
     contact("mar74", "2026-03-03 09:00")
     facts_rebuild()
     assert one("leads", as_of="2026-03-10")["change"]["significant"] is False  # 25 < 25.93
+
+
+def test_compliance_same_age_is_unknown_for_another_minimum(settings):
+    import datetime as dt
+    from decimal import Decimal
+
+    from smarketing.funnel import models as m
+
+    settings.SLA_MIN_ATTEMPTS = 2
+    a = contact("a", "2026-02-01 09:00", mql="2026-02-02 09:00")
+    activity(a, "2026-02-03 10:00")
+    activity(a, "2026-02-04 10:00")
+    contact("mar", "2026-03-01 09:00", mql="2026-03-02 09:00")
+    facts_rebuild()
+    assert one("sla_attempt_compliance", as_of="2026-03-15")["previous"]["value"] == 100.0
+    # February's minimum becomes 3: the facts hold the 2nd attempts only, so the same-age
+    # value is unknown (null), never a made-up 0 %.
+    m.Target.objects.create(metric="sla_min_attempts", period="month", period_start=dt.date(2026, 2, 1),
+                            value=Decimal(3))
+    got = one("sla_attempt_compliance", as_of="2026-03-15")
+    assert (got["previous"]["value"], got["previous"]["numerator"], got["previous"]["denominator"]) == (None, None, 1)
+    assert got["change"] is None
