@@ -694,6 +694,10 @@ def lifecycle_fill(*, plan: Plan, rng: random.Random, contact: m.Contact, qualit
     if rng.random() >= min(0.8, 0.41 * math.sqrt(quality)):
         return
     sql_at = mql_at + hours(rng.expovariate(1 / 110) + 1)
+    # Reps reach the leads that will qualify whether or not that happens before today: the
+    # activities read the planned SQL time, so a young cohort is not connected less often
+    # than an older one was at the same age (a false alarm in the same-age comparison).
+    contact.planned_sql_at = sql_at
     if sql_at >= cutoff:
         return
     contact.sql_at = sql_at
@@ -820,9 +824,10 @@ def activities_make(*, plan: Plan, rng: random.Random, seq: Sequences, contact: 
         by = owner if rng.random() < 0.94 else team[rng.randrange(len(team))].member
         made.append(activity(by, kind, at, rng.random() < CONNECT_RATE[kind]))
         at = at + hours(rng.uniform(4, 24 * 4))
-    # A lead that became an SQL was reached at least once before it did.
-    if contact.sql_at is not None and made and not any(a.connected for a in made):
-        before = [a for a in made if a.occurred_at <= contact.sql_at] or made
+    # A lead that becomes an SQL is reached at least once before it does.
+    planned_sql_at = getattr(contact, "planned_sql_at", None) or contact.sql_at
+    if planned_sql_at is not None and made and not any(a.connected for a in made):
+        before = [a for a in made if a.occurred_at <= planned_sql_at] or made
         before[rng.randrange(len(before))].connected = True
     yield from made
     if contact.opportunity_at is not None:
