@@ -43,7 +43,7 @@ def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
     }
 
 
-# (range, measure, key, bucket) -> (sum, rows)
+# (range, measure, key, bucket) -> (sum, 1): present = at least one fact in the range
 Rows = dict[tuple[tuple[dt.date | None, dt.date], str, str, int], tuple[float, int]]
 
 
@@ -75,8 +75,8 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
         if lo is not None:
             condition += " AND day >= %s"
             condition_params.append(adapt(lo))
-        columns.append(f"SUM(CASE WHEN {condition} THEN value END), COUNT(CASE WHEN {condition} THEN 1 END)")
-        column_params += condition_params * 2
+        columns.append(f"SUM(CASE WHEN {condition} THEN value END)")
+        column_params += condition_params
     bucket, bucket_params = "bucket", []
     if lags:
         window = aged[1]
@@ -87,8 +87,8 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
             reached = f"julianday(day) + bucket / {LAG_SCALE} <= julianday(%s)"
         condition = f"measure IN ({marks}) AND day >= %s AND day <= %s AND {reached}"
         condition_params = [*lags, adapt(window.start), adapt(window.end), adapt(window.end)]
-        columns.append(f"SUM(CASE WHEN {condition} THEN value END), COUNT(CASE WHEN {condition} THEN 1 END)")
-        column_params += condition_params * 2
+        columns.append(f"SUM(CASE WHEN {condition} THEN value END)")
+        column_params += condition_params
         # Lag rows group by attempt number, not by lag: a handful of rows per key.
         bucket = f"CASE WHEN measure IN ({marks}) THEN bucket %% {LAG_SCALE} ELSE bucket END"
         bucket_params = list(lags)
@@ -118,9 +118,11 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     every_range = [*ranges, *([(AGED, aged[1].start, aged[1].end)] if lags else [])]
     for measure, key, number, *sums in rows:
         for index, rng in enumerate(every_range):
-            total, count = sums[2 * index], sums[2 * index + 1]
-            if count:
-                out[(rng, measure, key, int(number))] = (float(total or 0), count)
+            # A fact value is never NULL, so a NULL sum means no fact in the range (reading 7:
+            # a key is listed only with records); the row count is not needed beyond that.
+            total = sums[index]
+            if total is not None:
+                out[(rng, measure, key, int(number))] = (float(total), 1)
     return out
 
 
