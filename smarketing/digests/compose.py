@@ -326,7 +326,7 @@ class SectionBuilder:
                 "compliance": format_value(compliance.get("value"), "percent"),
                 "marketing_status": marketing_text, "marketing_style": tone_style(marketing_tone),
                 "sales_status": sales_text, "sales_style": tone_style(sales_tone),
-                "status": f"marketing: {marketing_text.lower()}, sales: {sales_text.lower()}",
+                "status": f"marketing: {_lower_first(marketing_text)}, sales: {_lower_first(sales_text)}",
                 **tone_style(marketing_tone if marketing_tone == "bad" else sales_tone),
             })
         image = None
@@ -481,6 +481,11 @@ class SectionBuilder:
         return parts
 
 
+def _lower_first(text: str) -> str:
+    """"Short of SLA" → "short of SLA" (an acronym keeps its capitals)."""
+    return text[:1].lower() + text[1:]
+
+
 def _day(value: dt.date | str) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
@@ -508,7 +513,7 @@ def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:
         "no rep has a delivery SLA"
     sales_line = (f"{format_value(worked.get('value'), 'percent')} of delivered leads worked"
                   + (f" (SLA {format_value(worked_target, 'percent')})" if worked_target is not None else "")
-                  + f", attempt compliance {format_value(compliance.get('value'), 'percent')}: {sales_text.lower()}")
+                  + f", attempt compliance {format_value(compliance.get('value'), 'percent')}: {_lower_first(sales_text)}")
     ok = not short and sales_tone != "bad"
     judged_any = bool(judged) or sales_tone == "good"
     tone = "bad" if not ok else "good" if judged_any else "neutral"

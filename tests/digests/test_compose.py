@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from smarketing.digests.compose import ComposeCache, covered_days, sla_status
+from smarketing.digests.compose import ComposeCache, covered_days, section_compose, sla_status
 from smarketing.digests.services import digests_send_due
 from smarketing.funnel.models import Activity, Contact, Deal, Target, WebTraffic
 from smarketing.kpis.windows import window_for
@@ -115,6 +115,10 @@ def test_sla_summary_has_a_side_for_marketing_and_one_for_sales(march, settings)
     assert sla["sales"].endswith(": too few to judge")
     assert sla["ok"] is False and sla["label"] == "SLA at risk"
     assert covered_days(window_for("mtd", as_of=dt.date(2026, 3, 1))) == "1 Mar 2026"
+    # The per-rep table keeps the two sides apart: the rep is not blamed for leads not given.
+    section = section_compose(dashboard_key="shared", as_of=dt.date(2026, 3, 9), cache=ComposeCache(render_charts=False))
+    assert ("  - Rep: 2 delivered (SLA pace 29), worked 50.0 %, attempts ok 0.0 % — "
+            "marketing: short of SLA, sales: too few to judge") in section.text
 
 
 def test_sections_are_composed_once_and_shared_between_subscribers(subscribe, march, monkeypatch):
