@@ -20,35 +20,58 @@ from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
 
 class KpiTargetSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
-    pace = serializers.FloatField(allow_null=True)
-    projection = serializers.FloatField(allow_null=True)
-    status = serializers.ChoiceField(["ahead", "behind", "met", "missed"], allow_null=True)
+    pace = serializers.FloatField(allow_null=True, help_text="sums over the window only")
+    projection = serializers.FloatField(allow_null=True, help_text="sums over the window only")
+    status = serializers.ChoiceField(
+        ["ahead", "behind", "met", "missed", "on_target", "below_target", "inconclusive", "maturing"],
+        allow_null=True, help_text="null with no complete day yet")
+    elapsed_days = serializers.IntegerField(help_text="complete days of the period judged")
 
 
-class KpiBreakdownItemSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()
+class KpiChangeSerializer(serializers.Serializer):
+    absolute = serializers.FloatField()
+    relative = serializers.FloatField(allow_null=True, help_text="a fraction (0.25 = +25 %)")
+    significant = serializers.BooleanField()
+    direction = serializers.ChoiceField(["up", "down"], allow_null=True)
+
+
+class KpiMatureSerializer(serializers.Serializer):
+    numerator = serializers.FloatField()
+    denominator = serializers.FloatField()
     value = serializers.FloatField(allow_null=True)
-    numerator = serializers.FloatField(allow_null=True)
-    denominator = serializers.FloatField(allow_null=True)
-    target = KpiTargetSerializer(required=False, help_text="with dimension=owner: the owner's target")
 
 
 class KpiPreviousSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     start = serializers.DateField()
     end = serializers.DateField()
+    kind = serializers.CharField(help_text="which comparison: previous_period or complete_previous_period")
+    same_age = serializers.BooleanField(help_text="a cohort as it stood at the previous window's end")
+    numerator = serializers.FloatField(required=False, allow_null=True)
+    denominator = serializers.FloatField(required=False, allow_null=True)
 
 
-class KpiResultSerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(list(METRICS))
-    label = serializers.CharField()
-    unit = serializers.CharField()
+class KpiJudgedSerializer(serializers.Serializer):
+    """A value and its judgement: the fields a result and each breakdown row share."""
+
     value = serializers.FloatField(allow_null=True)
     numerator = serializers.FloatField(allow_null=True)
     denominator = serializers.FloatField(allow_null=True)
     previous = KpiPreviousSerializer()
-    target = KpiTargetSerializer(allow_null=True)
+    change = KpiChangeSerializer(allow_null=True)
+    mature = KpiMatureSerializer(required=False, help_text="cohort rates only")
+    target = KpiTargetSerializer(allow_null=True, help_text="this slice's own target, or null")
+
+
+class KpiBreakdownItemSerializer(KpiJudgedSerializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
+class KpiResultSerializer(KpiJudgedSerializer):
+    metric = serializers.ChoiceField(list(METRICS))
+    label = serializers.CharField()
+    unit = serializers.CharField()
     filtered = serializers.BooleanField()
     breakdown = KpiBreakdownItemSerializer(many=True, required=False, help_text="only with dimension")
 

@@ -16,13 +16,15 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from smarketing.dashboards import figures
+from smarketing.dashboards.attention import layout_attention
 from smarketing.dashboards.formatting import format_delta, format_value
 from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
+from smarketing.kpis.judgement import side_status
 from smarketing.kpis.registry import metric_get
 from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values, recompute_pending
 from smarketing.kpis.sources import sources_for
-from smarketing.kpis.windows import Window, window_for
+from smarketing.kpis.windows import Window, company_today, window_for
 
 DIMENSION_LABELS = {
     "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
@@ -32,7 +34,9 @@ DIMENSION_LABELS = {
 # The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
 TOP_ITEMS = {"page": 10}
 TOP_ITEMS_DEFAULT = 15
-STATUS_GOOD = {"ahead", "met", "on_track"}
+STATUS_GOOD = {"ahead", "met", "on_track", "on_target"}
+# Too few or too young to judge: neither good nor bad news (nothing is flagged).
+STATUS_NEUTRAL = {"inconclusive", "maturing"}
 STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
 
 
@@ -107,14 +111,26 @@ def _target_view(target: dict | None, unit: str) -> dict | None:
         "projection": format_value(target["projection"], unit) if target.get("projection") is not None else None,
         "status": status,
         "status_label": STATUS_LABELS.get(status or "", (status or "").replace("_", " ").capitalize()),
-        "good": None if not status else status in STATUS_GOOD,
+        "good": None if not status or status in STATUS_NEUTRAL else status in STATUS_GOOD,
     }
+
+
+def _so_far(result: dict, unit: str) -> str:
+    """For a cohort with no mature part, the tooltip of its "so far": the same-age comparison."""
+    mature = result.get("mature")
+    if not mature or mature.get("denominator"):
+        return ""
+    previous = result.get("previous") or {}
+    return (f"This cohort is still converting: {format_value(result.get('value'), unit)} so far. "
+            f"The previous cohort at the same age ({previous.get('start')} – {previous.get('end')}): "
+            f"{format_value(previous.get('value'), unit)}.")
 
 
 def _column(result: dict, *, window: Window, direction: str) -> dict:
     unit = result["unit"]
     previous = result.get("previous") or {}
     return {
+        "so_far": _so_far(result, unit),
         "window": window,
         "value": result.get("value"),
         "value_text": format_value(result.get("value"), unit),
@@ -286,17 +302,25 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     delivered = by_metric.get("leads_delivered") or {"breakdown": []}
     for row in figures.breakdown_rows(results, top=None):
         item = row["cells"].get("leads_delivered") or {}
-        target = (item.get("target") or {}).get("value")
-        worked = (row["cells"].get("leads_worked_rate") or {}).get("value")
+        target = item.get("target") or {}
+        worked = row["cells"].get("leads_worked_rate") or {}
+        compliance = row["cells"].get("sla_attempt_compliance") or {}
+        # Two sides, never one verdict: a rep given too few leads is marketing's shortfall.
+        marketing_text, marketing_tone = side_status([target.get("status")])
+        sales_text, sales_tone = side_status([(worked.get("target") or {}).get("status"),
+                                              (compliance.get("target") or {}).get("status")])
         rows.append(
             {
                 "label": row["label"],
                 "delivered_text": format_value(item.get("value"), "count"),
-                "sla_text": format_value(target, "count"),
-                "delivered_ok": None if target is None or item.get("value") is None else item["value"] >= target,
-                "worked_text": format_value(worked, "percent"),
-                "worked_ok": None if worked is None else worked >= worked_target,
-                "compliance_text": format_value((row["cells"].get("sla_attempt_compliance") or {}).get("value"), "percent"),
+                "sla_text": format_value(target.get("value"), "count"),
+                "pace_text": format_value(target.get("pace"), "count"),
+                "delivered_ok": {"good": True, "bad": False}.get(marketing_tone),
+                "marketing_status": marketing_text, "marketing_tone": marketing_tone,
+                "worked_text": format_value(worked.get("value"), "percent"),
+                "worked_ok": {"on_target": True, "below_target": False}.get((worked.get("target") or {}).get("status")),
+                "sales_status": sales_text, "sales_tone": sales_tone,
+                "compliance_text": format_value(compliance.get("value"), "percent"),
                 "records_url": records_url(dashboard=dashboard, metric="leads_delivered", state=state,
                                            filters=filters, key=row["key"], dimension=panel.dimension),
             }
@@ -419,12 +443,22 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
         )
     _place(panels)
     return {
+        "attention": page_attention(dashboard=dashboard, state=state),
         "panels": panels,
         "has_data": any(panel["has_data"] for panel in panels),
         "sources": sources_for(dashboard.metrics),
         "facts_as_of": facts_as_of(),
         "recompute_pending": recompute_pending(),
     }
+
+
+def page_attention(*, dashboard: Dashboard, state: DashboardState) -> dict:
+    """The banner: the dashboard's one attention list for the reader's window, on complete days
+    (as of yesterday unless the reader pinned a day), unfiltered like the digest's."""
+    window = state.window
+    if window.name == "custom":
+        return layout_attention(dashboard, "custom", start=window.start, end=window.end)
+    return layout_attention(dashboard, window.name, state.as_of or None)
 
 
 FILTER_LIMIT = 500
@@ -455,7 +489,7 @@ def dashboard_filter_options(*, dashboard: Dashboard) -> list[dict]:
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     identity = (
         dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
-        as_of, settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
+        as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
     )
     return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
 

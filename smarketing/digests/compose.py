@@ -9,7 +9,6 @@ envelope (greeting, date, links, unsubscribe token) is rendered per subscriber.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,10 +17,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from smarketing.dashboards.attention import dashboard_attention
 from smarketing.dashboards.formatting import format_delta, format_value
-from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
+from smarketing.dashboards.layouts import Dashboard, Panel, dashboard_get
 from smarketing.digests import charts
-from smarketing.kpis.registry import metric_get
+from smarketing.kpis.judgement import side_status
+from smarketing.kpis.registry import NONE_KEY, metric_get
 from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values
 from smarketing.kpis.windows import Window, window_for
 
@@ -29,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 BREAKDOWN_ROWS = 10
 SERIES_WEEKS = 13
-ATTENTION_MOVERS = 3
-ATTENTION_MIN_CHANGE_PCT = 5.0
+ATTENTION_TONES = {"sla": "bad", "target": "bad", "change": "warn", "funnel": "warn"}
+ATTENTION_TITLES = {"sla": "Lead handover SLA", "target": "Target", "change": "Significant change",
+                    "funnel": "Funnel"}
 HEADLINE_PREFERENCE = ("leads", "revenue")
 
 TONES = {
@@ -96,10 +98,17 @@ class ComposeCache:
     """Everything one run may share between subscribers: KPI answers and rendered sections."""
 
     values: dict[tuple, dict[str, dict]] = field(default_factory=dict)
+    attentions: dict[tuple[str, dt.date], list[dict]] = field(default_factory=dict)
     sections: dict[tuple[str, dt.date], Section] = field(default_factory=dict)
     # Encoded MIME image parts by Content-ID: one base64 encoding per chart per run.
     mime_parts: dict[str, object] = field(default_factory=dict)
     render_charts: bool = True
+
+    def attention(self, dashboard_key: str, as_of: dt.date) -> list[dict]:
+        key = (dashboard_key, as_of)
+        if key not in self.attentions:
+            self.attentions[key] = dashboard_attention(dashboard_key, "mtd", as_of)["items"]
+        return self.attentions[key]
 
     def kpis(
         self,
@@ -177,7 +186,6 @@ class SectionBuilder:
         self.mtd = window_for("mtd", as_of=as_of)
         self.ytd = window_for("ytd", as_of=as_of)
         self.images: list[InlineImage] = []
-        self.watch: dict[str, tuple[str, dict]] = {}  # metric (+filters) → (label, mtd result)
 
     def chart(self, name: str, draw: Callable[[], charts.Chart], alt: str) -> dict | None:
         if not self.cache.render_charts:
@@ -205,8 +213,6 @@ class SectionBuilder:
             if filters and now.get("filtered") is False:
                 note = "not split by " + ", ".join(filters) + ": all records"
             label = _label(key, now)
-            suffix = f" · {_filters_text(panel.filters)}" if filters and now.get("filtered") is not False else ""
-            self.watch.setdefault(key + suffix, (label + suffix, now, meta.direction, meta.unit))
             tiles.append({
                 "key": key,
                 "label": label,
@@ -305,17 +311,23 @@ class SectionBuilder:
         rows = []
         for item in items:
             target = item.get("target") or {}
-            text, tone = status_text(target)
+            # Two sides, never one verdict: a rep given too few leads is marketing's shortfall.
+            marketing_text, marketing_tone = side_status([target.get("status")])
+            worked = others.get("leads_worked_rate", {}).get(item["key"], {})
+            compliance = others.get("sla_attempt_compliance", {}).get(item["key"], {})
+            sales_text, sales_tone = side_status([(worked.get("target") or {}).get("status"),
+                                                  (compliance.get("target") or {}).get("status")])
             rows.append({
                 "label": str(item.get("label") or item["key"]),
                 "delivered": format_value(item.get("value"), "count"),
                 "pace": format_value(target.get("pace"), "count"),
                 "target": format_value(target.get("value"), "count"),
-                "worked": format_value(others.get("leads_worked_rate", {}).get(item["key"], {}).get("value"),
-                                       "percent"),
-                "compliance": format_value(
-                    others.get("sla_attempt_compliance", {}).get(item["key"], {}).get("value"), "percent"),
-                "status": text, **tone_style(tone),
+                "worked": format_value(worked.get("value"), "percent"),
+                "compliance": format_value(compliance.get("value"), "percent"),
+                "marketing_status": marketing_text, "marketing_style": tone_style(marketing_tone),
+                "sales_status": sales_text, "sales_style": tone_style(sales_tone),
+                "status": f"marketing: {_lower_first(marketing_text)}, sales: {_lower_first(sales_text)}",
+                **tone_style(marketing_tone if marketing_tone == "bad" else sales_tone),
             })
         image = None
         if items:
@@ -376,9 +388,6 @@ class SectionBuilder:
             ),
             alt="Days between funnel stages, this month and year to date",
         )
-        for key in panel.metrics:
-            meta = metric_get(key)
-            self.watch.setdefault(key, (_label(key, mtd[key]), mtd[key], meta.direction, meta.unit))
         rows = [{"label": _label(k, mtd[k]), "cells": [format_value(mtd[k].get("value"), "days"),
                                                         format_value(ytd[k].get("value"), "days")]}
                 for k in panel.metrics]
@@ -412,44 +421,10 @@ class SectionBuilder:
 
     # --- summaries ----------------------------------------------------------------------
     def attention(self) -> list[dict]:
-        items: list[dict] = []
-        behind = set()
-        for name, (label, result, _direction, unit) in self.watch.items():
-            target = result.get("target") or {}
-            if target.get("status") in ("behind", "missed"):
-                behind.add(name)
-                pace = target.get("pace") if target.get("pace") is not None else target.get("value")
-                items.append({
-                    "tone": "bad",
-                    "title": f"{label}: {status_text(target)[0].lower()}",
-                    "detail": f"{format_value(result.get('value'), unit)} against "
-                              f"{'a pace of ' if target.get('pace') is not None else 'a target of '}"
-                              f"{format_value(pace, unit)} this month"
-                              + (f" (target {format_value(target.get('value'), unit)})"
-                                 if target.get("pace") is not None else ""),
-                })
-        movers = []
-        for name, (label, result, direction, unit) in self.watch.items():
-            change = _change_pct(result)
-            if change is None or name in behind:
-                continue
-            against = -change if direction == "up" else change
-            if against >= ATTENTION_MIN_CHANGE_PCT:
-                movers.append((against, label, result, change, unit))
-        movers.sort(key=lambda m: -m[0])
-        for _against, label, result, change, unit in movers[:ATTENTION_MOVERS]:
-            previous = (result.get("previous") or {}).get("value")
-            items.append({
-                "tone": "warn",
-                "title": f"{label}: {'down' if change < 0 else 'up'} {abs(change):.1f} %",
-                "detail": f"{format_value(result.get('value'), unit)} vs {format_value(previous, unit)} "
-                          "on the same days last month",
-            })
-        weakest = funnel_weakest_step(cache=self.cache, mtd=self.mtd, ytd=self.ytd)
-        if weakest:
-            items.append({"tone": "neutral", "title": f"Weakest funnel step: {weakest['step']}",
-                          "detail": weakest["detail"]})
-        return items
+        """The dashboard's one attention list (the banner's and the API's), month to date."""
+        items = self.cache.attention(self.dashboard.key, self.as_of)
+        return [{"tone": ATTENTION_TONES[item["kind"]], "title": ATTENTION_TITLES[item["kind"]],
+                 "detail": item["message"], "item": item} for item in items]
 
     def build(self) -> Section:
         panels = []
@@ -506,6 +481,11 @@ class SectionBuilder:
         return parts
 
 
+def _lower_first(text: str) -> str:
+    """"Short of SLA" → "short of SLA" (an acronym keeps its capitals)."""
+    return text[:1].lower() + text[1:]
+
+
 def _day(value: dt.date | str) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
@@ -518,53 +498,28 @@ def compact_value(value: float | int | None, unit: str) -> str:
     return format_value(value, unit)
 
 
-def funnel_weakest_step(*, cache: ComposeCache, mtd: Window, ytd: Window) -> dict | None:
-    """The stage-to-stage step converting furthest below its own year-to-date rate this month."""
-    now = cache.kpis(metrics=FUNNEL_METRICS, window=mtd)
-    year = cache.kpis(metrics=FUNNEL_METRICS, window=ytd)
-    worst = None
-    for before, after in itertools.pairwise(FUNNEL_METRICS):
-        a, b = now[before].get("value"), now[after].get("value")
-        ya, yb = year[before].get("value"), year[after].get("value")
-        if not a or b is None:
-            continue
-        rate = float(b) / float(a) * 100
-        norm = float(yb) / float(ya) * 100 if ya and yb is not None else None
-        score = rate / norm if norm else rate / 100
-        if worst is None or score < worst[0]:
-            worst = (score, before, after, rate, norm)
-    if worst is None:
-        return None
-    _score, before, after, rate, norm = worst
-    step = f"{_label(before, now[before])} → {_label(after, now[after])}"
-    detail = f"{rate:.1f} % this month"
-    if norm is not None:
-        detail += f" against {norm:.1f} % year to date"
-    return {"step": step, "detail": detail, "rate": rate, "norm": norm}
-
-
 def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:
-    """The lead handover SLA in one line: % worked vs target, reps behind delivery pace, attempts."""
+    """The lead handover SLA in two lines: marketing's deliveries and sales' follow-up."""
     results = cache.kpis(metrics=("leads_delivered", "leads_worked_rate", "sla_attempt_compliance"),
                          window=mtd, dimension="owner")
-    worked = results["leads_worked_rate"].get("value")
-    worked_target = float(settings.SLA_WORKED_TARGET_PCT)
-    target = results["leads_worked_rate"].get("target") or {}
-    if target.get("value") is not None:
-        worked_target = float(target["value"])
-    reps = results["leads_delivered"].get("breakdown") or []
+    reps = [rep for rep in results["leads_delivered"].get("breakdown") or [] if rep["key"] != NONE_KEY]
     judged = [rep for rep in reps if (rep.get("target") or {}).get("status")]
-    behind = [rep for rep in judged if rep["target"]["status"] in ("behind", "missed")]
-    compliance = results["sla_attempt_compliance"].get("value")
-    worked_ok = worked is None or float(worked) >= worked_target
-    ok = worked_ok and not behind
-    parts = [f"{format_value(worked, 'percent')} of delivered leads worked (SLA {worked_target:g} %)"]
-    if judged:
-        parts.append(f"{len(behind)} of {len(judged)} reps behind delivery pace")
-    parts.append(f"attempt compliance {format_value(compliance, 'percent')}")
-    tone = "good" if ok else "bad"
-    return {"ok": ok, "text": " · ".join(parts), "label": "SLA met" if ok else "SLA at risk", "tone": tone,
-            **tone_style(tone)}
+    short = [rep for rep in judged if rep["target"]["status"] in ("behind", "missed")]
+    worked, compliance = results["leads_worked_rate"], results["sla_attempt_compliance"]
+    sales = [(worked.get("target") or {}).get("status"), (compliance.get("target") or {}).get("status")]
+    sales_text, sales_tone = side_status(sales)
+    worked_target = (worked.get("target") or {}).get("value")
+    marketing = f"{len(short)} of {len(judged)} reps short of their delivery SLA" if judged else \
+        "no rep has a delivery SLA"
+    sales_line = (f"{format_value(worked.get('value'), 'percent')} of delivered leads worked"
+                  + (f" (SLA {format_value(worked_target, 'percent')})" if worked_target is not None else "")
+                  + f", attempt compliance {format_value(compliance.get('value'), 'percent')}: {_lower_first(sales_text)}")
+    ok = not short and sales_tone != "bad"
+    judged_any = bool(judged) or sales_tone == "good"
+    tone = "bad" if not ok else "good" if judged_any else "neutral"
+    label = {"bad": "SLA at risk", "good": "SLA met", "neutral": "SLA not judged yet"}[tone]
+    return {"ok": ok, "text": f"Marketing: {marketing} · Sales: {sales_line}", "marketing": marketing,
+            "sales": sales_line, "label": label, "tone": tone, **tone_style(tone)}
 
 
 def dashboard_url(key: str) -> str:
@@ -577,6 +532,15 @@ def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache) 
         builder = SectionBuilder(dashboard=dashboard_get(dashboard_key), as_of=as_of, cache=cache)
         cache.sections[cache_key] = builder.build()
     return cache.sections[cache_key]
+
+
+def covered_days(window: Window) -> str:
+    """"1–29 Nov 2026": the complete days a digest reports (as_of is yesterday)."""
+    if window.start == window.end:
+        return f"{window.end.day} {window.end:%b %Y}"
+    if window.start.month == window.end.month:
+        return f"{window.start.day}–{window.end.day} {window.end:%b %Y}"
+    return f"{window.start.day} {window.start:%b} – {window.end.day} {window.end:%b %Y}"
 
 
 def greeting_for(hour: int) -> str:
@@ -613,6 +577,7 @@ def digest_compose(
         "greeting": greeting_for(local_hour),
         "local_date": local_date,
         "as_of": as_of,
+        "covers": covered_days(window_for("mtd", as_of=as_of)),
         "facts_as_of": freshness,
         "settings_url": settings_url,
         "unsubscribe_url": unsubscribe_url,

@@ -241,7 +241,8 @@ def digest_for(
     return digest_compose(
         # A dashboard retired from the layouts since the user subscribed is skipped, not fatal.
         dashboards=[key for key in subscription.dashboards if key in DASHBOARDS] or ["shared"],
-        as_of=company_date(now=now),
+        # Complete days only: a digest sent on the 1st reports the whole previous month.
+        as_of=company_date(now=now) - dt.timedelta(days=1),
         local_date=subscription_local_date(subscription=subscription, now=now),
         recipient_name=user.first_name or user.get_full_name() or user.username,
         local_hour=now.astimezone(subscription.tz).hour,

@@ -139,5 +139,6 @@ register(m.FeatureUsage, list_display=("date", "feature", "customers_total", "cu
                                        "content_readers", "readers_activated", "upgrade_revenue"),
          search=("feature",), date_hierarchy="date")
 register(m.TargetAccount, list_display=("name", "domain"), search=("name", "domain"))
-register(m.Target, list_display=("metric", "period", "period_start", "owner", "value"), search=("metric",),
-         filters=("period", "metric"), date_hierarchy="period_start", raw_id=("owner",))
+register(m.Target, list_display=("metric", "period", "period_start", "owner", "channel", "campaign", "value"),
+         search=("metric",), filters=("period", "metric", "channel"), date_hierarchy="period_start",
+         raw_id=("owner", "campaign"))

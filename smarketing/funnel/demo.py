@@ -414,7 +414,7 @@ def demo_seed(
         events_seed(plan=plan, writer=writer, campaigns=campaigns)
         feature_usage_seed(plan=plan, writer=writer, new_customers=new_customers)
         target_accounts_seed(plan=plan, writer=writer)
-        targets_seed(plan=plan, writer=writer, team=team)
+        targets_seed(plan=plan, writer=writer, team=team, campaigns=campaigns)
         # Before the notices: the recompute they queue on commit plans with fresh statistics.
         transaction.on_commit(partial(tables_analyze, RESOURCES.values()))
         all_days = set(plan.days)
@@ -698,6 +698,10 @@ def lifecycle_fill(*, plan: Plan, rng: random.Random, contact: m.Contact, qualit
     if rng.random() >= min(0.8, 0.41 * math.sqrt(quality)):
         return
     sql_at = mql_at + hours(rng.expovariate(1 / 110) + 1)
+    # Reps reach the leads that will qualify whether or not that happens before today: the
+    # activities read the planned SQL time, so a young cohort is not connected less often
+    # than an older one was at the same age (a false alarm in the same-age comparison).
+    contact.planned_sql_at = sql_at
     if sql_at >= cutoff:
         return
     contact.sql_at = sql_at
@@ -824,9 +828,10 @@ def activities_make(*, plan: Plan, rng: random.Random, seq: Sequences, contact: 
         by = owner if rng.random() < 0.94 else team[rng.randrange(len(team))].member
         made.append(activity(by, kind, at, rng.random() < CONNECT_RATE[kind]))
         at = at + hours(rng.uniform(4, 24 * 4))
-    # A lead that became an SQL was reached at least once before it did.
-    if contact.sql_at is not None and made and not any(a.connected for a in made):
-        before = [a for a in made if a.occurred_at <= contact.sql_at] or made
+    # A lead that becomes an SQL is reached at least once before it does.
+    planned_sql_at = getattr(contact, "planned_sql_at", None) or contact.sql_at
+    if planned_sql_at is not None and made and not any(a.connected for a in made):
+        before = [a for a in made if a.occurred_at <= planned_sql_at] or made
         before[rng.randrange(len(before))].connected = True
     yield from made
     if contact.opportunity_at is not None:
@@ -1087,12 +1092,41 @@ def target_accounts_seed(*, plan: Plan, writer: Writer) -> None:
 
 # The team-wide targets: metric key -> how to get the period's target from expected leads.
 LEAD_TO_MQL, MQL_TO_CUSTOMER, AVERAGE_DEAL = 0.33, 0.085, 24000.0
+SLA_COMMITMENT = 0.9
 
 
-def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
+# Channels with their own lead targets (and email its MQLs): the blog and email pages judge
+# their filtered tiles against these, never against the team-wide number.
+CHANNEL_TARGETS = ("blog", "email", "paid_search", "webinar")
+CAMPAIGN_TARGET_CHANNELS = ("paid_search", "webinar", "events")
+
+
+def campaign_targets(*, plan: Plan, campaigns: Campaigns, start: dt.date, end: dt.date,
+                     rng: random.Random) -> list[m.Target]:
+    """A month's lead target for each campaign of a few channels running in it (history only)."""
+    expected: dict[int, tuple[m.Campaign, float]] = {}
+    for channel in CAMPAIGN_TARGET_CHANNELS:
+        running = campaigns.active.get(channel) or []
+        day = start
+        while day <= end:
+            index = (day - plan.first_day).days
+            if 0 <= index < len(running) and running[index]:
+                # Leads of the channel that day, 3 in 4 of them on one of the running campaigns.
+                share = plan.expected_leads(day) * CHANNEL_MIX[channel][0] * 0.75 / len(running[index])
+                for campaign in running[index]:
+                    total = expected.get(id(campaign), (campaign, 0.0))[1]
+                    expected[id(campaign)] = (campaign, total + share)
+            day += dt.timedelta(days=1)
+    return [m.Target(metric="leads", period="month", period_start=start, campaign=campaign,
+                     value=Decimal(max(1, round(total * rng.uniform(0.94, 1.10)))))
+            for campaign, total in expected.values() if total >= 1]
+
+
+def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Campaigns) -> None:
     """Targets for every month, fiscal quarter and fiscal year of the history and the current ones."""
     rng = random.Random(f"{plan.seed}:targets")
     rows: list[m.Target] = []
+    non_reps = list(m.TeamMember.objects.filter(team="sales").exclude(pk__in=[rep.member.pk for rep in team]))
     last_day = period_bounds("year", plan.today)[1]
     for kind in ("month", "quarter", "year"):
         start = period_bounds(kind, plan.first_day)[0]
@@ -1122,6 +1156,15 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
             for metric, value in team_values.items():
                 rows.append(m.Target(metric=metric, period=kind, period_start=start, owner=None,
                                      value=Decimal(str(value))))
+            for channel in CHANNEL_TARGETS:
+                channel_leads = leads * CHANNEL_MIX[channel][0] * rng.uniform(0.94, 1.10)
+                rows.append(m.Target(metric="leads", period=kind, period_start=start, channel=channel,
+                                     value=Decimal(round(channel_leads))))
+                if channel == "email":
+                    rows.append(m.Target(metric="mqls", period=kind, period_start=start, channel=channel,
+                                         value=Decimal(round(channel_leads * LEAD_TO_MQL * CHANNEL_MIX[channel][1]))))
+            if kind == "month":
+                rows += campaign_targets(plan=plan, campaigns=campaigns, start=start, end=end, rng=rng)
             active = [rep for rep in team if rep.hired is None or rep.hired.date() <= end]
             for rep in active:
                 share = 1 / len(active)
@@ -1132,18 +1175,22 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep]) -> None:
                 if kind == "month":
                     # Per-rep delivery SLA sized to the demo's volume (overrides the setting);
                     # a rep in their first three months takes a lighter load.
+                    # The SLA is a commitment marketing expects to keep: nine tenths of the MQLs the
+                    # model expects, not the stretched MQL target.
                     ramping = rep.hired is not None and start <= rep.hired.date() + dt.timedelta(days=90)
-                    quota["leads_delivered"] = max(5, round(team_values["mqls"] * share * (0.6 if ramping else 1.0)))
+                    expected_mqls = leads * LEAD_TO_MQL * SLA_COMMITMENT
+                    quota["leads_delivered"] = max(5, round(expected_mqls * share * (0.6 if ramping else 1.0)))
                 for metric, value in quota.items():
                     rows.append(m.Target(metric=metric, period=kind, period_start=start, owner=rep.member,
                                          value=Decimal(str(value))))
             if kind == "month":
                 # Before a rep is hired nothing is delivered to them: a zero SLA for those
                 # months, or the year-to-date SLA would count the setting's default for them.
-                for rep in team:
-                    if rep not in active:
-                        rows.append(m.Target(metric="leads_delivered", period=kind, period_start=start,
-                                             owner=rep.member, value=Decimal(0)))
+                # Sales people who take no leads (the manager, enablement) have a zero SLA too.
+                idle = [rep.member for rep in team if rep not in active] + non_reps
+                for member in idle:
+                    rows.append(m.Target(metric="leads_delivered", period=kind, period_start=start,
+                                         owner=member, value=Decimal(0)))
             start = end + dt.timedelta(days=1)
     writer.write("targets", rows)
     writer.step("targets")

@@ -404,6 +404,10 @@ def _example_value(resource: Resource, name: str, col: Any, i: int, day: dt.date
         return dt.date(2026, i, 1).isoformat()
     if name == "metric":
         return "leads"
+    if resource.name == "targets" and name == "channel":
+        # A target names at most one slice: the examples are team-wide (owner and campaign
+        # are optional references, left empty like every optional reference).
+        return ""
     if name == "domain":
         return f"example{i}.com"
     kind = col.kind

@@ -630,24 +630,43 @@ class Target(models.Model):
     metric = models.CharField(max_length=100)
     period = models.CharField(max_length=10, choices=Period.choices)
     period_start = models.DateField()
+    # The slice the target is for: at most one of owner, channel, campaign; none = team-wide.
     owner = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.CASCADE)
+    channel = models.CharField(max_length=30, choices=Channel.choices, null=True, blank=True)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE)
     value = models.DecimalField(max_digits=18, decimal_places=4)
 
     class Meta:
         ordering = ["metric", "-period_start"]
         constraints = [
-            # An empty owner is part of the key: one team-wide target per metric and period.
+            # An empty slice is part of the key: one team-wide target per metric and period,
+            # and one per metric, period and slice (partial indexes, NULLs never collide).
             models.UniqueConstraint(
                 fields=["metric", "period", "period_start", "owner"],
                 condition=Q(owner__isnull=False),
                 name="target_key_owner",
             ),
             models.UniqueConstraint(
+                fields=["metric", "period", "period_start", "channel"],
+                condition=Q(channel__isnull=False),
+                name="target_key_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["metric", "period", "period_start", "campaign"],
+                condition=Q(campaign__isnull=False),
+                name="target_key_campaign",
+            ),
+            models.UniqueConstraint(
                 fields=["metric", "period", "period_start"],
-                condition=Q(owner__isnull=True),
+                condition=Q(owner__isnull=True, channel__isnull=True, campaign__isnull=True),
                 name="target_key_team",
             ),
             models.CheckConstraint(condition=Q(period__in=Period.values), name="target_period_valid"),
+            models.CheckConstraint(
+                condition=(Q(owner__isnull=True, channel__isnull=True) | Q(owner__isnull=True, campaign__isnull=True)
+                           | Q(channel__isnull=True, campaign__isnull=True)),
+                name="target_one_slice",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -670,9 +670,15 @@ class TargetRow(RowSchema):
     period_start: DATE
     value: column("decimal", required=True, max_digits=18, decimal_places=4, signed=True)
     owner_email: ref("team_members", "owner") = None
+    channel: enum(m.Channel) = None
+    campaign_id: ref("campaigns", "campaign") = None
 
     def row_errors(self) -> list[tuple[str, str]]:
         errors = super().row_errors()
+        slices = [name for name in ("owner_email", "channel", "campaign_id") if getattr(self, name) is not None]
+        if len(slices) > 1:
+            errors.append((slices[1], f"a target is for one slice: {' and '.join(slices)} are both set "
+                                      "(leave all empty for a team-wide target)"))
         if not metric_key_validator(self.metric):
             errors.append(("metric", f"{self.metric!r} is not a metric key (see the KPI catalogue)"))
         if not is_period_start(self.period, self.period_start):
@@ -749,7 +755,8 @@ RESOURCES: dict[str, Resource] = {
         _resource("direct_mail", m.DirectMail, DirectMailRow, EXT),
         _resource("feature_usage", m.FeatureUsage, FeatureUsageRow, ("date", "feature")),
         _resource("target_accounts", m.TargetAccount, TargetAccountRow, ("domain",)),
-        _resource("targets", m.Target, TargetRow, ("metric", "period", "period_start", "owner_email")),
+        _resource("targets", m.Target, TargetRow,
+                  ("metric", "period", "period_start", "owner_email", "channel", "campaign_id")),
     )
 }
 RESOURCE_BY_MODEL: dict[type[djm.Model], Resource] = {r.model: r for r in RESOURCES.values()}

@@ -41,6 +41,11 @@ def key_parse(resource: Resource, raw: str) -> dict[str, str]:
         else:
             current.append(char)
     parts.append("".join(current))
+    missing = resource.key[len(parts):]
+    if missing and not any(resource.col(column).required for column in missing):
+        # Keys that grew optional trailing columns (a target's channel and campaign) still
+        # accept the shorter form: the missing columns are empty.
+        parts += [""] * len(missing)
     if len(parts) != len(resource.key):
         raise ValueError(
             f"a {resource.name} key has {len(resource.key)} parts ({', '.join(resource.key)}) joined by ','"
@@ -71,6 +76,8 @@ def records_filter_by_key(*, resource: Resource, key: dict[str, str]) -> Q:
             condition &= Q(**{f"{resource.field_name(column)}__isnull": True}) if raw == "" else Q(**{lookup: raw})
         elif col.kind == "date":
             condition &= Q(**{column: dt.date.fromisoformat(raw)})
+        elif raw == "" and resource.model._meta.get_field(column).null:
+            condition &= Q(**{f"{column}__isnull": True})
         elif resource.model is m.TargetAccount:
             condition &= Q(**{column: raw.lower()})
         else:

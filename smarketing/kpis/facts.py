@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 
 from smarketing.funnel import models as funnel
@@ -60,6 +61,13 @@ def _days_between(a: str, b: str) -> str:
     if _pg():
         return f"(EXTRACT(EPOCH FROM ({b} - {a})) / 86400.0)"
     return f"(julianday({b}) - julianday({a}))"
+
+
+def _day_diff(a: str, b: str) -> str:
+    """Whole days from date `a` to date `b` (b − a)."""
+    if _pg():
+        return f"({b} - {a})"
+    return f"CAST(julianday({b}) - julianday({a}) AS INTEGER)"
 
 
 def _greatest(a: str, b: str) -> str:
@@ -166,10 +174,80 @@ def _stage_family(stage: str) -> Family:
     return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), CONTACT_DIMS, sparse=sparse)
 
 
+# Same-age measures: a conversion fact is keyed by the cohort's entry day and carries, in
+# its bucket, the lag in whole days to the conversion (× LAG_SCALE, plus an attempt number
+# for the SLA compliance events), so "converted on or before day E" is the range condition
+# `day + bucket / LAG_SCALE <= E` over the facts (no raw record is read at query time).
+LAG_SCALE = 128
+NULL_INT = "CAST(NULL AS INTEGER)"  # a typed NULL: PostgreSQL takes an untyped one in a UNION as text
+
+
+def lag_bucket(lag_days: str, number: str = "0") -> str:
+    return f"({_greatest(lag_days, '0')} * {LAG_SCALE} + {number})"
+
+
+def _lag_family(stage: str) -> Family | None:
+    pairs = [(a, b) for a, b in COHORTS if a == stage]
+    if not pairs:
+        return None
+    arms = []
+    for a, b in pairs:
+        measures = ", ".join(f"{'1' if (x, y) == (a, b) else NULL_INT} AS m_lag_{x}_{y}" for x, y in pairs)
+        arms.append(f"SELECT c.{a}_on AS day, {lag_bucket(_day_diff(f'c.{a}_on', f'c.{b}_on'))} AS bucket, "
+                    f"{_contact_keys()}, {measures} FROM {{contact}} c {_contact_joins()} "
+                    f"WHERE c.{b}_at IS NOT NULL AND {{where}}")
+    return Family(f"lags_{stage}", " UNION ALL ".join(arms), f"c.{stage}_on",
+                  tuple(f"lag_{a}_{b}" for a, b in pairs), CONTACT_DIMS)
+
+
+def sla_min_attempts_setting() -> int:
+    """The attempt count the same-age compliance facts are built for (SLA_MIN_ATTEMPTS, 1..100)."""
+    return min(max(int(settings.SLA_MIN_ATTEMPTS), 1), MAX_BUCKET)
+
+
+def _sla_lag_family() -> Family:
+    """Per MQL: the day of its first attempt and of its first connected attempt, and the day
+    it reaches SLA_MIN_ATTEMPTS attempts without a connection (`sla_nth_start`) and, once
+    connected, the day that ends (`sla_nth_stop`). The bucket's low bits carry that attempt
+    count, so a query for another minimum (a `sla_min_attempts` target) can tell it has none.
+
+    Only the n-th attempt is stored: one event per MQL, not one per attempt (the query reads
+    these facts over a whole previous year)."""
+    number = sla_min_attempts_setting()
+    lag = _day_diff("x.mql_on", "x.occurred_on")
+    conn = _day_diff("x.mql_on", "x.conn_on")
+    keys = _contact_keys("x")
+    ranked = ("SELECT c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id, a.occurred_on, "
+              "ROW_NUMBER() OVER (PARTITION BY c.id ORDER BY a.occurred_at, a.id) AS k, "
+              "MIN(CASE WHEN a.connected THEN a.occurred_on END) OVER (PARTITION BY c.id) AS conn_on "
+              "FROM {contact} c JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
+              "WHERE {where}")
+    null = NULL_INT
+    base = (
+        f"WITH x AS ({ranked}) "
+        f"SELECT x.mql_on AS day, {lag_bucket(lag)} AS bucket, {keys}, 1 AS m_sla_worked_lag, "
+        f"{null} AS m_sla_connected_lag, {null} AS m_sla_nth_start, {null} AS m_sla_nth_stop "
+        f"FROM x {_contact_joins('x')} WHERE x.k = 1 "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(conn)}, {keys}, {null}, 1, {null}, {null} "
+        f"FROM x {_contact_joins('x')} WHERE x.k = 1 AND x.conn_on IS NOT NULL "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(lag, 'x.k')}, {keys}, {null}, {null}, 1, {null} "
+        f"FROM x {_contact_joins('x')} WHERE x.k = {number} "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(_greatest(lag, conn), 'x.k')}, {keys}, {null}, {null}, {null}, 1 "
+        f"FROM x {_contact_joins('x')} WHERE x.k = {number} AND x.conn_on IS NOT NULL"
+    )
+    return Family("sla_lags", base, "c.mql_on",
+                  ("sla_worked_lag", "sla_connected_lag", "sla_nth_start", "sla_nth_stop"), CONTACT_DIMS)
+
+
+LAG_FAMILIES = (*(f"lags_{stage}" for stage in dict.fromkeys(a for a, _ in COHORTS)), "sla_lags")
+
+
 def _families() -> tuple[Family, ...]:
     sla_bucket = _least("s.attempts", str(MAX_BUCKET))
     return (
         *(_stage_family(stage) for stage in STAGES),
+        *(family for family in (_lag_family(stage) for stage in STAGES) if family is not None),
+        _sla_lag_family(),
         Family(
             "content_assist",
             "SELECT c.customer_on AS day, 0 AS bucket, ct.external_id AS k_content, 1 AS m_content_assisted "

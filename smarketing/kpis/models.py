@@ -16,7 +16,7 @@ class Fact(models.Model):
     day = models.DateField()
     dimension = models.CharField(max_length=20, blank=True, default="")
     key = models.CharField(max_length=500, blank=True, default="")
-    bucket = models.SmallIntegerField(default=0)
+    bucket = models.IntegerField(default=0)  # histogram bucket, or a same-age lag (facts.LAG_SCALE)
     value = models.FloatField()
 
     class Meta:

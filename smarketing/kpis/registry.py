@@ -10,7 +10,7 @@ API, dashboards, digests, targets — looks metrics up here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 UNITS = ("count", "percent", "currency", "days", "ratio", "currency_per_day")
@@ -60,6 +60,16 @@ class Sums(Protocol):
     def setting(self, name: str) -> float: ...
 
 
+class AgedSums(Protocol):
+    """What a same-age compute reads: the previous window's flows, and conversions dated on or
+    before its end (`by_end`; `by_end_n` for the events of the n-th SLA attempt)."""
+
+    def flow(self, measure: str) -> float: ...
+    def by_end(self, measure: str) -> float: ...
+    def by_end_n(self, measure: str, number: int) -> float | None: ...
+    def setting(self, name: str) -> float: ...
+
+
 Result = tuple[float | None, float | None, float | None]
 
 
@@ -78,6 +88,10 @@ class Metric:
     before: tuple[str, ...] = ()
     year: tuple[str, ...] = ()
     compute: Callable[[Sums], Result] = field(default=lambda s: (None, None, None), repr=False, compare=False)
+    # Same-age metrics (rule 2): the lag measures they read and how the previous period's
+    # cohort is computed as it stood at the previous window's end.
+    lags: tuple[str, ...] = ()
+    aged: Callable[[AgedSums], Result] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_rate(self) -> bool:
@@ -118,11 +132,25 @@ def ratio(key: str, label: str, numerator: str, denominator: str, dimensions: tu
                    flow=(numerator, denominator))
 
 
+def _aged_ratio(numerator: Callable[[AgedSums], float], denominator: Callable[[AgedSums], float]):
+    def aged(s: AgedSums) -> Result:
+        n, d = numerator(s), denominator(s)
+        return _div(n, d, 100.0), n, d
+
+    return aged
+
+
+def _same_age(metric: Metric, lags: tuple[str, ...], aged: Callable[[AgedSums], Result]) -> Metric:
+    return replace(metric, lags=lags, aged=aged)
+
+
 def cohort(key: str, label: str, a: str, b: str, a_label: str, b_label: str) -> Metric:
-    return ratio(key, label, f"coh_{a}_{b}", f"entered_{a}", CONTACT_DIMS,
-                 f"Of the contacts who became {a_label} in the window, the share that has "
-                 f"become {b_label} (as the data stands now, also after the window).",
-                 kind="cohort")
+    metric = ratio(key, label, f"coh_{a}_{b}", f"entered_{a}", CONTACT_DIMS,
+                   f"Of the contacts who became {a_label} in the window, the share that has "
+                   f"become {b_label} (as the data stands now, also after the window).",
+                   kind="cohort")
+    lag = f"lag_{a}_{b}"
+    return _same_age(metric, (lag,), _aged_ratio(lambda s: s.by_end(lag), lambda s: s.flow(f"entered_{a}")))
 
 
 def average(key: str, label: str, total: str, count: str, dimensions: tuple[str, ...], help: str,
@@ -222,6 +250,29 @@ def _feature_adoption(s: Sums) -> Result:
 def _sla_attempt_compliance(s: Sums) -> Result:
     candidates = s.flow("sla_worked_not_connected")
     compliant = s.flow_from_bucket("sla_worked_not_connected", int(s.setting("SLA_MIN_ATTEMPTS")))
+    return _div(compliant, candidates, 100.0), compliant, candidates
+
+
+MAX_ATTEMPTS_BUCKET = 100  # facts.MAX_BUCKET: a minimum above it reads as 100
+
+
+def _worked_by_end(s: AgedSums) -> float:
+    return s.by_end("sla_worked_lag")
+
+
+def _connected_by_end(s: AgedSums) -> float:
+    return s.by_end("sla_connected_lag")
+
+
+def _aged_attempt_compliance(s: AgedSums) -> Result:
+    # Worked and not connected by the end; of those, the ones whose n-th attempt came by the
+    # end while still unconnected (an n-th attempt event that a connection has not stopped).
+    number = min(max(int(s.setting("SLA_MIN_ATTEMPTS")), 1), MAX_ATTEMPTS_BUCKET)
+    candidates = _worked_by_end(s) - _connected_by_end(s)
+    start, stop = s.by_end_n("sla_nth_start", number), s.by_end_n("sla_nth_stop", number)
+    if start is None or stop is None:
+        return None, None, candidates
+    compliant = start - stop
     return _div(compliant, candidates, 100.0), compliant, candidates
 
 
@@ -350,16 +401,20 @@ def _declare() -> tuple[Metric, ...]:
         # --- Sales handover and SLA ----------------------------------------------------
         flow_sum("leads_delivered", "Leads delivered", "entered_mql", c,
                  "Leads delivered to sales (became an MQL) in the window."),
-        ratio("leads_worked_rate", "Leads worked", "sla_worked", "entered_mql", c,
-              "Of the leads delivered in the window, the share with at least one sales activity at or "
-              "after delivery (any time since).", kind="cohort"),
-        ratio("worked_to_connected_rate", "Worked → connected", "sla_connected", "sla_worked", c,
-              "Of the leads delivered in the window and worked, the share with a connected activity "
-              "at or after delivery.", kind="cohort"),
-        _metric("sla_attempt_compliance", "SLA attempt compliance", "percent", "cohort",
-                "Of the leads delivered in the window that were worked but never connected, the share "
-                "with at least the SLA's minimum number of attempts.", c, _sla_attempt_compliance,
-                flow=("sla_worked_not_connected",)),
+        _same_age(ratio("leads_worked_rate", "Leads worked", "sla_worked", "entered_mql", c,
+                        "Of the leads delivered in the window, the share with at least one sales activity "
+                        "at or after delivery (any time since).", kind="cohort"),
+                  ("sla_worked_lag",), _aged_ratio(_worked_by_end, lambda s: s.flow("entered_mql"))),
+        _same_age(ratio("worked_to_connected_rate", "Worked → connected", "sla_connected", "sla_worked", c,
+                        "Of the leads delivered in the window and worked, the share with a connected "
+                        "activity at or after delivery.", kind="cohort"),
+                  ("sla_worked_lag", "sla_connected_lag"), _aged_ratio(_connected_by_end, _worked_by_end)),
+        _same_age(_metric("sla_attempt_compliance", "SLA attempt compliance", "percent", "cohort",
+                          "Of the leads delivered in the window that were worked but never connected, the "
+                          "share with at least the SLA's minimum number of attempts.", c,
+                          _sla_attempt_compliance, flow=("sla_worked_not_connected",)),
+                  ("sla_worked_lag", "sla_connected_lag", "sla_nth_start", "sla_nth_stop"),
+                  _aged_attempt_compliance),
         flow_sum("sales_calls", "Sales calls", "activity_call", ACTIVITY_DIMS,
                  "Call activities in the window."),
         flow_sum("sales_emails", "Sales emails", "activity_email", ACTIVITY_DIMS,

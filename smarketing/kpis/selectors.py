@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -20,9 +20,11 @@ from django.db.models import Q
 from smarketing.funnel import models as funnel
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
+from . import judgement
+from .facts import LAG_SCALE, sla_min_attempts_setting
 from .records import RecordSet, records_for
 from .registry import DIMENSIONS, METRICS, NONE_KEY, SLA_MIN_ATTEMPTS_KEY, Metric, metric_get
-from .windows import Window, add_months, period_bounds
+from .windows import Window, add_months, company_today, period_bounds
 
 
 class KpiQueryError(ValueError):
@@ -41,18 +43,26 @@ def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
     }
 
 
-# (range, measure, key, bucket) -> (sum, rows)
+# (range, measure, key, bucket) -> (sum, 1): present = at least one fact in the range
 Rows = dict[tuple[tuple[dt.date | None, dt.date], str, str, int], tuple[float, int]]
 
 
+AGED = "aged"  # the range key of same-age sums in `_fetch`'s rows
+
+
 def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
-           keys: list[str] | None = None) -> Rows:
+           keys: list[str] | None = None, aged: tuple[set[str], Window] | None = None) -> Rows:
     """Sum the facts of each range's measures for one dimension ("" = the total), per key.
 
     One index range scan for every range at once (conditional sums), so a report costs one
-    round trip per dimension.
+    round trip per dimension. `aged` = (lag measures, previous window) adds the same-age sums:
+    a lag fact is keyed by its cohort day and carries its lag in days in the bucket
+    (× LAG_SCALE + an attempt number), so "converted on or before the end" is the condition
+    `day + lag <= end`; those rows come back under the range key (AGED, start, end) with the
+    attempt number as their bucket.
     """
-    if not needs:
+    lags = sorted(aged[0]) if aged else []
+    if not needs and not lags:
         return {}
     adapt = connection.ops.adapt_datefield_value
     ranges = list(needs)
@@ -65,27 +75,54 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
         if lo is not None:
             condition += " AND day >= %s"
             condition_params.append(adapt(lo))
-        columns.append(f"SUM(CASE WHEN {condition} THEN value END), COUNT(CASE WHEN {condition} THEN 1 END)")
-        column_params += condition_params * 2
+        columns.append(f"SUM(CASE WHEN {condition} THEN value END)")
+        column_params += condition_params
+    bucket, bucket_params = "bucket", []
+    if lags:
+        window = aged[1]
+        marks = ", ".join(["%s"] * len(lags))
+        if connection.vendor == "postgresql":
+            reached = f"day + bucket / {LAG_SCALE} <= %s"
+        else:
+            reached = f"julianday(day) + bucket / {LAG_SCALE} <= julianday(%s)"
+        condition = f"measure IN ({marks}) AND day >= %s AND day <= %s AND {reached}"
+        condition_params = [*lags, adapt(window.start), adapt(window.end), adapt(window.end)]
+        columns.append(f"SUM(CASE WHEN {condition} THEN value END)")
+        column_params += condition_params
+        # Lag rows group by attempt number, not by lag: a handful of rows per key.
+        bucket = f"CASE WHEN measure IN ({marks}) THEN bucket %% {LAG_SCALE} ELSE bucket END"
+        bucket_params = list(lags)
     every = sorted(set().union(*needs.values()))
-    sql = (f"SELECT measure, key, bucket, {', '.join(columns)} FROM {Fact._meta.db_table} "
-           f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(every))}) AND day <= %s")
-    params = [*column_params, dimension, *every, adapt(max(hi for _, hi in ranges))]
-    if all(lo is not None for lo, _ in ranges):
-        sql += " AND day >= %s"
-        params.append(adapt(min(lo for lo, _ in ranges)))
+    where = f"measure IN ({', '.join(['%s'] * len(every))}) AND day <= %s"
+    where_params = [*every, adapt(max(hi for _, hi in ranges))] if ranges else []
+    if ranges and all(lo is not None for lo, _ in ranges):
+        where += " AND day >= %s"
+        where_params.append(adapt(min(lo for lo, _ in ranges)))
+    if not every:
+        where, where_params = "", []
+    if lags:
+        # Lag facts are read over the previous window's days only.
+        lag_where = f"measure IN ({', '.join(['%s'] * len(lags))}) AND day >= %s AND day <= %s"
+        where = f"({where}) OR ({lag_where})" if where else lag_where
+        where_params += [*lags, adapt(aged[1].start), adapt(aged[1].end)]
+    sql = (f"SELECT measure, key, {bucket}, {', '.join(columns)} FROM {Fact._meta.db_table} "
+           f"WHERE dimension = %s AND ({where})")
+    params = [*bucket_params, *column_params, dimension, *where_params]
     if keys is not None:
         sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
         params += keys
     with connection.cursor() as cursor:
-        cursor.execute(sql + " GROUP BY measure, key, bucket", params)
+        cursor.execute(sql + " GROUP BY 1, 2, 3", params)
         rows = cursor.fetchall()
     out: Rows = {}
-    for measure, key, bucket, *sums in rows:
-        for index, rng in enumerate(ranges):
-            total, count = sums[2 * index], sums[2 * index + 1]
-            if count:
-                out[(rng, measure, key, bucket)] = (float(total or 0), count)
+    every_range = [*ranges, *([(AGED, aged[1].start, aged[1].end)] if lags else [])]
+    for measure, key, number, *sums in rows:
+        for index, rng in enumerate(every_range):
+            # A fact value is never NULL, so a NULL sum means no fact in the range (reading 7:
+            # a key is listed only with records); the row count is not needed beyond that.
+            total = sums[index]
+            if total is not None:
+                out[(rng, measure, key, int(number))] = (float(total), 1)
     return out
 
 
@@ -163,6 +200,11 @@ def _value(metric: Metric, value: float | None) -> float | int | None:
 
 # --- targets -------------------------------------------------------------------------------
 
+# The dimensions a target row can name, and the Target field of each slice.
+SLICE_DIMENSIONS = ("owner", "channel", "campaign")
+SLA_RATE_METRICS = {"leads_worked_rate": "SLA_WORKED_TARGET_PCT", "leads_worked_on_time_rate": "SLA_WORKED_TARGET_PCT",
+                    "sla_attempt_compliance": None}
+
 
 @dataclass(frozen=True)
 class _Period:
@@ -182,69 +224,97 @@ class _Period:
         return out
 
 
-def _target_rows(metrics: list[str], windows: list[Window], period: _Period | None) -> dict:
-    """{(metric, owner email | None, period kind, period start): value} for the windows' ends."""
+# {(metric, slice dimension | None, slice key | None, period kind, period start): value}
+Targets = dict[tuple[str, str | None, str | None, str, dt.date], float]
+
+
+def _target_rows(metrics: list[str], windows: list[Window], period: _Period | None) -> Targets:
+    """The target rows of the metrics for the windows' periods (every slice)."""
     query = Q()
     for kind in ("month", "quarter", "year"):
         query |= Q(period=kind, period_start__in={period_bounds(kind, window.end)[0] for window in windows})
     if period is not None:
         query |= Q(period_start__gte=period.start, period_start__lte=period.end)
     rows = funnel.Target.objects.filter(query, metric__in=[*metrics, SLA_MIN_ATTEMPTS_KEY]).values_list(
-        "metric", "owner__email", "period", "period_start", "value")
-    return {(m, owner, kind, start): float(value) for m, owner, kind, start, value in rows}
+        "metric", "owner__email", "channel", "campaign__external_id", "period", "period_start", "value")
+    out: Targets = {}
+    for metric, owner, channel, campaign, kind, start, value in rows:
+        dimension, key = next(((d, k) for d, k in zip(SLICE_DIMENSIONS, (owner, channel, campaign), strict=True)
+                               if k is not None), (None, None))
+        out[(metric, dimension, key, kind, start)] = float(value)
+    return out
 
 
-def _sla_min_attempts(targets: dict, window: Window) -> float:
+def _sla_min_attempts(targets: Targets, window: Window) -> float:
     for kind in ("month", "quarter", "year"):
-        found = targets.get((SLA_MIN_ATTEMPTS_KEY, None, kind, period_bounds(kind, window.end)[0]))
+        found = targets.get((SLA_MIN_ATTEMPTS_KEY, None, None, kind, period_bounds(kind, window.end)[0]))
         if found is not None:
             return found
     return float(settings.SLA_MIN_ATTEMPTS)
 
 
-def _target_value(metric: Metric, targets: dict, window: Window, period: _Period | None,
-                  owner: str | None, *, per_owner: bool) -> float | None:
+def _target_value(metric: Metric, targets: Targets, period: _Period | None,
+                  dimension: str | None, key: str | None) -> float | None:
+    """The slice's own row, else the SLA setting that stands in for it; None otherwise."""
+    if dimension is not None and (dimension not in SLICE_DIMENSIONS or key in (None, NONE_KEY)):
+        return None
     if period is not None:
-        found = targets.get((metric.key, owner, period.kind, period.start))
+        found = targets.get((metric.key, dimension, key, period.kind, period.start))
         if found is not None:
             return found
-    if metric.key == "leads_worked_rate":
-        if owner is not None and period is not None:
-            team = targets.get((metric.key, None, period.kind, period.start))
-            if team is not None:
-                return team
-        return float(settings.SLA_WORKED_TARGET_PCT)
-    if metric.key == "leads_delivered" and per_owner:
+    if dimension not in (None, "owner"):
+        return None
+    if metric.key in SLA_RATE_METRICS:
+        setting = SLA_RATE_METRICS[metric.key]
+        return float(getattr(settings, setting)) if setting else 100.0
+    if metric.key == "leads_delivered" and dimension == "owner" and period is not None:
+        # A quarter or year is the sum of its months, each the rep's monthly row or the SLA.
         sla = float(settings.SLA_LEADS_PER_REP_PER_MONTH)
-        if period is None:
-            return sla * window.days * 12 / 365
-        # A quarter or year is the sum of its months, each the owner's monthly row or the SLA.
-        return sum(targets.get((metric.key, owner, "month", month), sla) for month in period.months())
+        return sum(targets.get((metric.key, "owner", key, "month", month), sla) for month in period.months())
     return None
 
 
-def _target(metric: Metric, value: float | None, target: float | None, window: Window,
-            period: _Period | None) -> dict | None:
+@dataclass(frozen=True)
+class _Judge:
+    """What judging a value needs beside the value: the window's period and its complete days."""
+
+    period: _Period | None
+    elapsed: int
+    period_days: int
+
+
+def _judge_context(window: Window, today: dt.date) -> _Judge:
+    period = _period(window)
+    first, last = (period.start, period.end) if period else (window.start, window.end)
+    elapsed = judgement.elapsed_days(period_start=first, period_end=last, window_end=window.end, today=today)
+    return _Judge(period, elapsed, (last - first).days + 1)
+
+
+def _target(metric: Metric, target: float | None, judge: _Judge, value: float | None,
+            parts: tuple[float | None, float | None], mature: dict | None) -> dict | None:
     if target is None:
         return None
-    pace = projection = None
-    compare = target
-    complete = True
-    if period is not None and not metric.is_rate:
-        elapsed = min(max((window.end - period.start).days + 1, 1), period.days)
-        complete = elapsed >= period.days
-        pace = target * elapsed / period.days
-        compare = pace
-        if value is not None:
-            projection = value * period.days / elapsed
-    elif period is not None:
-        complete = window.end >= period.end
-    status = None
-    if value is not None:
-        good = value >= compare if metric.direction == "up" else value <= compare
-        status = ("met" if good else "missed") if complete else "ahead" if good else "behind"
-    return {"value": _value(metric, target), "pace": _value(metric, pace),
-            "projection": _value(metric, projection), "status": status}
+    klass = judgement.target_class(key=metric.key, unit=metric.unit, kind=metric.kind)
+    out = {"value": _value(metric, target), "pace": None, "projection": None, "status": None,
+           "elapsed_days": judge.elapsed}
+    if klass == judgement.SUM and judge.period is not None:
+        out.update(judgement.pace_judgement(value=value, target=target, elapsed=judge.elapsed,
+                                            period_days=judge.period_days, direction=metric.direction,
+                                            unit=metric.unit))
+        return out
+    if judge.elapsed <= 0:
+        return out
+    if klass == judgement.RATE:
+        if mature is not None:
+            if not mature["denominator"]:
+                out["status"] = "maturing"
+                return out
+            parts = (mature["numerator"], mature["denominator"])
+        out["status"] = judgement.rate_status(numerator=parts[0], denominator=parts[1], target_pct=target,
+                                              direction=metric.direction)
+    else:
+        out["status"] = judgement.direct_status(value=value, target=target, direction=metric.direction)
+    return out
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -315,78 +385,200 @@ def _period(window: Window) -> _Period | None:
     return _Period(window.period_kind, start, end)
 
 
+class _AgedSums:
+    """The `AgedSums` of one key: the previous window's flows and its same-age conversions."""
+
+    def __init__(self, flows: _Sums, rows: Rows) -> None:
+        self.flows = flows
+        self.totals: dict[tuple[str, int], float] = defaultdict(float)
+        for (rng, measure, _key, number), (total, _count) in rows.items():
+            if rng[0] == AGED:
+                self.totals[(measure, number)] += total
+
+    def flow(self, measure: str) -> float:
+        return self.flows.flow(measure)
+
+    def by_end(self, measure: str) -> float:
+        return self.totals.get((measure, 0), 0.0)
+
+    def by_end_n(self, measure: str, number: int) -> float | None:
+        """None when the facts were built for another attempt count (SLA_MIN_ATTEMPTS changed
+        or a `sla_min_attempts` target): the same-age value is then unknown, not 0."""
+        if number != sla_min_attempts_setting():
+            return None
+        return self.totals.get((measure, number), 0.0)
+
+    def setting(self, name: str) -> float:
+        return self.flows.setting(name)
+
+
+def _mature_window(metric: Metric, window: Window) -> Window | None:
+    """The cohort's mature part: entry days in [start, as_of − M] (None: not a same-age cohort)."""
+    days = judgement.MATURITY_DAYS.get(metric.key)
+    if days is None or metric.aged is None:
+        return None
+    last = min(window.end, window.as_of - dt.timedelta(days=days))
+    return Window("custom", window.start, last, window.as_of)
+
+
+@dataclass
+class _Scope:
+    """The facts of one dimension ("" = total) for the window, its previous and mature parts."""
+
+    rows: Rows
+    window: Window
+    previous: Window
+    extra: dict[str, float]
+    previous_extra: dict[str, float]
+    # Every metric of a scope reads the same rows: index them once per (rows, window).
+    cache: dict = field(default_factory=dict)
+
+    def sums(self, rows: Rows, window: Window, extra: dict[str, float]) -> _Sums:
+        key = (id(rows), window, id(extra))
+        if key not in self.cache:
+            self.cache[key] = _Sums(rows, window, extra)
+        return self.cache[key]
+
+    def aged_sums(self, flows: _Sums, rows: Rows) -> _AgedSums:
+        key = ("aged", id(rows), id(flows))
+        if key not in self.cache:
+            self.cache[key] = _AgedSums(flows, rows)
+        return self.cache[key]
+
+
+def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dimension: str,
+                 keys: list[str] | None, extra: dict, previous_extra: dict) -> _Scope:
+    needs = _needs(metrics, [window, previous])
+    for metric in metrics:
+        mature = _mature_window(metric, window)
+        if mature is not None and mature.end >= mature.start:
+            needs[(mature.start, mature.end)].update(metric.flow)
+    lags = {lag for metric in metrics for lag in metric.lags}
+    return _Scope(
+        rows=_fetch(needs, dimension=dimension, keys=keys, aged=(lags, previous)) if metrics else {},
+        window=window, previous=previous, extra=extra, previous_extra=previous_extra,
+    )
+
+
+def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str,
+              target: float | None, judge: _Judge) -> dict:
+    """Value, parts, previous (same-age for cohorts), mature part, target and change of one slice."""
+    value, numerator, denominator = metric.compute(scope.sums(rows, scope.window, scope.extra))
+    before_sums = scope.sums(rows, scope.previous, scope.previous_extra)
+    same_age = metric.aged is not None
+    if same_age:
+        before, before_n, before_d = metric.aged(scope.aged_sums(before_sums, rows))
+    else:
+        before, before_n, before_d = metric.compute(before_sums)
+    with_parts = metric.kind in ("ratio", "cohort")
+    previous = {"value": _value(metric, before), "start": scope.previous.start.isoformat(),
+                "end": scope.previous.end.isoformat(), "kind": kind, "same_age": same_age}
+    if with_parts:
+        previous.update(numerator=_num(before_n), denominator=_num(before_d))
+    mature = None
+    mature_window = _mature_window(metric, scope.window)
+    if mature_window is not None:
+        if mature_window.end >= mature_window.start:
+            mv, mn, md = metric.compute(scope.sums(rows, mature_window, scope.extra))
+            mature = {"numerator": _num(mn or 0), "denominator": _num(md or 0), "value": _value(metric, mv)}
+        else:
+            mature = {"numerator": 0, "denominator": 0, "value": None}
+    out = {
+        "value": _value(metric, value),
+        "numerator": _num(numerator) if with_parts else None,
+        "denominator": _num(denominator) if with_parts else None,
+        "previous": previous,
+        "change": judgement.change(
+            value=value, previous=before,
+            klass=judgement.change_class(key=metric.key, unit=metric.unit, kind=metric.kind),
+            parts=(numerator, denominator, before_n, before_d)),
+        "target": _target(metric, target, judge, value, (numerator, denominator), mature),
+    }
+    if mature is not None:
+        out["mature"] = mature
+    return out
+
+
 def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = None,
-               filters: dict[str, list[str]] | None = None, compare_complete: bool = False) -> list[dict]:
+               filters: dict[str, list[str]] | None = None, compare_complete: bool = False,
+               today: dt.date | None = None, include_keys: list[str] | None = None) -> list[dict]:
+    """Every requested metric over the window, judged (kpi-catalogue.md "Reading the numbers").
+
+    `today` (default: today in the company time zone) decides the complete days; a breakdown
+    lists `include_keys` too when they have no record (a rep with nothing delivered is 0).
+    """
     resolved = _check(metrics, dimension, filters)
     previous = window.previous(complete=compare_complete)
+    kind = "complete_previous_period" if compare_complete else "previous_period"
     filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
+    judge = _judge_context(window, today or company_today())
 
-    filtered = [m for m in resolved if filter_dim is not None and filter_dim in m.dimensions]
-    plain = [m for m in resolved if m not in filtered]
-    rows: Rows = {}
-    rows.update(_fetch(_needs(plain, [window, previous]), dimension=""))
-    filter_rows = _fetch(_needs(filtered, [window, previous]), dimension=filter_dim,
-                         keys=list(filter_keys)) if filtered else {}
-    broken = [m for m in resolved if dimension is not None and dimension in m.dimensions]
-    breakdown_rows = _fetch(_needs(broken, [window]), dimension=dimension,
-                            keys=list(filter_keys) if filter_dim == dimension else None) if broken else {}
-
-    period = _period(window)
-    targets = _target_rows([m.key for m in resolved], [window], period)
+    period = judge.period
+    targets = _target_rows([m.key for m in resolved], [window, previous], period)
     extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, window),
              "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
     previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous)} \
         if previous.end != window.end else extra
 
+    filtered = [m for m in resolved if filter_dim is not None and filter_dim in m.dimensions]
+    plain = [m for m in resolved if m not in filtered]
+    scopes = {"": _scope_fetch(plain, window, previous, dimension="", keys=None, extra=extra,
+                               previous_extra=previous_extra)}
+    if filtered:
+        scopes["filter"] = _scope_fetch(filtered, window, previous, dimension=filter_dim, keys=list(filter_keys),
+                                        extra=extra, previous_extra=previous_extra)
+    broken = [m for m in resolved if dimension is not None and dimension in m.dimensions]
+    if broken:
+        scopes["breakdown"] = _scope_fetch(
+            broken, window, previous, dimension=dimension,
+            keys=list(filter_keys) if filter_dim == dimension else None, extra=extra,
+            previous_extra=previous_extra)
+
     labels: dict[str, str] = {}
     if broken:
-        labels = key_labels(dimension=dimension, keys={key for (_, _, key, _) in breakdown_rows})
+        present = {key for (_, _, key, _) in scopes["breakdown"].rows}
+        labels = key_labels(dimension=dimension, keys=present | set(include_keys or []))
 
     results = []
     for metric in resolved:
-        source = filter_rows if metric in filtered else rows
-        current = _Sums(source, window, extra)
-        value, numerator, denominator = metric.compute(current)
-        before = metric.compute(_Sums(source, previous, previous_extra))[0]
-        with_parts = metric.kind in ("ratio", "cohort")
+        if metric in filtered:
+            scope = scopes["filter"]
+            # A filter to one slice is judged against that slice's target, several have none.
+            slice_dim, slice_key = (filter_dim, filter_keys[0]) if len(filter_keys) == 1 else (filter_dim, None)
+        else:
+            scope, slice_dim, slice_key = scopes[""], None, None
+        target = _target_value(metric, targets, period, slice_dim, slice_key) \
+            if slice_dim is None or slice_key is not None else None
         result = {
             "metric": metric.key,
             "label": metric.label,
             "unit": metric.unit,
-            "value": _value(metric, value),
-            "numerator": _num(numerator) if with_parts else None,
-            "denominator": _num(denominator) if with_parts else None,
-            "previous": {"value": _value(metric, before), "start": previous.start.isoformat(),
-                         "end": previous.end.isoformat()},
-            "target": _target(metric, value, _target_value(metric, targets, window, period, None,
-                                                           per_owner=False), window, period),
+            **_evaluate(metric, scope, scope.rows, kind=kind, target=target, judge=judge),
             "filtered": metric in filtered or filter_dim is None,
         }
         if dimension is not None:
-            result["breakdown"] = _breakdown(metric, breakdown_rows if metric in broken else {}, window,
-                                             extra, labels, dimension, targets, period, with_parts)
+            result["breakdown"] = _breakdown(metric, scopes["breakdown"] if metric in broken else None, labels,
+                                             dimension, targets, judge, kind, include_keys or [])
         results.append(result)
     return results
 
 
-def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, float], labels: dict[str, str],
-               dimension: str, targets: dict, period: _Period | None, with_parts: bool) -> list[dict]:
+def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dimension: str,
+               targets: Targets, judge: _Judge, kind: str, include_keys: list[str]) -> list[dict]:
+    if scope is None:
+        return []
     by_key: dict[str, Rows] = defaultdict(dict)
-    for index, total in rows.items():
+    for index, total in scope.rows.items():
         by_key[index[2]][index] = total
     items = []
-    for key in sorted(by_key):
-        sums = _Sums(by_key[key], window, extra)
-        if not _present(metric, sums):
+    for key in sorted(set(by_key) | set(include_keys)):
+        rows = by_key.get(key, {})
+        in_window = {index: total for index, total in rows.items() if index[0] in _ranges(scope.window).values()}
+        if key not in include_keys and not _present(metric, _Sums(in_window, scope.window, scope.extra)):
             continue
-        value, numerator, denominator = metric.compute(sums)
-        item = {"key": key, "label": labels.get(key, key), "value": _value(metric, value),
-                "numerator": _num(numerator) if with_parts else None,
-                "denominator": _num(denominator) if with_parts else None}
-        if dimension == "owner" and key != NONE_KEY:
-            target = _target_value(metric, targets, window, period, key, per_owner=True)
-            if target is not None:
-                item["target"] = _target(metric, value, target, window, period)
+        target = _target_value(metric, targets, judge.period, dimension, key)
+        item = {"key": key, "label": labels.get(key, key),
+                **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge)}
         items.append(item)
     items.sort(key=lambda item: (item["value"] is None, -(item["value"] or 0), item["key"]))
     return items

@@ -23,7 +23,7 @@ from smarketing.funnel import models as funnel
 from smarketing.funnel.db import bound_cursor
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
-from .facts import families, family_rebuild
+from .facts import LAG_FAMILIES, families, family_rebuild
 
 logger = logging.getLogger("smarketing.kpis")
 
@@ -31,14 +31,14 @@ FACTS_LOCK_ID = 741_852_963  # pg_advisory_xact_lock key of the facts recompute
 
 CONTACT_FAMILIES = (
     "contacts_lead", "contacts_nurture", "contacts_mql", "contacts_demo", "contacts_sql",
-    "contacts_opportunity", "contacts_customer", "contacts_churned", "content_assist", "sla",
+    "contacts_opportunity", "contacts_customer", "contacts_churned", "content_assist", "sla", *LAG_FAMILIES,
 )
 DEAL_FAMILIES = ("deals_closed", "deals_opened", "deals_left_open", "lifetime_value", "attribution")
 RESOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     # A deal's channel and campaign come from its contact, so contacts touch the deal facts too.
     "contacts": (*CONTACT_FAMILIES, *DEAL_FAMILIES, "accounts"),
     "deals": DEAL_FAMILIES,
-    "activities": ("activities", "sla"),
+    "activities": ("activities", "sla", "sla_lags"),
     "touches": ("attribution", "contacts_customer", "content_assist"),
     "web_traffic": ("web_traffic",),
     "cta_stats": ("cta_stats",),
@@ -260,7 +260,7 @@ def contact_days(*, contact_ids: Iterable[int], need: str = "all") -> set[dt.dat
 
 # Which families a contact expansion feeds, per resource (the rest take the sent days only).
 EXPANSIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "activities": ("mql", ("sla",)),
+    "activities": ("mql", ("sla", "sla_lags")),
     "touches": ("touch", ("attribution", "contacts_customer", "content_assist")),
     "deals": ("deal", ("lifetime_value",)),
     "contacts": ("all", None),  # every family of the resource

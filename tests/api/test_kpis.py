@@ -37,19 +37,34 @@ def test_report_shape(signed_in_client, data):
     assert body["window"] == {"name": "mtd", "start": "2026-03-01", "end": "2026-03-15"}
     assert body["facts_as_of"]
     rate, revenue = body["results"]
+    empty = {"numerator": 0, "denominator": 0, "value": None}
     assert rate == {
         "metric": "lead_to_mql_rate", "label": "Lead → MQL", "unit": "percent", "value": 50.0,
         "numerator": 1, "denominator": 2,
-        "previous": {"value": 100.0, "start": "2026-02-01", "end": "2026-02-15"},
+        # February's cohort as it stood on Feb 15 (same age): 1 of 1.
+        "previous": {"value": 100.0, "start": "2026-02-01", "end": "2026-02-15", "kind": "previous_period",
+                     "same_age": True, "numerator": 1, "denominator": 1},
+        # 1/2 vs 1/1: z = −0.87, noise.
+        "change": {"absolute": -50.0, "relative": -0.5, "significant": False, "direction": "down"},
+        "mature": empty,  # Mar 15 − 30 days is before the window
         "target": None, "filtered": True,
         "breakdown": [
-            {"key": "email", "label": "Email", "value": 100.0, "numerator": 1, "denominator": 1},
-            {"key": "social", "label": "Social", "value": 0.0, "numerator": 0, "denominator": 1},
+            {"key": "email", "label": "Email", "value": 100.0, "numerator": 1, "denominator": 1,
+             "previous": {"value": 100.0, "start": "2026-02-01", "end": "2026-02-15", "kind": "previous_period",
+                          "same_age": True, "numerator": 1, "denominator": 1},
+             "change": {"absolute": 0.0, "relative": 0.0, "significant": False, "direction": None},
+             "mature": empty, "target": None},
+            {"key": "social", "label": "Social", "value": 0.0, "numerator": 0, "denominator": 1,
+             "previous": {"value": None, "start": "2026-02-01", "end": "2026-02-15", "kind": "previous_period",
+                          "same_age": True, "numerator": 0, "denominator": 0},
+             "change": None, "mature": empty, "target": None},
         ],
     }
     assert revenue["value"] == 150.0 and revenue["numerator"] is None
-    assert revenue["breakdown"] == [{"key": "(none)", "label": "(none)", "value": 150.0,
-                                     "numerator": None, "denominator": None}]
+    # Currency from 0: any rise is a quarter of |0|; relative is undefined.
+    assert revenue["change"] == {"absolute": 150.0, "relative": None, "significant": True, "direction": "up"}
+    assert [(row["key"], row["value"], row["previous"]["value"], row["target"]) for row in revenue["breakdown"]] == \
+        [("(none)", 150.0, 0, None)]
 
 
 def test_filter_parameter_restricts_to_dimension_values(signed_in_client, data):

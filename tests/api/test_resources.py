@@ -173,8 +173,22 @@ def test_delete_team_wide_target_by_key_with_empty_owner(manager_api):
             {"metric": "leads", "period": "month", "period_start": "2026-01-01", "value": "10",
              "owner_email": "person1@example.com"}]
     manager_api.post("/api/v1/targets/bulk/", rows, format="json")
-    assert manager_api.delete("/api/v1/targets/leads,month,2026-01-01,/").status_code == 204
+    assert manager_api.delete("/api/v1/targets/leads,month,2026-01-01,,,/").status_code == 204
     assert list(m.Target.objects.values_list("owner__email", flat=True)) == ["person1@example.com"]
+
+
+def test_target_keys_name_the_slice_and_the_short_form_still_works(manager_api):
+    store_examples("team_members", "campaigns")
+    team = {"metric": "leads", "period": "month", "period_start": "2026-01-01", "value": "100"}
+    rows = [team, {**team, "channel": "blog", "value": "20"}, {**team, "campaign_id": "campaigns-1", "value": "5"},
+            {**team, "owner_email": "person1@example.com", "value": "10"}]
+    assert manager_api.post("/api/v1/targets/bulk/", rows, format="json").status_code == 200
+    assert manager_api.get("/api/v1/targets/leads,month,2026-01-01,,blog,/").json()["value"] == "20.0000"
+    assert manager_api.delete("/api/v1/targets/leads,month,2026-01-01,,,campaigns-1/").status_code == 204
+    # The four-part key of before the slices names the team-wide row.
+    assert manager_api.delete("/api/v1/targets/leads,month,2026-01-01,/").status_code == 204
+    left = m.Target.objects.values_list("owner__email", "channel")
+    assert sorted(left, key=str) == sorted([("person1@example.com", None), (None, "blog")], key=str)
 
 
 def test_delete_of_a_referenced_record_is_a_conflict(manager_api):

@@ -292,3 +292,20 @@ def test_out_of_range_windows_show_a_message_and_the_default_window(signed_in_cl
     page = signed_in_client.get(f"/dashboards/shared/?{query}").content.decode()
     assert escape(message) in page
     assert "Month to date" in page
+
+
+def test_banner_so_far_and_the_two_sides_of_the_sla(signed_in_client, funnel, settings):
+    settings.SLA_LEADS_PER_REP_PER_MONTH = 31  # pace on Mar 14 (yesterday): 31 × 14 / 31 = 14
+    body = signed_in_client.get(reverse("dashboards:dashboard", args=["shared"]), {"window": "mtd"}).content.decode()
+    # The banner: complete days (Mar 1–14), Ann's 2 delivered and Bob's 0 are marketing's items.
+    banner = body.split('id="attention"', 1)[1].split("</section>", 1)[0]
+    assert "2026-03-01 – 2026-03-14, complete days" in banner
+    assert escape("Marketing's side: 2 leads delivered to Ann Rep, short of the SLA pace of 14") in banner
+    assert escape("Marketing's side: 0 leads delivered to Bob Rep") in banner
+    assert "Sales' side" not in banner  # 2 MQLs are too few to judge the reps' work
+    # Lead → MQL of March's leads: no part of the cohort is 30 days old yet.
+    assert ">so far</span>" in body and "The previous cohort at the same age (2026-02-01 – 2026-02-15)" in body
+    # The SLA table: marketing's side short for Ann, sales' side not judged (too few).
+    table = body.split("Marketing side", 1)[1]
+    ann_row = table.split("Ann Rep", 1)[1].split("</tr>", 1)[0]
+    assert "Short of SLA" in ann_row and "Too few to judge" in ann_row

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from smarketing.digests.compose import ComposeCache, funnel_weakest_step, sla_status
+from smarketing.digests.compose import ComposeCache, covered_days, section_compose, sla_status
 from smarketing.digests.services import digests_send_due
 from smarketing.funnel.models import Activity, Contact, Deal, Target, WebTraffic
 from smarketing.kpis.windows import window_for
@@ -18,7 +18,7 @@ from tests.digests.conftest import utc
 pytestmark = pytest.mark.django_db
 
 NOW = utc(2026, 3, 3, 12, 30)  # Tue 3 Mar, 07:30 in New York; company zone UTC
-AS_OF = dt.date(2026, 3, 3)
+AS_OF = dt.date(2026, 3, 2)  # the digest reports complete days: up to yesterday
 
 
 def at(month: int, day: int, hour: int = 10) -> dt.datetime:
@@ -73,40 +73,52 @@ def test_subject_carries_the_headline_like_the_issue_example(subscribe, march):
     subscribe("ann", dashboards=["shared"], time_zone="America/New_York")
     digests_send_due(now=NOW)
     [sent] = mail.outbox
-    # leads 3 vs 2 on Feb 1–3 = +50 %; revenue $84,000 < pace 3,000,000 × 3/31 = $290,323
+    # Mar 1–2: leads 3 vs 2 on Feb 1–2 = +50 %; revenue $84,000 < pace 3,000,000 × 2/31 = $193,548
     assert sent.subject == "Shared sales & marketing · Tue 3 Mar · leads 3 (+50 %) · revenue $84k (behind target)"
 
 
-def test_body_shows_mtd_ytd_deltas_targets_and_attention(subscribe, march):
+def test_body_reports_complete_days_with_targets_and_the_attention_list(subscribe, march):
     subscribe("ann", dashboards=["shared"], time_zone="America/New_York")
     digests_send_due(now=NOW)
     [sent] = mail.outbox
     text = sent.body
     [(html, _mime)] = sent.alternatives
+    # Sent on Mar 3, it covers Mar 1–2 (complete days): c1's customer on Mar 3 is not in it.
+    assert "month to date 1–2 Mar 2026" in text and "month to date 1–2 Mar 2026" in html
     # leads: 3 MTD (+50 %), 5 YTD (nothing on the same days of 2025: no delta)
     assert "  Leads: 3 MTD (+50.0 % vs last month) | YTD 5 (—)" in text
-    assert "  Revenue: $84,000 MTD (— vs last month) [Behind pace, pace $290,323 · target $3.0M] | YTD $84,000" in text
-    assert "Revenue: behind pace — $84,000 against a pace of $290,323 this month (target $3.0M)" in text
-    # funnel MTD 100 → 3 → 2 → 1 → 1 → 1; YTD 150 → 5 → 4 → 3 → 1 → 1. MQL → SQL: 50 % vs 75 %,
-    # the furthest below its year-to-date rate (ratio 0.67; visits → leads 0.9, leads → MQLs 0.83).
-    assert "Weakest funnel step: MQLs → SQLs — 50.0 % this month against 75.0 % year to date" in text
-    # 2 MQLs this month, 1 worked: 50 % < the 90 % SLA
-    assert "SLA at risk: 50.0 % of delivered leads worked (SLA 90 %)" in text
+    assert "  Revenue: $84,000 MTD (— vs last month) [Behind pace, pace $193,548 · target $3.0M] | YTD $84,000" in text
+    # Two complete days are too few to flag a sum behind pace (7 needed); the cohorts are too
+    # young (no mature part); leads and revenue went up: nothing needs attention.
+    assert "NEEDS ATTENTION\n  Nothing needs attention." in text
+    # 2 MQLs on Mar 2, 1 worked: 50 %, but a week must pass before the SLA judges it.
+    assert ("marketing: no rep has a delivery SLA · sales: 50.0 % of delivered leads worked (SLA 90.0 %), "
+            "attempt compliance 0.0 %: too early to judge") in html
     assert ">3<" in html.replace(" ", "") and "$84,000" in html and "+50.0 %" in html
-    assert "Behind pace" in html and "Weakest funnel step: MQLs → SQLs" in html
+    assert "Behind pace" in html
     # the dashboard link and the unsubscribe link
     assert "http://127.0.0.1:8000/dashboards/shared/?window=mtd" in html
     assert "/digests/unsubscribe/" in html
 
 
-def test_weakest_step_and_sla_summary_directly(march):
+def test_sla_summary_has_a_side_for_marketing_and_one_for_sales(march, settings):
+    from smarketing.funnel.models import TeamMember
+
+    rep = TeamMember.objects.create(email="rep@t.com", name="Rep", team="sales")
+    Contact.objects.filter(external_id__in=["c1", "c2"]).update(owner=rep)
+    facts_recompute()
     cache = ComposeCache()
-    mtd, ytd = window_for("mtd", as_of=AS_OF), window_for("ytd", as_of=AS_OF)
-    weakest = funnel_weakest_step(cache=cache, mtd=mtd, ytd=ytd)
-    assert (weakest["step"], weakest["rate"], weakest["norm"]) == ("MQLs → SQLs", 50.0, 75.0)
-    sla = sla_status(cache=cache, mtd=mtd)
-    assert sla["ok"] is False
-    assert sla["text"].startswith("50.0 % of delivered leads worked (SLA 90 %)")
+    # Mar 9: 7 complete days since the MQLs of Mar 2, so the cohort is mature (2 of it, too few).
+    sla = sla_status(cache=cache, mtd=window_for("mtd", as_of=dt.date(2026, 3, 9)))
+    # The rep's SLA (100 a month) paces at 100 × 9 / 31 = 29; 2 delivered is marketing's shortfall.
+    assert sla["marketing"] == "1 of 1 reps short of their delivery SLA"
+    assert sla["sales"].endswith(": too few to judge")
+    assert sla["ok"] is False and sla["label"] == "SLA at risk"
+    assert covered_days(window_for("mtd", as_of=dt.date(2026, 3, 1))) == "1 Mar 2026"
+    # The per-rep table keeps the two sides apart: the rep is not blamed for leads not given.
+    section = section_compose(dashboard_key="shared", as_of=dt.date(2026, 3, 9), cache=ComposeCache(render_charts=False))
+    assert ("  - Rep: 2 delivered (SLA pace 29), worked 50.0 %, attempts ok 0.0 % — "
+            "marketing: short of SLA, sales: too few to judge") in section.text
 
 
 def test_sections_are_composed_once_and_shared_between_subscribers(subscribe, march, monkeypatch):

@@ -209,6 +209,8 @@ CASES: list[Case] = [
     unique("saved_mapping_name", m.SavedMapping, {}, {"signature": "t"}, {"resource": "deals"}),
     # The same content may fail again (it wrote nothing), never be imported twice.
     unique("import_log_content_once", m.ImportLog, {}, {"source": "folder"}, {"errors": 3}),
+    unique("target_key_channel", m.Target, {"channel": "blog"}, {"channel": "blog", "value": Decimal("5")},
+           {"channel": "email"}),
 ]
 
 
@@ -268,6 +270,18 @@ def test_target_owner_key_accepts_another_owner_and_the_team_wide_row():
     assert m.Target.objects.filter(metric="leads", period="month").count() == 3
 
 
+@pytest.mark.django_db
+def test_target_campaign_key_and_one_slice_per_row():
+    campaign = m.Campaign.objects.create(external_id="cp-1", name="Spring", channel="email")
+    rep = make(m.TeamMember)
+    make(m.Target, campaign=campaign)
+    make(m.Target, channel="email")  # another slice of the same metric and period
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
+        make(m.Target, campaign=campaign, value=Decimal("7"))
+    with pytest.raises(IntegrityError, match="target_one_slice"), transaction.atomic():
+        make(m.Target, campaign=campaign, owner=rep, metric="mqls")
+
+
 def declared_constraints() -> set[str]:
     names: set[str] = set()
     for model in apps.get_app_config("funnel").get_models():
@@ -278,5 +292,5 @@ def declared_constraints() -> set[str]:
 
 
 def test_every_constraint_has_a_case():
-    covered = {c.constraint for c in CASES} | {"target_key_owner"}
+    covered = {c.constraint for c in CASES} | {"target_key_owner", "target_key_campaign", "target_one_slice"}
     assert declared_constraints() == covered

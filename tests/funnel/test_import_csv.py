@@ -179,7 +179,7 @@ def test_zip_of_csvs_in_dependency_order():
 
 def test_template_is_the_header_of_contract_columns():
     assert csv_template(RESOURCES["audience"]) == "date,channel,size\n"
-    assert csv_template(RESOURCES["targets"]) == "metric,period,period_start,value,owner_email\n"
+    assert csv_template(RESOURCES["targets"]) == "metric,period,period_start,value,owner_email,channel,campaign_id\n"
 
 
 def test_big_file_shows_a_progress_bar_with_rows_per_second(tmp_path):

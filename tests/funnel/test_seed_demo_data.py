@@ -203,5 +203,12 @@ def test_targets_start_on_period_starts_with_team_and_rep_rows(seeded):
         assert team.filter(metric=metric, period="month", period_start=dt.date(2026, 3, 1)).exists(), metric
     per_rep = m.Target.objects.filter(owner__isnull=False, metric="revenue", period="year")
     assert per_rep.values("owner").distinct().count() >= 6
+    # Slices with their own targets: the blog's leads, email's MQLs, running campaigns' leads.
+    month = {"period": "month", "period_start": dt.date(2026, 3, 1)}
+    assert m.Target.objects.filter(metric="leads", channel="blog", **month).exists()
+    assert m.Target.objects.filter(metric="mqls", channel="email", **month).exists()
+    assert m.Target.objects.filter(metric="leads", campaign__isnull=False, **month).exists()
+    team_leads = m.Target.objects.get(metric="leads", owner=None, channel=None, campaign=None, **month).value
+    assert m.Target.objects.get(metric="leads", channel="blog", **month).value < team_leads / 5
 
 

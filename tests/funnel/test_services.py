@@ -94,6 +94,31 @@ def test_team_wide_and_owner_targets_upsert_separately():
     assert sorted(m.Target.objects.values_list("value", flat=True)) == [10, 150]
 
 
+def test_channel_and_campaign_targets_are_their_own_records():
+    store_examples("team_members", "campaigns")
+    team = {"metric": "leads", "period": "month", "period_start": "2026-01-01", "value": "100"}
+    rows = [team, {**team, "channel": "blog", "value": "20"}, {**team, "campaign_id": "campaigns-1", "value": "7"},
+            {**team, "owner_email": "person1@example.com", "value": "10"}]
+    assert services.records_upsert(resource="targets", rows=rows).created == 4
+    result = services.records_upsert(resource="targets", rows=[{**team, "channel": "blog", "value": "25"}])
+    assert (result.created, result.updated) == (0, 1)
+    blog = m.Target.objects.get(channel="blog")
+    assert (blog.value, blog.owner_id, blog.campaign_id) == (25, None, None)
+    assert m.Target.objects.get(campaign__external_id="campaigns-1").value == 7
+    assert m.Target.objects.get(owner__isnull=True, channel__isnull=True, campaign__isnull=True).value == 100
+
+
+def test_a_target_names_at_most_one_slice():
+    store_examples("team_members", "campaigns")
+    row = {"metric": "leads", "period": "month", "period_start": "2026-01-01", "value": "100",
+           "channel": "blog", "campaign_id": "campaigns-1"}
+    result = services.records_upsert(resource="targets", rows=[row])
+    assert not result.ok and m.Target.objects.count() == 0
+    (error,) = result.errors
+    assert (error["row"], error["field"]) == (1, "campaign_id")
+    assert "channel and campaign_id are both set" in error["message"]
+
+
 def test_one_bad_row_writes_nothing_even_after_good_chunks():
     rows = [{"external_id": f"C{i}", "source_channel": "email", "lead_at": "2026-01-05T09:00:00"}
             for i in range(25)]

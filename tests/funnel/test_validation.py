@@ -255,6 +255,7 @@ def test_won_deal_closed_at_created_at_is_fine():
     ("webinars", "campaign_id", ()),
     ("direct_mail", "campaign_id", ()),
     ("targets", "owner_email", ()),
+    ("targets", "campaign_id", ()),
 ])
 def test_unknown_reference_is_a_row_error(resource, column, stored):
     store_examples(*stored)
@@ -307,7 +308,7 @@ def test_duplicate_composite_key_in_one_request():
 def test_team_wide_targets_with_the_same_metric_and_period_are_one_record():
     row = {"metric": "leads", "period": "month", "period_start": "2026-01-01", "value": "100"}
     error = one_error("targets", [row, {**row, "value": "120"}])
-    assert (error["row"], error["field"]) == (2, "metric,period,period_start,owner_email")
+    assert (error["row"], error["field"]) == (2, "metric,period,period_start,owner_email,channel,campaign_id")
 
 
 @pytest.mark.parametrize(("period", "start"), [("month", "2026-01-02"), ("quarter", "2026-02-01"),
