@@ -12,7 +12,14 @@ from rest_framework.views import APIView
 
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report
-from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
+from smarketing.kpis.windows import (
+    COMPARISON_ALIASES,
+    COMPARISONS,
+    WINDOW_NAMES,
+    WindowError,
+    comparison_for,
+    window_for,
+)
 
 
 class KpiTargetSerializer(serializers.Serializer):
@@ -35,6 +42,7 @@ class KpiPreviousSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     start = serializers.DateField()
     end = serializers.DateField()
+    kind = serializers.ChoiceField(choices=COMPARISONS, help_text="which comparison this is (the compare parameter)")
 
 
 class KpiResultSerializer(serializers.Serializer):
@@ -82,8 +90,10 @@ class KpiView(APIView):
             OpenApiParameter("start", OpenApiTypes.DATE, description="custom window start"),
             OpenApiParameter("end", OpenApiTypes.DATE, description="custom window end"),
             OpenApiParameter("dimension", OpenApiTypes.STR, enum=list(DIMENSIONS)),
-            OpenApiParameter("compare", OpenApiTypes.STR, enum=["same_days", "complete"],
-                             description="Previous period: the same days (default) or the whole period."),
+            OpenApiParameter("compare", OpenApiTypes.STR, enum=[*COMPARISON_ALIASES, *COMPARISONS],
+                             description="What `previous` is: the same days of the previous period "
+                             "(same_days, the default), the whole previous period (complete) or the "
+                             "same days last year (last_year); the result's previous.kind names it."),
             *(OpenApiParameter(name, OpenApiTypes.STR, description=f"filter: comma-separated {name} keys")
               for name in DIMENSIONS),
         ],
@@ -95,14 +105,12 @@ class KpiView(APIView):
         params = request.query_params
         metrics = [key.strip() for key in params.get("metrics", "").split(",") if key.strip()]
         filters = {name: [v for v in params[name].split(",") if v] for name in DIMENSIONS if params.get(name)}
-        compare = params.get("compare", "same_days")
         try:
-            if compare not in ("same_days", "complete"):
-                raise KpiQueryError(f"compare: {compare!r} is not one of same_days, complete")
+            compare = comparison_for(params.get("compare"))
             window = window_for(params.get("window", "mtd"), as_of=params.get("as_of"),
                                 start=params.get("start"), end=params.get("end"))
             report = kpi_report(metrics=metrics, window=window, dimension=params.get("dimension") or None,
-                                filters=filters or None, compare_complete=compare == "complete")
+                                filters=filters or None, compare=compare)
         except (KpiQueryError, WindowError, ValueError) as error:
             return Response({"detail": str(error)}, status=400)
         return Response(report)

@@ -73,50 +73,105 @@ def _number(value) -> float | None:
 # --- funnel -------------------------------------------------------------------------
 
 
-def funnel_steps(results: Sequence[dict]) -> list[dict]:
-    """Each funnel step with its conversion from the step before; the weakest step flagged.
+def _lower(label: str) -> str:
+    return label if label.isupper() or label[:-1].isupper() else label.lower()
 
-    A step's rate is this step's count over the previous step's count in the same window
-    (None when the previous count is 0 or missing).
+
+def step_ratio_label(before: str, after: str) -> str:
+    """The funnel's step ratio, named so it cannot pass for a cohort rate (reading the numbers 4).
+
+    "MQLs per 100 leads this period" (stage counts of the window divided), where the cohort
+    rate is "Lead → MQL (cohort)" and a percentage.
+    """
+    return f"{after} per 100 {_lower(before)} this period"
+
+
+def step_ratio_text(rate: float | None, before: str, after: str) -> str:
+    """"32.9 MQLs per 100 leads" ("" without a ratio)."""
+    if rate is None:
+        return ""
+    return f"{rate:,.1f} {_lower(after)} per 100 {_lower(before)}"
+
+
+def step_ratio(before: float | None, after: float | None) -> float | None:
+    """after ÷ before in percent; None when the step before is 0 or missing."""
+    if not before or after is None:
+        return None
+    return float(after) / float(before) * 100
+
+
+def weakest_step(counts: Sequence[float | None], norms: Sequence[float | None] | None = None) -> int | None:
+    """The index of the weakest step of a funnel: the one rule page and digest share.
+
+    The step whose ratio this period lies furthest below the same step's ratio in `norms`
+    (the year to date ending with the window: each step against its own normal, as visits
+    → leads is always the smallest ratio); a step without a norm counts its own ratio.
+    None when no step has a ratio.
+    """
+    worst: tuple[float, int] | None = None
+    for index in range(1, len(counts)):
+        rate = step_ratio(counts[index - 1], counts[index])
+        if rate is None:
+            continue
+        norm = step_ratio(norms[index - 1], norms[index]) if norms else None
+        score = rate / norm if norm else rate / 100
+        if worst is None or score < worst[0]:
+            worst = (score, index)
+    return None if worst is None else worst[1]
+
+
+def funnel_steps(results: Sequence[dict], norms: Sequence[dict] | None = None) -> list[dict]:
+    """Each funnel step with its step ratio from the step before; the weakest step flagged.
+
+    A step's ratio is this step's count over the previous step's count in the same window
+    (None when the previous count is 0 or missing); `norms` (the year-to-date results)
+    decide which step is weakest (`weakest_step`).
     """
     steps: list[dict] = []
     for index, result in enumerate(results):
         value = _number(result.get("value"))
-        rate = None
-        if index > 0:
-            before = steps[index - 1]["value"]
-            if before and value is not None:
-                rate = value / before * 100
+        before = steps[index - 1] if index else None
         previous = _number((result.get("previous") or {}).get("value"))
         steps.append(
             {"metric": result["metric"], "label": result["label"], "value": value, "previous": previous,
-             "rate": rate, "weakest": False}
+             "rate": step_ratio(before["value"], value) if before else None,
+             "rate_label": step_ratio_label(before["label"], result["label"]) if before else "",
+             "rate_text": step_ratio_text(step_ratio(before["value"], value), before["label"], result["label"])
+             if before else "",
+             "weakest": False}
         )
-    rated = [step for step in steps if step["rate"] is not None]
-    if rated:
-        min(rated, key=lambda step: step["rate"])["weakest"] = True
+    weakest = weakest_step([step["value"] for step in steps],
+                           [_number(norm.get("value")) for norm in norms] if norms else None)
+    if weakest is not None:
+        steps[weakest]["weakest"] = True
     return steps
 
 
-def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) -> dict:
-    """visits → leads → … → customers, each step's conversion shown, the weakest in red."""
-    steps = funnel_steps(results)
-    labels = [step["label"] for step in steps]
+def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False,
+                  norms: Sequence[dict] | None = None) -> dict:
+    """leads → … → customers as a funnel, each step's ratio shown, the weakest in red.
+
+    Visits outnumber customers a thousandfold: on one scale the later stages would be
+    slivers, so visits are a number above the funnel, not a bar.
+    """
+    steps = funnel_steps(results, norms)
+    head = steps[0] if steps and steps[0]["metric"] == "visits" else None
+    shown = steps[1:] if head else steps
+    labels = [step["label"] for step in shown]
     text = [
         format_value(step["value"], "count")
-        + ("" if step["rate"] is None else f" · {step['rate']:.1f} % of {steps[index - 1]['label'].lower()}")
-        for index, step in enumerate(steps)
+        + ("" if step["rate"] is None or (head is None and step is shown[0]) else f" · {step['rate_text']}")
+        for step in shown
     ]
-    colors = [BAD if step["weakest"] else ACCENT for step in steps]
+    colors = [BAD if step["weakest"] else ACCENT for step in shown]
     data = [
         {
             "type": "funnel",
             "name": "This period",
             "y": labels,
-            "x": [step["value"] or 0 for step in steps],
+            "x": [step["value"] or 0 for step in shown],
             "text": text,
             "textinfo": "text",
-            # Small steps (visits dwarf customers) get their text beside the bar.
             "textposition": "auto",
             "cliponaxis": False,
             "hoverinfo": "y+text",
@@ -131,8 +186,8 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
                 "type": "funnel",
                 "name": "Previous period",
                 "y": labels,
-                "x": [step["previous"] or 0 for step in steps],
-                "text": [format_value(step["previous"], "count") for step in steps],
+                "x": [step["previous"] or 0 for step in shown],
+                "text": [format_value(step["previous"], "count") for step in shown],
                 "textinfo": "text",
                 "textposition": "auto",
                 "cliponaxis": False,
@@ -141,16 +196,15 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
                 "connector": {"visible": False},
             }
         )
-    return {
-        "data": data,
-        "layout": _layout(
-            height=340,
-            showlegend=compare_previous,
-            funnelmode="group",
-            yaxis={"automargin": True},
-            margin={"l": 8, "r": 12, "t": 8, "b": 8},
-        ),
-    }
+    layout = _layout(height=320, showlegend=compare_previous, funnelmode="group", yaxis={"automargin": True},
+                     margin={"l": 8, "r": 12, "t": 8, "b": 8})
+    if head is not None:
+        caption = f"{head['label']}: {format_value(head['value'], 'count')}"
+        layout["margin"]["t"] = 30
+        layout["annotations"] = [{"xref": "paper", "yref": "paper", "x": 0, "y": 1, "yanchor": "bottom",
+                                  "xanchor": "left", "showarrow": False, "text": caption,
+                                  "font": {"size": 13, "color": "#1b2430"}}]
+    return {"data": data, "layout": layout}
 
 
 # --- time series --------------------------------------------------------------------

@@ -16,13 +16,26 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from smarketing.dashboards import figures
-from smarketing.dashboards.formatting import format_delta, format_value
+from smarketing.dashboards.formatting import (
+    NONE,
+    format_delta,
+    format_value,
+    format_values,
+    target_detail,
+    target_status,
+)
 from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
-from smarketing.kpis.registry import metric_get
-from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values, recompute_pending
+from smarketing.kpis.registry import filter_breaks, metric_get
+from smarketing.kpis.selectors import (
+    facts_as_of,
+    key_labels,
+    kpi_series_many,
+    kpi_values,
+    recompute_pending,
+)
 from smarketing.kpis.sources import sources_for
-from smarketing.kpis.windows import Window, window_for
+from smarketing.kpis.windows import COMPARISON_LABELS, Window, window_for
 
 DIMENSION_LABELS = {
     "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
@@ -32,8 +45,22 @@ DIMENSION_LABELS = {
 # The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
 TOP_ITEMS = {"page": 10}
 TOP_ITEMS_DEFAULT = 15
-STATUS_GOOD = {"ahead", "met", "on_track"}
-STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
+
+
+def filter_value_labels(filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> dict[str, list[str]]:
+    """{dimension: [labels]}: the names people read for filter values (a rep's name, not the
+    e-mail; "Organic search", not `organic_search`)."""
+    out: dict[str, list[str]] = {}
+    for dimension, values in (filters or {}).items():
+        labels = key_labels(dimension=dimension, keys=values)
+        out[dimension] = [labels.get(value, value) for value in values]
+    return out
+
+
+def filters_text(filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> str:
+    """"Channel: Social, Paid social" for a filter, as page and digest name it."""
+    return "; ".join(f"{DIMENSION_LABELS.get(dimension, dimension)}: {', '.join(labels)}"
+                     for dimension, labels in filter_value_labels(filters).items())
 
 
 def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[str]] | None, bool]:
@@ -97,23 +124,53 @@ def records_url(
     return f"{reverse('dashboards:records', args=[metric])}?{urlencode(params)}"
 
 
-def _target_view(target: dict | None, unit: str) -> dict | None:
+def _target_view(target: dict | None, unit: str, value: float | None) -> dict | None:
     if not target or target.get("value") is None:
         return None
-    status = target.get("status")
+    label, tone = target_status(target)
     return {
         "value": format_value(target.get("value"), unit),
-        "pace": format_value(target["pace"], unit) if target.get("pace") is not None else None,
-        "projection": format_value(target["projection"], unit) if target.get("projection") is not None else None,
-        "status": status,
-        "status_label": STATUS_LABELS.get(status or "", (status or "").replace("_", " ").capitalize()),
-        "good": None if not status else status in STATUS_GOOD,
+        "status": target.get("status"),
+        "status_label": label if target.get("status") else "",
+        "detail": target_detail(value, target, unit),
+        "good": {"good": True, "bad": False}.get(tone),
     }
 
 
-def _column(result: dict, *, window: Window, direction: str) -> dict:
+def not_meaningful(metric: str, filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> str | None:
+    """The registry's reason (rule 7) when the filter breaks this metric's meaning, else None."""
+    return next((reason for dimension in (filters or {}) if (reason := filter_breaks(metric, dimension))), None)
+
+
+def blank_not_meaningful(results: list[dict], *, dimension: str | None,
+                         filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> list[dict]:
+    """The results with every value a breakdown or filter makes meaningless blanked (rule 7).
+
+    A blanked result keeps its rows (the keys are real) without numbers, and says why in
+    `not_meaningful`, so a table shows "—" and a note instead of 100 % per rep.
+    """
+    out = []
+    for result in results:
+        reason = filter_breaks(result["metric"], dimension) or (
+            not_meaningful(result["metric"], filters) if result.get("filtered", True) else None)
+        if reason is None:
+            out.append(result)
+            continue
+        blank = {"value": None, "numerator": None, "denominator": None, "target": None}
+        out.append({**result, **blank, "not_meaningful": reason,
+                    "breakdown": [{**item, **blank} for item in result.get("breakdown") or []]})
+    return out
+
+
+def _column(result: dict, *, window: Window, direction: str, broken: str | None = None) -> dict:
     unit = result["unit"]
     previous = result.get("previous") or {}
+    if broken:
+        # Rule 7: no number rather than a misleading one (a lead → MQL rate of 100 % per rep).
+        return {"window": window, "value": None, "value_text": "n/a", "not_meaningful": broken,
+                "delta": format_delta(None, None, direction), "previous_text": NONE,
+                "previous_start": previous.get("start"), "previous_end": previous.get("end"),
+                "numerator": None, "denominator": None, "target": None, "filtered": True}
     return {
         "window": window,
         "value": result.get("value"),
@@ -124,8 +181,10 @@ def _column(result: dict, *, window: Window, direction: str) -> dict:
         "previous_end": previous.get("end"),
         "numerator": result.get("numerator"),
         "denominator": result.get("denominator"),
-        "target": _target_view(result.get("target"), unit),
+        "target": _target_view(result.get("target"), unit, result.get("value")),
         "filtered": result.get("filtered", True),
+        "not_meaningful": None,
+        "compare_label": COMPARISON_LABELS[previous.get("kind") or "previous_period"],
     }
 
 
@@ -149,7 +208,7 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         ]
     results_per_window = [
         kpi_values(metrics=list(panel.metrics), window=window, filters=filters,
-                   compare_complete=state.compare_complete)
+                   compare=state.compare)
         for window in windows
     ]
     tiles = []
@@ -157,17 +216,18 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         metric = metric_get(metric_key)
         columns = [
             {
-                **_column(results[index], window=window, direction=metric.direction),
+                **_column(results[index], window=window, direction=metric.direction,
+                          broken=not_meaningful(metric_key, filters) if results[index].get("filtered") else None),
                 "records_url": records_url(dashboard=dashboard, metric=metric_key, state=state,
                                            filters=filters, window=window),
             }
             for window, results in zip(windows, results_per_window, strict=True)
         ]
+        main = columns[windows.index(state.window)]
         spark: list[str] = []
-        if series is not None:
+        if series is not None and not main.get("not_meaningful"):
             points = series[_filters_key(filters)][metric_key]
             spark = figures.sparkline_points([point["value"] for point in points])
-        main = columns[windows.index(state.window)]
         tiles.append(
             {
                 "metric": metric_key,
@@ -180,6 +240,7 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
                 "numerator_text": _ratio_part_text(main["numerator"]),
                 "denominator_text": _ratio_part_text(main["denominator"]),
                 "spark": spark,
+                "not_meaningful": main.get("not_meaningful"),
                 "filtered": all(column["filtered"] for column in columns),
                 "records_url": records_url(dashboard=dashboard, metric=metric_key, state=state, filters=filters),
                 "values": [column["value"] for column in columns],
@@ -191,22 +252,28 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
 
 def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
-    results = kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters,
-                         compare_complete=state.compare_complete)
-    steps = figures.funnel_steps(results)
+    results = blank_not_meaningful(
+        kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters, compare=state.compare),
+        dimension=None, filters=filters)
+    # The weakest step is judged against its own year to date (figures.weakest_step), as the digest does.
+    norms = kpi_values(metrics=list(panel.metrics), window=window_for("ytd", as_of=state.window.end),
+                       filters=filters)
+    steps = figures.funnel_steps(results, norms)
     for step, result in zip(steps, results, strict=True):
-        step["value_text"] = format_value(step["value"], "count")
+        step["value_text"] = format_value(step["value"], "count") if not result.get("not_meaningful") else "n/a"
         step["previous_text"] = format_value(step["previous"], "count")
-        step["rate_text"] = "" if step["rate"] is None else f"{step['rate']:.1f} %"
         step["delta"] = format_delta(step["value"], step["previous"], "up")
         step["records_url"] = records_url(dashboard=dashboard, metric=step["metric"], state=state, filters=filters)
         step["filtered"] = result.get("filtered", True)
+        step["not_meaningful"] = result.get("not_meaningful")
     compare = dashboard.key == "shared" or any(step["previous"] for step in steps)
     return {
-        "charts": [{"title": "", "figure": figures.figure_funnel(results, compare_previous=compare)}],
+        "charts": [{"title": "", "figure": figures.figure_funnel(results, compare_previous=compare, norms=norms)}],
         "compare": compare,
+        "compare_label": COMPARISON_LABELS[state.compare],
         "steps": steps,
         "unfiltered": [step["label"] for step in steps if filters and not step["filtered"]],
+        "not_meaningful": [f"{step['label']}: {step['not_meaningful']}" for step in steps if step["not_meaningful"]],
         "filter_overridden": overridden,
         "values": [step["value"] for step in steps],
     }
@@ -214,8 +281,9 @@ def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
 
 def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
-    results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
-                         filters=filters, compare_complete=state.compare_complete)
+    results = blank_not_meaningful(
+        kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
+                   filters=filters, compare=state.compare), dimension=panel.dimension, filters=filters)
     top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
     rows = figures.breakdown_rows(results, top=top)
     total_keys = len(figures.breakdown_rows(results, top=None))
@@ -227,10 +295,12 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         for result in results:
             item = row["cells"].get(result["metric"])
             target = (item or {}).get("target")
+            has_target = bool(target and target.get("value") is not None)
+            texts = format_values([(item or {}).get("value"), (target or {}).get("value")], result["unit"])
             cells.append(
                 {
-                    "text": format_value((item or {}).get("value"), result["unit"]) if item else "—",
-                    "target_text": format_value(target.get("value"), result["unit"]) if target and target.get("value") is not None else "",
+                    "text": texts[0] if item else "—",
+                    "target_text": texts[1] if has_target else "",
                     "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
                                                filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
                 }
@@ -242,6 +312,8 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         "rows": table,
         "total_keys": total_keys,
         "unfiltered": [result["label"] for result in results if filters and not result.get("filtered", True)],
+        "not_meaningful": [f"{result['label']}: {result['not_meaningful']}" for result in results
+                           if result.get("not_meaningful")],
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
     }
@@ -263,7 +335,7 @@ def _breakdown_charts(results: list[dict], *, top: int) -> list[dict]:
 def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
     results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
-                         filters=filters, compare_complete=state.compare_complete)
+                         filters=filters, compare=state.compare)
     by_metric = {result["metric"]: result for result in results}
     worked_target = float(settings.SLA_WORKED_TARGET_PCT)
     summary = []
@@ -319,7 +391,7 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
 def _velocity(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
     results = kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters,
-                         compare_complete=state.compare_complete)
+                         compare=state.compare)
     stages = [
         {
             "label": result["label"],
@@ -410,9 +482,8 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
                 "title": panel.title,
                 "dimension": panel.dimension,
                 "dimension_label": DIMENSION_LABELS.get(panel.dimension or "", panel.dimension or ""),
-                "own_filter": ", ".join(
-                    value.replace("_", " ") for values in (panel_filters or {}).values() for value in values
-                ),
+                "own_filter": ", ".join(label for labels in filter_value_labels(panel_filters).values()
+                                        for label in labels),
                 "has_data": _has_data(body["values"]),
                 **body,
             }
@@ -454,7 +525,7 @@ def dashboard_filter_options(*, dashboard: Dashboard) -> list[dict]:
 
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     identity = (
-        dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
+        dashboard.key, state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
     )
     return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()

@@ -12,9 +12,14 @@ from django.urls import reverse
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
-from smarketing.dashboards.selectors import dashboard_page_cached
+from smarketing.dashboards.selectors import dashboard_page_cached, filters_text
 from smarketing.kpis.registry import DIMENSIONS, METRICS
-from smarketing.kpis.windows import WINDOW_LABELS
+from smarketing.kpis.windows import (
+    COMPARISON_ALIASES,
+    COMPARISON_LABELS,
+    COMPARISONS,
+    WINDOW_LABELS,
+)
 
 
 def _role_dashboard(request: HttpRequest) -> str:
@@ -41,6 +46,12 @@ def _switcher(state) -> list[dict]:
     ]
 
 
+def _compare_options(state) -> list[dict]:
+    aliases = {name: alias for alias, name in COMPARISON_ALIASES.items()}
+    return [{"value": "" if name == "previous_period" else aliases[name], "label": COMPARISON_LABELS[name],
+             "active": state.compare == name} for name in COMPARISONS]
+
+
 @login_required
 def dashboard(request: HttpRequest, key: str) -> HttpResponse:
     try:
@@ -55,7 +66,9 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         "role_dashboard": _role_dashboard(request),
         "state": state,
         "switcher": _switcher(state),
+        "compare_options": _compare_options(state),
         "filter_tokens": state.filter_tokens(),
+        "filter_text": filters_text(state.filters),
         "clear_filter_query": state.query(filter=None),
         **page,
     }

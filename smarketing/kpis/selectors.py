@@ -22,7 +22,7 @@ from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
 from .records import RecordSet, records_for
 from .registry import DIMENSIONS, METRICS, NONE_KEY, SLA_MIN_ATTEMPTS_KEY, Metric, metric_get
-from .windows import Window, add_months, period_bounds
+from .windows import Window, add_months, comparison_for, period_bounds
 
 
 class KpiQueryError(ValueError):
@@ -316,9 +316,12 @@ def _period(window: Window) -> _Period | None:
 
 
 def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = None,
-               filters: dict[str, list[str]] | None = None, compare_complete: bool = False) -> list[dict]:
+               filters: dict[str, list[str]] | None = None, compare_complete: bool = False,
+               compare: str | None = None) -> list[dict]:
+    """`compare` names the comparison (windows.COMPARISONS); `compare_complete` is its older spelling."""
     resolved = _check(metrics, dimension, filters)
-    previous = window.previous(complete=compare_complete)
+    compare_kind = comparison_for(compare or ("complete_previous_period" if compare_complete else None))
+    previous = window.previous(kind=compare_kind)
     filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
 
     filtered = [m for m in resolved if filter_dim is not None and filter_dim in m.dimensions]
@@ -357,7 +360,7 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
             "numerator": _num(numerator) if with_parts else None,
             "denominator": _num(denominator) if with_parts else None,
             "previous": {"value": _value(metric, before), "start": previous.start.isoformat(),
-                         "end": previous.end.isoformat()},
+                         "end": previous.end.isoformat(), "kind": compare_kind},
             "target": _target(metric, value, _target_value(metric, targets, window, period, None,
                                                            per_owner=False), window, period),
             "filtered": metric in filtered or filter_dim is None,
@@ -393,10 +396,11 @@ def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, floa
 
 
 def kpi_report(*, metrics: list[str], window: Window, dimension: str | None = None,
-               filters: dict[str, list[str]] | None = None, compare_complete: bool = False) -> dict:
+               filters: dict[str, list[str]] | None = None, compare_complete: bool = False,
+               compare: str | None = None) -> dict:
     """The exact JSON of DESIGN.md's `GET /api/v1/kpis/`."""
     results = kpi_values(metrics=metrics, window=window, dimension=dimension, filters=filters,
-                         compare_complete=compare_complete)
+                         compare_complete=compare_complete, compare=compare)
     as_of = facts_as_of()
     return {"as_of": window.as_of.isoformat(), "window": window.to_json(),
             "facts_as_of": as_of.isoformat() if as_of else None, "results": results}

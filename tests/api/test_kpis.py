@@ -39,7 +39,7 @@ def test_report_shape(signed_in_client, data):
     assert rate == {
         "metric": "lead_to_mql_rate", "label": "Lead → MQL", "unit": "percent", "value": 50.0,
         "numerator": 1, "denominator": 2,
-        "previous": {"value": 100.0, "start": "2026-02-01", "end": "2026-02-15"},
+        "previous": {"value": 100.0, "start": "2026-02-01", "end": "2026-02-15", "kind": "previous_period"},
         "target": None, "filtered": True,
         "breakdown": [
             {"key": "email", "label": "Email", "value": 100.0, "numerator": 1, "denominator": 1},

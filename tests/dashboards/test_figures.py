@@ -35,11 +35,28 @@ FUNNEL = [
 ]
 
 
-def test_funnel_steps_carry_each_steps_conversion_and_flag_the_weakest():
-    steps = figures.funnel_steps(FUNNEL)
+# Year to date: 4 % visits → leads, 20 % leads → MQLs, 75 % MQLs → SQLs, 40 %, 25 %.
+NORMS = [
+    _result("visits", 100000), _result("leads", 4000), _result("mqls", 800), _result("sqls", 600),
+    _result("opportunities", 240), _result("customers", 50),
+]
+
+
+def test_funnel_steps_carry_each_steps_ratio_and_flag_the_step_furthest_below_its_year_to_date():
+    steps = figures.funnel_steps(FUNNEL, NORMS)
     # 400/10000 = 4 %, 100/400 = 25 %, 60/100 = 60 %, 30/60 = 50 %, 6/30 = 20 %
     assert [step["rate"] for step in steps] == [None, 4.0, 25.0, 60.0, 50.0, 20.0]
-    assert [step["weakest"] for step in steps] == [False, True, False, False, False, False]
+    # against the year: 4/4 = 1.0, 25/20 = 1.25, 60/75 = 0.8, 50/40 = 1.25, 20/(50/240 = 20.83) = 0.96
+    assert [step["weakest"] for step in steps] == [False, False, False, True, False, False]
+    assert steps[2]["rate_label"] == "MQLs per 100 leads this period"
+    assert steps[2]["rate_text"] == "25.0 MQLs per 100 leads"
+
+
+def test_weakest_step_without_norms_is_the_smallest_ratio():
+    assert figures.weakest_step([10000, 400, 100, 60, 30, 6]) == 1
+    # a step whose norm is missing (0 before it in the year) counts its own ratio
+    assert figures.weakest_step([100, 50, 45], [0, 10, 9]) == 1
+    assert figures.weakest_step([0, 5]) is None
 
 
 def test_funnel_step_after_a_zero_has_no_rate():
@@ -48,15 +65,19 @@ def test_funnel_step_after_a_zero_has_no_rate():
     assert not any(step["weakest"] for step in steps)
 
 
-def test_funnel_figure_highlights_the_weakest_step_and_compares_with_the_previous_period():
-    figure = _valid(figures.figure_funnel(FUNNEL, compare_previous=True))
+def test_funnel_figure_shows_visits_as_a_number_and_leads_to_customers_as_bars():
+    figure = _valid(figures.figure_funnel(FUNNEL, compare_previous=True, norms=NORMS))
     current, previous = figure["data"]
     assert current["type"] == "funnel"
-    assert current["x"] == [10000, 400, 100, 60, 30, 6]
-    assert current["marker"]["color"][1] == figures.BAD
-    assert figures.BAD not in current["marker"]["color"][2:]
-    assert "4.0 % of visits" in current["text"][1]
-    assert previous["x"] == [8000, 320, 90, 50, 20, 5]
+    # visits would dwarf customers 1,666 to 1: they are the caption, not a bar
+    assert current["x"] == [400, 100, 60, 30, 6]
+    assert figure["layout"]["annotations"][0]["text"] == "Visits: 10.0k"
+    assert current["marker"]["color"] == [figures.ACCENT, figures.ACCENT, figures.BAD, figures.ACCENT,
+                                          figures.ACCENT]
+    assert current["text"][0] == "400 · 4.0 leads per 100 visits"
+    assert current["text"][1] == "100 · 25.0 MQLs per 100 leads"
+    assert not any("%" in text for text in current["text"])  # a step ratio is never shown as a rate
+    assert previous["x"] == [320, 90, 50, 20, 5]
     assert figure["layout"]["showlegend"] is True
 
 

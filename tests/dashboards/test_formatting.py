@@ -48,26 +48,26 @@ def test_currency_symbol_follows_the_currency_setting(settings):
 
 
 def test_delta_up_is_good_when_higher_is_better():
-    assert format_delta(108, 100, "up") == {"text": "+8.0 %", "good": True}
+    assert format_delta(108, 100, "up") == {"text": "+8.0 %", "good": True, "arrow": "▲"}
 
 
 def test_delta_up_is_bad_when_lower_is_better():
-    assert format_delta(108, 100, "down") == {"text": "+8.0 %", "good": False}
+    assert format_delta(108, 100, "down") == {"text": "+8.0 %", "good": False, "arrow": "▲"}
 
 
 def test_delta_down_is_good_when_lower_is_better():
-    assert format_delta(45, 60, "down") == {"text": "-25.0 %", "good": True}
+    assert format_delta(45, 60, "down") == {"text": "-25.0 %", "good": True, "arrow": "▼"}
 
 
 def test_delta_of_a_negative_previous_value_is_relative_to_its_size():
     # ROI from -50 % to -25 %: up by half of 50, good news when higher is better
-    assert format_delta(-25, -50, "up") == {"text": "+50.0 %", "good": True}
+    assert format_delta(-25, -50, "up") == {"text": "+50.0 %", "good": True, "arrow": "▲"}
 
 
 @pytest.mark.parametrize(("value", "previous"), [(None, 10), (10, None), (None, None), (10, 0)])
 def test_delta_is_neutral_without_both_sides(value, previous):
-    assert format_delta(value, previous, "up") == {"text": "—", "good": None}
+    assert format_delta(value, previous, "up") == {"text": "—", "good": None, "arrow": ""}
 
 
 def test_delta_without_change_is_neutral():
-    assert format_delta(Decimal("50"), 50.0, "up") == {"text": "±0.0 %", "good": None}
+    assert format_delta(Decimal("50"), 50.0, "up") == {"text": "±0.0 %", "good": None, "arrow": ""}

@@ -113,7 +113,7 @@ def test_shared_tiles_show_mtd_next_to_ytd_with_delta_and_ratio_parts(signed_in_
     assert (mtd["window"].name, ytd["window"].name) == ("mtd", "ytd")
     assert (mtd["value_text"], ytd["value_text"]) == ("3", "4")
     # Feb 1–15 had 1 lead: 3 vs 1 = +200 %
-    assert mtd["delta"] == {"text": "+200.0 %", "good": True}
+    assert mtd["delta"] == {"text": "+200.0 %", "good": True, "arrow": "▲"}
     rate = _tile(response, "lead_to_mql_rate")
     assert rate["columns"][0]["value_text"] == "66.7 %"
     assert (rate["numerator_text"], rate["denominator_text"]) == ("2", "3")
@@ -139,8 +139,8 @@ def test_funnel_panel_carries_each_steps_conversion(signed_in_client, funnel):
     (panel,) = [panel for panel in response.context["panels"] if panel["kind"] == "funnel"]
     steps = {step["metric"]: step for step in panel["steps"]}
     assert steps["visits"]["value_text"] == "300"
-    assert steps["leads"]["rate_text"] == "1.0 %"  # 3 of 300
-    assert steps["mqls"]["rate_text"] == "66.7 %"  # 2 of 3
+    assert steps["leads"]["rate_text"] == "1.0 leads per 100 visits"  # 3 of 300
+    assert steps["mqls"]["rate_text"] == "66.7 MQLs per 100 leads"  # 2 of 3
 
 
 def test_email_dashboard_counts_mqls_from_email_only(signed_in_client, funnel):
@@ -219,7 +219,12 @@ def test_a_filter_on_the_breakdown_dimension_narrows_it(signed_in_client, funnel
     (sla,) = [panel for panel in response.context["panels"] if panel["kind"] == "sla"]
     assert sla["filter_overridden"] is False
     assert [row["label"] for row in sla["rows"]] == ["Ann Rep"]
-    assert _tile(response, "leads")["columns"][0]["value_text"] == "2"  # c1 and c2 are Ann's
+    # c1 and c2 are Ann's, but leads get an owner only when delivered: no lead count per rep
+    leads = _tile(response, "leads")["columns"][0]
+    assert leads["value_text"] == "n/a"
+    assert leads["not_meaningful"] == "not meaningful for an owner: leads get an owner only when delivered"
+    assert _tile(response, "lead_to_mql_rate")["columns"][0]["value_text"] == "n/a"
+    assert _tile(response, "revenue")["columns"][0]["not_meaningful"] is None
 
 
 def test_breakdown_rows_drill_down_to_their_key(signed_in_client, funnel):

@@ -85,11 +85,15 @@ def test_body_shows_mtd_ytd_deltas_targets_and_attention(subscribe, march):
     [(html, _mime)] = sent.alternatives
     # leads: 3 MTD (+50 %), 5 YTD (nothing on the same days of 2025: no delta)
     assert "  Leads: 3 MTD (+50.0 % vs last month) | YTD 5 (—)" in text
-    assert "  Revenue: $84,000 MTD (— vs last month) [Behind pace, pace $290,323 · target $3.0M] | YTD $84,000" in text
+    # the gap to pace is the real gap, and target and projection share one scale
+    assert ("  Revenue: $84,000 MTD (— vs last month) [Behind pace by $206,323 · target $3.00M · heading for $0.87M]"
+            " | YTD $84,000") in text
     assert "Revenue: behind pace — $84,000 against a pace of $290,323 this month (target $3.0M)" in text
     # funnel MTD 100 → 3 → 2 → 1 → 1 → 1; YTD 150 → 5 → 4 → 3 → 1 → 1. MQL → SQL: 50 % vs 75 %,
     # the furthest below its year-to-date rate (ratio 0.67; visits → leads 0.9, leads → MQLs 0.83).
-    assert "Weakest funnel step: MQLs → SQLs — 50.0 % this month against 75.0 % year to date" in text
+    assert ("Weakest funnel step: MQLs → SQLs — 50.0 SQLs per 100 MQLs this month against 75.0 year to date"
+            in text)
+    assert "  SQLs: 1 (" in text and "50.0 SQLs per 100 MQLs (weakest step)" in text
     # 2 MQLs this month, 1 worked: 50 % < the 90 % SLA
     assert "SLA at risk: 50.0 % of delivered leads worked (SLA 90 %)" in text
     assert ">3<" in html.replace(" ", "") and "$84,000" in html and "+50.0 %" in html
