@@ -221,41 +221,86 @@ def _series_axis(data: list[dict], unit: str, *, first: bool, **extra) -> dict:
     return _axis(unit, rangemode="tozero", **extra)
 
 
-def figure_series(lines: Sequence[dict], *, grain: str) -> dict:
+def partial_index(points: Sequence[dict], today: dt.date | None) -> int | None:
+    """The index of the bucket holding `today` (company zone): a day, week or month so far."""
+    if today is None:
+        return None
+    for index, point in enumerate(points):
+        start, end = point["start"], point["end"]
+        start = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
+        end = end if isinstance(end, dt.date) else dt.date.fromisoformat(str(end))
+        if start <= today <= end:
+            return index
+    return None
+
+
+SO_FAR = {"day": "today so far", "week": "this week so far", "month": "this month so far"}
+
+
+def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = None) -> dict:
     """One line per metric over the window's buckets.
 
     `lines`: [{"label", "unit", "points": [{"start", "end", "value"}]}]. A second unit
-    goes on a right-hand axis.
+    goes on a right-hand axis. The bucket holding `today` is incomplete: it is drawn
+    apart (dashed, hollow marker, "today so far"), never as the line's drop to zero.
     """
     units: list[str] = []
     for line in lines:
         if line["unit"] not in units:
             units.append(line["unit"])
     data = []
+    so_far = SO_FAR.get(grain, "so far")
     for index, line in enumerate(lines):
         points = line["points"]
+        partial = partial_index(points, today)
+        color = PALETTE[index % len(PALETTE)]
+        ys = [_number(point["value"]) for point in points]
+        texts = [format_value(point["value"], line["unit"]) for point in points]
         trace = {
             "type": "scatter",
             "mode": "lines+markers" if len(points) <= 31 else "lines",
             "name": line["label"],
             "x": [_iso(point["start"]) for point in points],
-            "y": [_number(point["value"]) for point in points],
-            "text": [format_value(point["value"], line["unit"]) for point in points],
+            "y": [None if i == partial else y for i, y in enumerate(ys)],
+            "text": texts,
             "hovertemplate": "%{x}: %{text}<extra>" + line["label"] + "</extra>",
-            "line": {"color": PALETTE[index % len(PALETTE)], "width": 2},
+            "line": {"color": color, "width": 2},
             "marker": {"size": 5},
             "connectgaps": False,
         }
+        extra = []
+        if partial is not None:
+            keep = [i for i in (partial - 1, partial) if i >= 0]
+            extra.append({
+                "type": "scatter",
+                "mode": "lines+markers+text" if index == 0 else "lines+markers",
+                "name": f"{line['label']} ({so_far})",
+                "x": [trace["x"][i] for i in keep],
+                "y": [ys[i] for i in keep],
+                "text": [texts[i] for i in keep],
+                "texttemplate": ["" for _ in keep[:-1]] + [so_far],
+                "textposition": "top center",
+                "textfont": {"size": 11, "color": "#5b6675"},
+                "hovertemplate": "%{x}: %{text}<extra>" + f"{line['label']}, {so_far}" + "</extra>",
+                "line": {"color": color, "width": 2, "dash": "dot"},
+                "marker": {"size": [5] * (len(keep) - 1) + [8], "symbol": ["circle"] * (len(keep) - 1)
+                           + ["circle-open"], "color": color, "line": {"width": 2, "color": color}},
+                "showlegend": False,
+                "cliponaxis": False,
+            })
         if units.index(line["unit"]) == 1:
             trace["yaxis"] = "y2"
+            for item in extra:
+                item["yaxis"] = "y2"
         data.append(trace)
+        data.extend(extra)
     tick = {"day": "%b %-d", "week": "%b %-d", "month": "%b %Y"}.get(grain, "%b %-d")
     layout = _layout(
         height=280,
         showlegend=len(lines) > 1,
         xaxis={"type": "date", "tickformat": tick, "gridcolor": "#f0f3f6", "automargin": True},
         yaxis=_series_axis(data, units[0] if units else "count", first=True),
-        margin={"l": 8, "r": 12, "t": 8, "b": 8},
+        margin={"l": 8, "r": 12, "t": 18, "b": 8},
     )
     if len(units) > 1:
         layout["yaxis2"] = _series_axis(data, units[1], first=False, overlaying="y", side="right", showgrid=False)
@@ -504,25 +549,41 @@ def figure_velocity(results: Sequence[dict]) -> dict:
 # --- sparkline ----------------------------------------------------------------------
 
 
-def sparkline_points(values: Sequence[float | int | None], *, width: int = 120, height: int = 30) -> list[str]:
-    """SVG polyline point lists for a tile's sparkline (one list per unbroken run of values).
-
-    An inline SVG costs a few hundred bytes where a Plotly chart per tile would cost a
-    chart initialisation each; missing values break the line rather than drop to 0.
-    """
-    numbers = [_number(value) for value in values]
+def _spark_xy(numbers: list[float | None], width: int, height: int) -> list[tuple[float, float] | None]:
     present = [value for value in numbers if value is not None]
-    if len(numbers) < 2 or len(present) < 1:
-        return []
     low, high = min(present), max(present)
     span = high - low or 1.0
     step = width / (len(numbers) - 1)
+    return [None if value is None else (index * step, height - 2 - (value - low) / span * (height - 4))
+            for index, value in enumerate(numbers)]
+
+
+def sparkline_points(values: Sequence[float | int | None], *, width: int = 120, height: int = 30,
+                     partial: int | None = None) -> list[str]:
+    """SVG polyline point lists for a tile's sparkline (one list per unbroken run of values).
+
+    An inline SVG costs a few hundred bytes where a Plotly chart per tile would cost a
+    chart initialisation each; missing values break the line rather than drop to 0. The
+    `partial` bucket (today so far) is left off the line: `sparkline_partial` marks it.
+    """
+    numbers = [_number(value) for value in values]
+    if len(numbers) < 2 or all(value is None for value in numbers):
+        return []
     runs: list[list[str]] = [[]]
-    for index, value in enumerate(numbers):
-        if value is None:
+    for index, xy in enumerate(_spark_xy(numbers, width, height)):
+        if xy is None or index == partial:
             if runs[-1]:
                 runs.append([])
             continue
-        y = height - 2 - (value - low) / span * (height - 4)
-        runs[-1].append(f"{index * step:.1f},{y:.1f}")
+        runs[-1].append(f"{xy[0]:.1f},{xy[1]:.1f}")
     return [" ".join(run) for run in runs if len(run) > 1]
+
+
+def sparkline_partial(values: Sequence[float | int | None], partial: int | None, *, width: int = 120,
+                      height: int = 30) -> dict | None:
+    """{"x", "y"} of the bucket so far on the sparkline's scale (a hollow dot), or None."""
+    numbers = [_number(value) for value in values]
+    if partial is None or len(numbers) < 2 or numbers[partial] is None:
+        return None
+    x, y = _spark_xy(numbers, width, height)[partial]
+    return {"x": f"{x:.1f}", "y": f"{y:.1f}"}

@@ -26,7 +26,7 @@ from smarketing.dashboards.formatting import (
 )
 from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
-from smarketing.kpis.registry import filter_breaks, metric_get
+from smarketing.kpis.registry import NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (
     facts_as_of,
     key_labels,
@@ -35,7 +35,7 @@ from smarketing.kpis.selectors import (
     recompute_pending,
 )
 from smarketing.kpis.sources import sources_for
-from smarketing.kpis.windows import COMPARISON_LABELS, Window, window_for
+from smarketing.kpis.windows import COMPARISON_LABELS, Window, company_today, window_for
 
 DIMENSION_LABELS = {
     "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
@@ -225,9 +225,12 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         ]
         main = columns[windows.index(state.window)]
         spark: list[str] = []
+        spark_today = None
         if series is not None and not main.get("not_meaningful"):
             points = series[_filters_key(filters)][metric_key]
-            spark = figures.sparkline_points([point["value"] for point in points])
+            partial = figures.partial_index(points, company_today())
+            spark = figures.sparkline_points([point["value"] for point in points], partial=partial)
+            spark_today = figures.sparkline_partial([point["value"] for point in points], partial)
         tiles.append(
             {
                 "metric": metric_key,
@@ -240,6 +243,7 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
                 "numerator_text": _ratio_part_text(main["numerator"]),
                 "denominator_text": _ratio_part_text(main["denominator"]),
                 "spark": spark,
+                "spark_today": spark_today,
                 "not_meaningful": main.get("not_meaningful"),
                 "filtered": all(column["filtered"] for column in columns),
                 "records_url": records_url(dashboard=dashboard, metric=metric_key, state=state, filters=filters),
@@ -414,7 +418,7 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
         points = series[_filters_key(filters)][metric_key]
         lines.append({"label": metric.label, "unit": metric.unit, "points": points})
     return {
-        "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain)}],
+        "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain, today=company_today())}],
         "grain": grain,
         "filter_overridden": overridden,
         "values": [point["value"] for line in lines for point in line["points"]],
@@ -501,25 +505,36 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
 FILTER_LIMIT = 500
 
 
-def dashboard_filter_options(*, dashboard: Dashboard) -> list[dict]:
-    """The channel / campaign / owner choices, for the dimensions the dashboard's metrics carry."""
-    from smarketing.funnel.models import Campaign, Channel, TeamMember
+def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = None) -> list[dict]:
+    """The channel / campaign / owner choices, for the dimensions the dashboard's metrics carry.
+
+    Campaigns and people are those with data in the window (keys of the dashboard's facts
+    dated in it, so a campaign that ended last year or a rep without a lead is not offered),
+    named as people read them; channels are the fixed list.
+    """
+    from smarketing.funnel.models import Channel
+    from smarketing.kpis.models import Fact
 
     carried: set[str] = set()
+    measures: set[str] = set()
     for metric_key in dashboard.metrics:
-        carried.update(metric_get(metric_key).dimensions)
+        metric = metric_get(metric_key)
+        carried.update(metric.dimensions)
+        measures.update(metric.measures)
+    window = window or window_for("mtd")
     groups = []
     if "channel" in carried:
         groups.append({"dimension": "channel", "label": "Channel",
                        "options": [(f"channel:{value}", label) for value, label in Channel.choices]})
-    if "campaign" in carried:
-        campaigns = Campaign.objects.order_by("name").values_list("external_id", "name")[:FILTER_LIMIT]
-        groups.append({"dimension": "campaign", "label": "Campaign",
-                       "options": [(f"campaign:{external_id}", name) for external_id, name in campaigns]})
-    if "owner" in carried:
-        owners = TeamMember.objects.order_by("name").values_list("email", "name")[:FILTER_LIMIT]
-        groups.append({"dimension": "owner", "label": "Owner",
-                       "options": [(f"owner:{email}", name) for email, name in owners]})
+    for dimension, label in (("campaign", "Campaign"), ("owner", "Rep")):
+        if dimension not in carried:
+            continue
+        keys = list(Fact.objects.filter(dimension=dimension, measure__in=measures, day__gte=window.start,
+                                        day__lte=window.end).exclude(key=NONE_KEY)
+                    .values_list("key", flat=True).distinct()[:FILTER_LIMIT])
+        labels = key_labels(dimension=dimension, keys=keys)
+        options = sorted(((f"{dimension}:{key}", labels.get(key, key)) for key in keys), key=lambda o: o[1].lower())
+        groups.append({"dimension": dimension, "label": label, "options": options})
     return [group for group in groups if group["options"]]
 
 
@@ -543,7 +558,7 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
         # Campaigns and reps arrive by import, and every import ends in a recompute that
         # moves facts_as_of: the filter choices can share the page's key.
         page = {**dashboard_page(dashboard=dashboard, state=state),
-                "filter_options": dashboard_filter_options(dashboard=dashboard)}
+                "filter_options": dashboard_filter_options(dashboard=dashboard, window=state.window)}
         cache.set(key, page, CACHE_SECONDS)
     # Pending is about the next recompute, not these numbers: always ask afresh. The key
     # also names the rendered panels, which the template caches as a fragment.

@@ -172,18 +172,33 @@ def funnel_chart(
 
 
 def line_chart(
-    *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter
+    *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter,
+    partial: int | None = None, partial_label: str = "so far",
 ) -> Chart:
-    """One line per series over shared buckets; gaps where a bucket has no value."""
+    """One line per series over shared buckets; gaps where a bucket has no value.
+
+    The `partial` bucket (the day or week still running) is drawn apart: a dotted segment
+    to a hollow marker labelled `partial_label`, never as the line dropping to zero.
+    """
     height_px = 200
     figure, axes = _figure(height_px)
     xs = list(range(len(labels)))
     for index, (name, values) in enumerate(series):
         ys = [float(v) if v is not None else float("nan") for v in values]
+        solid = [float("nan") if i == partial else y for i, y in enumerate(ys)]
         color = PALETTE[index % len(PALETTE)]
-        axes.plot(xs, ys, color=color, linewidth=1.8, marker="o", markersize=2.6, label=name, zorder=3)
+        axes.plot(xs, solid, color=color, linewidth=1.8, marker="o", markersize=2.6, label=name, zorder=3)
         if index == 0:
-            axes.fill_between(xs, ys, color=color, alpha=0.08, zorder=2)
+            axes.fill_between(xs, solid, color=color, alpha=0.08, zorder=2)
+        if partial is not None and partial < len(ys) and ys[partial] == ys[partial]:
+            start = max(partial - 1, 0)
+            axes.plot(xs[start:partial + 1], ys[start:partial + 1], color=color, linewidth=1.4, linestyle=":",
+                      zorder=3)
+            axes.plot([xs[partial]], [ys[partial]], marker="o", markersize=4.5, markerfacecolor="white",
+                      markeredgecolor=color, markeredgewidth=1.3, linestyle="none", zorder=4)
+            if index == 0:
+                axes.annotate(partial_label, (xs[partial], ys[partial]), textcoords="offset points", xytext=(0, 6),
+                              ha="center", fontsize=6.5, color=MUTED)
     step = max(1, len(labels) // 7)
     axes.set_xticks(xs[::step], list(labels)[::step], fontsize=7, color=MUTED)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt(value)))

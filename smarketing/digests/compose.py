@@ -35,7 +35,7 @@ from smarketing.dashboards.selectors import (
 from smarketing.digests import charts
 from smarketing.kpis.registry import metric_get
 from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values
-from smarketing.kpis.windows import Window, window_for
+from smarketing.kpis.windows import Window, company_today, window_for
 
 logger = logging.getLogger(__name__)
 
@@ -408,8 +408,12 @@ class SectionBuilder:
         unit = metric_get(panel.metrics[0]).unit
         image = None
         if buckets:
+            # Never set while the window ends before this Monday; kept so a window reaching
+            # today would draw its bucket as "so far" like the dashboard does.
+            partial = figures.partial_index(series[panel.metrics[0]], company_today())
             image = self.chart(f"p{index}", lambda: charts.line_chart(labels=buckets, series=lines,
-                                                                      fmt=_formatter(unit)),
+                                                                      fmt=_formatter(unit), partial=partial,
+                                                                      partial_label="this week so far"),
                                alt=f"{panel.title}, weekly over the last {SERIES_WEEKS} weeks")
         latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
                   for name, values in lines]

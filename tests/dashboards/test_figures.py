@@ -193,3 +193,28 @@ def test_small_counts_tick_at_whole_numbers():
     assert figure["layout"]["xaxis"]["dtick"] == 1
     big = _valid(figures.figures_breakdown([_result("leads", 3, breakdown=[{"key": "a", "value": 2500}])])[0])
     assert "dtick" not in big["layout"]["xaxis"]
+
+
+def test_todays_point_is_drawn_apart_not_as_a_drop():
+    day = dt.date(2026, 3, 1)
+    points = [{"start": day + dt.timedelta(days=i), "end": day + dt.timedelta(days=i), "value": v}
+              for i, v in enumerate([30, 32, 4])]
+    figure = _valid(figures.figure_series([{"label": "Leads", "unit": "count", "points": points}], grain="day",
+                                          today=dt.date(2026, 3, 3)))
+    line, today = figure["data"]
+    assert line["y"] == [30.0, 32.0, None]  # the complete days only
+    assert today["x"] == ["2026-03-02", "2026-03-03"] and today["y"] == [32.0, 4.0]
+    assert today["line"]["dash"] == "dot" and today["marker"]["symbol"][-1] == "circle-open"
+    assert today["texttemplate"] == ["", "today so far"]
+    # a window that ended before today has no partial point
+    figure = figures.figure_series([{"label": "Leads", "unit": "count", "points": points}], grain="day",
+                                   today=dt.date(2026, 3, 4))
+    assert len(figure["data"]) == 1 and figure["data"][0]["y"] == [30.0, 32.0, 4.0]
+
+
+def test_sparkline_leaves_today_off_the_line_and_marks_it():
+    values = [10, 20, 0]
+    # 10 and 20 on a 0..20 scale; the 0 of today is not joined to them
+    assert figures.sparkline_points(values, partial=2) == ["0.0,15.0 60.0,2.0"]
+    assert figures.sparkline_partial(values, 2) == {"x": "120.0", "y": "28.0"}
+    assert figures.sparkline_partial(values, None) is None
