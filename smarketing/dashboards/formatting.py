@@ -155,6 +155,17 @@ STATUS_TEXT = {
 DIRECT_STATUS = {"ahead": "on_target", "met": "on_target", "behind": "below_target", "missed": "below_target"}
 
 
+def target_sentence(value: float | int | Decimal | None, target: dict | None, unit: str) -> str:
+    """Status and detail as one phrase: "Behind pace by 2 · target 229", "Below target of 90.0 %"."""
+    words = target_status(target)[0]
+    detail = target_detail(value, target, unit)
+    if not (target or {}).get("status"):
+        return detail
+    if not detail:
+        return words
+    return f"{words} {detail}" if detail.startswith(("by ", "of ")) else f"{words} · {detail}"
+
+
 def target_status(target: dict | None) -> tuple[str, str]:
     """(words, tone) for a target's status: "—"/neutral when there is none."""
     status = (target or {}).get("status")
@@ -169,7 +180,7 @@ def target_detail(value: float | int | Decimal | None, target: dict | None, unit
     """The target in words: how far from pace (the real gap), the target, the projection.
 
     "by $1,305 · target $12.0M · heading for $12.0M" (after the status, "Behind pace"), on
-    one scale per sentence; rates and stocks: "target 35.0 %".
+    one scale per sentence; rates and stocks "of 35.0 %" (after "Below target").
     """
     if not target or target.get("value") is None:
         return ""
@@ -185,7 +196,9 @@ def target_detail(value: float | int | Decimal | None, target: dict | None, unit
         if gap:
             # Read after the status: "Behind pace by $1,305", whichever way the metric is good.
             parts.append(f"by {format_value(gap, unit)}")
-    parts.append(f"target {goal_text}")
+    # A direct comparison reads on from its status: "Below target of 90.0 %".
+    direct = target_status(target)[0] in ("On target", "Below target")
+    parts.append(f"of {goal_text}" if direct and not parts else f"target {goal_text}")
     if projection is not None and target.get("status") in ("ahead", "behind"):
         parts.append(f"heading for {projection_text}")
     return " · ".join(parts)

@@ -133,6 +133,8 @@ def _target_view(target: dict | None, unit: str, value: float | None) -> dict | 
         "status": target.get("status"),
         "status_label": label if target.get("status") else "",
         "detail": target_detail(value, target, unit),
+        # the detail reads on from the status ("by 2", "of 90.0 %") or after a separator
+        "joiner": "" if target_detail(value, target, unit).startswith(("by ", "of ")) else "· ",
         "good": {"good": True, "bad": False}.get(tone),
     }
 

@@ -23,6 +23,7 @@ from smarketing.dashboards.formatting import (
     format_value,
     format_values,
     target_detail,
+    target_sentence,
     target_status,
 )
 from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
@@ -135,8 +136,8 @@ def _target(result: dict, unit: str) -> dict | None:
         return None
     text, tone = status_text(target)
     detail = target_detail(result.get("value"), target, unit)
-    sentence = f"{text} {detail}" if detail.startswith("by ") else f"{text} · {detail}" if detail else text
-    return {"status": target["status"], "text": text, "detail": detail, "sentence": sentence,
+    return {"status": target["status"], "text": text, "detail": detail,
+            "sentence": target_sentence(result.get("value"), target, unit),
             "tone": tone, **tone_style(tone)}
 
 

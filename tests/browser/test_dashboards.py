@@ -112,12 +112,12 @@ def test_switch_windows_filter_drill_down_and_export(page, live_server, demo_dat
 
     # compare complete periods, then filter by a channel: both stay in the URL
     page.goto(f"{live_server.url}/dashboards/channels/?window=ytd")
-    page.check("#compare-complete")
+    page.select_option("#compare-select", "complete")
     page.wait_for_url(re.compile(r"compare=complete"))
     page.select_option("#filter-select", "channel:email")
     page.wait_for_url(re.compile(r"filter=channel%3Aemail"))
     assert "compare=complete" in page.url and "window=ytd" in page.url
-    assert "channel: email" in page.locator(".active-filter").inner_text()
+    assert "Channel: Email" in page.locator(".active-filter").inner_text()
     _charts_drawn(page)
 
     # drill down from a tile into the records behind it, and export them

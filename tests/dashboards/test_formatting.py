@@ -142,3 +142,16 @@ def test_target_status_words(target, words):
     assert target_status(target) == words
     if target["pace"] is None:
         assert "pace" not in target_detail(30, target, "percent")
+
+
+def test_target_sentence_reads_on_from_the_status():
+    from smarketing.dashboards.formatting import target_detail, target_sentence
+
+    rate = {"value": 90, "pace": None, "projection": None, "status": "behind"}
+    assert target_detail(80, rate, "percent") == "of 90.0 %"
+    assert target_sentence(80, rate, "percent") == "Below target of 90.0 %"
+    sums = {"value": 229, "pace": 227.4, "projection": 227, "status": "behind"}
+    assert target_sentence(208, sums, "count") == "Behind pace by 19 · target 229 · heading for 227"
+    done = {"value": 21, "pace": 21, "projection": 19, "status": "missed"}
+    assert target_sentence(19, done, "count") == "Target missed · target 21"
+    assert target_sentence(19, {"value": 21, "pace": 21, "status": None}, "count") == "target 21"

@@ -282,3 +282,41 @@ def test_login_page_renders_the_form(client):
     page = client.get(reverse("login"))
     assert page.status_code == 200
     assert 'id="id_username"' in page.content.decode()
+
+
+def test_filters_offer_the_reps_with_data_in_the_window_by_name(signed_in_client, funnel):
+    TeamMember.objects.create(email="idle@acme.example", name="Idle Rep", team="sales")
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
+    owners = {group["dimension"]: group["options"] for group in response.context["filter_options"]}["owner"]
+    # Ann has March MQLs; Bob's only MQL is in February; Idle has nothing
+    assert owners == [("owner:ann@acme.example", "Ann Rep")]
+    response = signed_in_client.get("/dashboards/shared/", {"window": "ytd"})
+    owners = {group["dimension"]: group["options"] for group in response.context["filter_options"]}["owner"]
+    assert owners == [("owner:ann@acme.example", "Ann Rep"), ("owner:bob@acme.example", "Bob Rep")]
+
+
+def test_an_owner_filter_is_named_and_lead_rates_say_why_they_are_missing(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd", "filter": "owner:ann@acme.example"})
+    page = response.content.decode()
+    assert "Filtered to <strong>Rep: Ann Rep</strong>" in page
+    assert "Not meaningful for an owner: leads get an owner only when delivered" in page
+    assert "ann@acme.example</strong>" not in page
+
+
+def test_the_comparison_switcher_offers_last_year(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd", "compare": "last_year"})
+    options = response.context["compare_options"]
+    assert [(o["value"], o["label"], o["active"]) for o in options] == [
+        ("", "Previous period (same days)", False), ("complete", "Complete previous period", False),
+        ("last_year", "Same period last year", True)]
+    leads = _tile(response, "leads")["columns"][0]
+    # nothing in Mar 1–15 2025
+    assert (leads["previous_start"], leads["previous_end"], leads["previous_text"]) == (
+        "2025-03-01", "2025-03-15", "0")
+    assert leads["compare_label"] == "Same period last year"
+
+
+def test_side_by_side_tiles_name_their_windows_as_people_write_them(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "last_30"})
+    page = response.content.decode()
+    assert "LAST_30" not in page and "Last 30 days" in page
