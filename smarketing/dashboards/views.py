@@ -14,6 +14,7 @@ from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
 from smarketing.dashboards.selectors import dashboard_page_cached, filters_text
 from smarketing.kpis.registry import DIMENSIONS, METRICS
+from smarketing.kpis.selectors import key_labels
 from smarketing.kpis.windows import (
     COMPARISON_ALIASES,
     COMPARISON_LABELS,
@@ -98,9 +99,13 @@ def records(request: HttpRequest, metric: str) -> HttpResponse:
     page = records_page(metric=metric, window=state.window, filters=state.filters, key=key,
                         dimension=dimension, page=page_number)
     base = state.params(key=key, dim=dimension, **{"from": source or None})
+    key_dimension = dimension or state.filter_dimension
     context = {
         "state": state,
         "key": key,
+        # a rep's name and a channel's label, as the dashboard shows them
+        "key_label": key_labels(dimension=key_dimension, keys=[key]).get(key, key) if key and key_dimension else key,
+        "filter_text": filters_text(state.filters),
         "source": DASHBOARDS.get(source),
         "back_query": state.query(filter=None) if source else "",
         "base_query": base,

@@ -234,6 +234,7 @@ def test_breakdown_rows_drill_down_to_their_key(signed_in_client, funnel):
     assert "dim=owner" in url and "key=ann%40acme.example" in url
     records = signed_in_client.get(url)
     assert records.context["total"] == 2
+    assert '<span class="chip" title="ann@acme.example">Ann Rep</span>' in records.content.decode()
 
 
 def test_pending_recompute_shows_a_notice_and_the_page_still_answers(signed_in_client, funnel):

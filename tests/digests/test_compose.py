@@ -130,3 +130,15 @@ def test_sections_are_composed_once_and_shared_between_subscribers(subscribe, ma
     report = digests_send_due(now=NOW)
     assert (report.sent, report.sections_composed) == (4, 2)
     assert sorted(built) == ["blog", "shared"]
+
+
+def test_digest_arrows_follow_direction_and_colour_follows_the_metric():
+    from smarketing.digests.compose import _delta
+
+    # churn fell: ▼ in green; leads fell: ▼ in red; spend rose: ▲ in red
+    churn = _delta({"value": 4, "previous": {"value": 5}}, "down")
+    leads = _delta({"value": 80, "previous": {"value": 100}}, "up")
+    spend = _delta({"value": 120, "previous": {"value": 100}}, "down")
+    assert (churn["text"], churn["tone"]) == ("▼ -20.0 %", "good")
+    assert (leads["text"], leads["tone"]) == ("▼ -20.0 %", "bad")
+    assert (spend["text"], spend["tone"]) == ("▲ +20.0 %", "bad")
