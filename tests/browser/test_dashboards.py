@@ -9,28 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
 from smarketing.dashboards.layouts import DASHBOARDS
-from smarketing.funnel.models import TeamMember
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "browser-pass-123"
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def demo_data(django_user_model):
-    """A small seed_demo history, recomputed, and a reader whose role is `executive`."""
-    cache.clear()
-    call_command("seed_demo", contacts=400, no_progress=True)
-    call_command("recompute_kpis", full=True)
-    user = django_user_model.objects.create_user(username="reader", password=PASSWORD, email="reader@x.example")
-    TeamMember.objects.create(email=user.email, name="Reader", team="marketing", role="executive", user=user)
-    return user
 
 
 def _charts_drawn(page) -> list[int]:

@@ -6,15 +6,11 @@ colour follows judgement, tile texts never overlap at 1280 and 1920 px and stay 
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
-from smarketing.funnel.models import TeamMember
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "browser-pass-123"
 WIDTHS = (1280, 1920)
 PHONE = 390
 
@@ -45,17 +41,7 @@ OVERLAPS = """() => {
 }"""
 
 
-@pytest.fixture
-def demo_reader(django_user_model):
-    cache.clear()
-    call_command("seed_demo", contacts=400, no_progress=True)
-    call_command("recompute_kpis", full=True)
-    user = django_user_model.objects.create_user(username="reader", password=PASSWORD, email="reader@x.example")
-    TeamMember.objects.create(email=user.email, name="Reader", team="marketing", role="shared", user=user)
-    return user
-
-
-def test_tile_texts_never_overlap_and_arrows_follow_direction(page, live_server, demo_reader, screenshot_dir):
+def test_tile_texts_never_overlap_and_arrows_follow_direction(page, live_server, demo_data, screenshot_dir):
     sign_in(page, live_server, username="reader", password=PASSWORD)
     arrows = 0
     for key in ("shared", "blog", "sales_manager"):
@@ -87,7 +73,7 @@ def test_tile_texts_never_overlap_and_arrows_follow_direction(page, live_server,
     assert arrows > 0
 
 
-def test_todays_point_is_drawn_apart(page, live_server, demo_reader, screenshot_dir):
+def test_todays_point_is_drawn_apart(page, live_server, demo_data, screenshot_dir):
     sign_in(page, live_server, username="reader", password=PASSWORD)
     page.set_viewport_size({"width": 1280, "height": 1000})
     # last 30 days end today: a daily series whose last day is still running
