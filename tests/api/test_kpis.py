@@ -126,3 +126,12 @@ def test_command_compare(data, capsys):
                                                                       "2025-03-15")
     with pytest.raises(CommandError, match="compare: 'x' is not a comparison"):
         call_command("kpis", "--metrics", "leads", "--compare", "x")
+
+
+def test_same_period_last_year_counts_last_years_days(signed_in_client, data):
+    contact("y1", "2025-03-10 09:00", channel="email")  # inside Mar 1–15 2025
+    contact("y2", "2025-03-16 09:00", channel="email")  # the day after: outside
+    facts_rebuild()
+    result = signed_in_client.get(URL, {"metrics": "leads", "window": "mtd", "as_of": "2026-03-15",
+                                        "compare": "last_year"}).json()["results"][0]
+    assert (result["value"], result["previous"]["value"]) == (2, 1)

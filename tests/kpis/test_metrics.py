@@ -209,7 +209,8 @@ def test_ratio_metrics_expose_numerator_and_denominator(march):
 
 def test_previous_period_is_the_same_days_of_february(march):
     got = values(["revenue", "marketing_spend", "leads", "visits"])
-    assert got["revenue"]["previous"] == {"value": 250.0, "start": "2026-02-01", "end": "2026-02-15"}
+    assert got["revenue"]["previous"] == {"value": 250.0, "start": "2026-02-01", "end": "2026-02-15",
+                                          "kind": "previous_period"}
     assert got["marketing_spend"]["previous"]["value"] == 100.0
     assert got["leads"]["previous"]["value"] == 1  # k5
     assert got["visits"]["previous"]["value"] == 70
