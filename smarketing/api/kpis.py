@@ -15,7 +15,14 @@ from smarketing.api.errors import errors
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report
-from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
+from smarketing.kpis.windows import (
+    COMPARISON_ALIASES,
+    COMPARISONS,
+    WINDOW_NAMES,
+    WindowError,
+    comparison_for,
+    window_for,
+)
 
 
 class KpiTargetSerializer(serializers.Serializer):
@@ -45,7 +52,7 @@ class KpiPreviousSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     start = serializers.DateField()
     end = serializers.DateField()
-    kind = serializers.CharField(help_text="which comparison: previous_period or complete_previous_period")
+    kind = serializers.ChoiceField(choices=COMPARISONS, help_text="which comparison this is (the compare parameter)")
     same_age = serializers.BooleanField(help_text="a cohort as it stood at the previous window's end")
     numerator = serializers.FloatField(required=False, allow_null=True)
     denominator = serializers.FloatField(required=False, allow_null=True)
@@ -105,8 +112,10 @@ class KpiView(APIView):
             OpenApiParameter("start", OpenApiTypes.DATE, description="custom window start"),
             OpenApiParameter("end", OpenApiTypes.DATE, description="custom window end"),
             OpenApiParameter("dimension", OpenApiTypes.STR, enum=list(DIMENSIONS)),
-            OpenApiParameter("compare", OpenApiTypes.STR, enum=["same_days", "complete"],
-                             description="Previous period: the same days (default) or the whole period."),
+            OpenApiParameter("compare", OpenApiTypes.STR, enum=[*COMPARISON_ALIASES, *COMPARISONS],
+                             description="What `previous` is: the same days of the previous period "
+                             "(same_days, the default), the whole previous period (complete) or the "
+                             "same days last year (last_year); the result's previous.kind names it."),
             *(OpenApiParameter(name, OpenApiTypes.STR, description=f"filter: comma-separated {name} keys")
               for name in DIMENSIONS),
         ],
@@ -116,10 +125,8 @@ class KpiView(APIView):
         params = request.query_params
         metrics = [key.strip() for key in params.get("metrics", "").split(",") if key.strip()]
         filters = {name: [v for v in params[name].split(",") if v] for name in DIMENSIONS if params.get(name)}
-        compare = params.get("compare", "same_days")
         try:
-            if compare not in ("same_days", "complete"):
-                raise KpiQueryError(f"compare: {compare!r} is not one of same_days, complete")
+            compare = comparison_for(params.get("compare"))
             window = window_for(params.get("window", "mtd"), as_of=params.get("as_of"),
                                 start=params.get("start"), end=params.get("end"))
             # Every API answer is computed for its request: custom windows and breakdowns are the costly ones.
@@ -129,7 +136,7 @@ class KpiView(APIView):
                     raise Throttled(wait=wait, detail=f"Too many custom-window or breakdown queries: "
                                                       f"try again in {wait} s.")
             report = kpi_report(metrics=metrics, window=window, dimension=params.get("dimension") or None,
-                                filters=filters or None, compare_complete=compare == "complete")
+                                filters=filters or None, compare=compare)
         except (KpiQueryError, WindowError, ValueError) as error:
             return Response(errors(str(error)), status=400)
         return Response(report)

@@ -74,50 +74,105 @@ def _number(value) -> float | None:
 # --- funnel -------------------------------------------------------------------------
 
 
-def funnel_steps(results: Sequence[dict]) -> list[dict]:
-    """Each funnel step with its conversion from the step before; the weakest step flagged.
+def _lower(label: str) -> str:
+    return label if label.isupper() or label[:-1].isupper() else label.lower()
 
-    A step's rate is this step's count over the previous step's count in the same window
-    (None when the previous count is 0 or missing).
+
+def step_ratio_label(before: str, after: str) -> str:
+    """The funnel's step ratio, named so it cannot pass for a cohort rate (reading the numbers 4).
+
+    "MQLs per 100 leads this period" (stage counts of the window divided), where the cohort
+    rate is "Lead → MQL (cohort)" and a percentage.
+    """
+    return f"{after} per 100 {_lower(before)} this period"
+
+
+def step_ratio_text(rate: float | None, before: str, after: str) -> str:
+    """"32.9 MQLs per 100 leads" ("" without a ratio)."""
+    if rate is None:
+        return ""
+    return f"{rate:,.1f} {_lower(after)} per 100 {_lower(before)}"
+
+
+def step_ratio(before: float | None, after: float | None) -> float | None:
+    """after ÷ before in percent; None when the step before is 0 or missing."""
+    if not before or after is None:
+        return None
+    return float(after) / float(before) * 100
+
+
+def weakest_step(counts: Sequence[float | None], norms: Sequence[float | None] | None = None) -> int | None:
+    """The index of the weakest step of a funnel: the one rule page and digest share.
+
+    The step whose ratio this period lies furthest below the same step's ratio in `norms`
+    (the year to date ending with the window: each step against its own normal, as visits
+    → leads is always the smallest ratio); a step without a norm counts its own ratio.
+    None when no step has a ratio.
+    """
+    worst: tuple[float, int] | None = None
+    for index in range(1, len(counts)):
+        rate = step_ratio(counts[index - 1], counts[index])
+        if rate is None:
+            continue
+        norm = step_ratio(norms[index - 1], norms[index]) if norms else None
+        score = rate / norm if norm else rate / 100
+        if worst is None or score < worst[0]:
+            worst = (score, index)
+    return None if worst is None else worst[1]
+
+
+def funnel_steps(results: Sequence[dict], norms: Sequence[dict] | None = None) -> list[dict]:
+    """Each funnel step with its step ratio from the step before; the weakest step flagged.
+
+    A step's ratio is this step's count over the previous step's count in the same window
+    (None when the previous count is 0 or missing); `norms` (the year-to-date results)
+    decide which step is weakest (`weakest_step`).
     """
     steps: list[dict] = []
     for index, result in enumerate(results):
         value = _number(result.get("value"))
-        rate = None
-        if index > 0:
-            before = steps[index - 1]["value"]
-            if before and value is not None:
-                rate = value / before * 100
+        before = steps[index - 1] if index else None
         previous = _number((result.get("previous") or {}).get("value"))
         steps.append(
             {"metric": result["metric"], "label": result["label"], "value": value, "previous": previous,
-             "rate": rate, "weakest": False}
+             "rate": step_ratio(before["value"], value) if before else None,
+             "rate_label": step_ratio_label(before["label"], result["label"]) if before else "",
+             "rate_text": step_ratio_text(step_ratio(before["value"], value), before["label"], result["label"])
+             if before else "",
+             "weakest": False}
         )
-    rated = [step for step in steps if step["rate"] is not None]
-    if rated:
-        min(rated, key=lambda step: step["rate"])["weakest"] = True
+    weakest = weakest_step([step["value"] for step in steps],
+                           [_number(norm.get("value")) for norm in norms] if norms else None)
+    if weakest is not None:
+        steps[weakest]["weakest"] = True
     return steps
 
 
-def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) -> dict:
-    """visits → leads → … → customers, each step's conversion shown, the weakest in red."""
-    steps = funnel_steps(results)
-    labels = [step["label"] for step in steps]
+def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False,
+                  norms: Sequence[dict] | None = None) -> dict:
+    """leads → … → customers as a funnel, each step's ratio shown, the weakest in red.
+
+    Visits outnumber customers a thousandfold: on one scale the later stages would be
+    slivers, so visits are a number above the funnel, not a bar.
+    """
+    steps = funnel_steps(results, norms)
+    head = steps[0] if steps and steps[0]["metric"] == "visits" else None
+    shown = steps[1:] if head else steps
+    labels = [step["label"] for step in shown]
     text = [
         format_value(step["value"], "count")
-        + ("" if step["rate"] is None else f" · {step['rate']:.1f} % of {steps[index - 1]['label'].lower()}")
-        for index, step in enumerate(steps)
+        + ("" if step["rate"] is None or (head is None and step is shown[0]) else f" · {step['rate_text']}")
+        for step in shown
     ]
-    colors = [BAD if step["weakest"] else ACCENT for step in steps]
+    colors = [BAD if step["weakest"] else ACCENT for step in shown]
     data = [
         {
             "type": "funnel",
             "name": "This period",
             "y": labels,
-            "x": [step["value"] or 0 for step in steps],
+            "x": [step["value"] or 0 for step in shown],
             "text": text,
             "textinfo": "text",
-            # Small steps (visits dwarf customers) get their text beside the bar.
             "textposition": "auto",
             "cliponaxis": False,
             "hoverinfo": "y+text",
@@ -132,8 +187,8 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
                 "type": "funnel",
                 "name": "Previous period",
                 "y": labels,
-                "x": [step["previous"] or 0 for step in steps],
-                "text": [format_value(step["previous"], "count") for step in steps],
+                "x": [step["previous"] or 0 for step in shown],
+                "text": [format_value(step["previous"], "count") for step in shown],
                 "textinfo": "text",
                 "textposition": "auto",
                 "cliponaxis": False,
@@ -142,16 +197,15 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False) ->
                 "connector": {"visible": False},
             }
         )
-    return {
-        "data": data,
-        "layout": _layout(
-            height=340,
-            showlegend=compare_previous,
-            funnelmode="group",
-            yaxis={"automargin": True},
-            margin={"l": 8, "r": 12, "t": 8, "b": 8},
-        ),
-    }
+    layout = _layout(height=320, showlegend=compare_previous, funnelmode="group", yaxis={"automargin": True},
+                     margin={"l": 8, "r": 12, "t": 8, "b": 8})
+    if head is not None:
+        caption = f"{head['label']}: {format_value(head['value'], 'count')}"
+        layout["margin"]["t"] = 30
+        layout["annotations"] = [{"xref": "paper", "yref": "paper", "x": 0, "y": 1, "yanchor": "bottom",
+                                  "xanchor": "left", "showarrow": False, "text": caption,
+                                  "font": {"size": 13, "color": "#1b2430"}}]
+    return {"data": data, "layout": layout}
 
 
 # --- time series --------------------------------------------------------------------
@@ -168,41 +222,86 @@ def _series_axis(data: list[dict], unit: str, *, first: bool, **extra) -> dict:
     return _axis(unit, rangemode="tozero", **extra)
 
 
-def figure_series(lines: Sequence[dict], *, grain: str) -> dict:
+def partial_index(points: Sequence[dict], today: dt.date | None) -> int | None:
+    """The index of the bucket holding `today` (company zone): a day, week or month so far."""
+    if today is None:
+        return None
+    for index, point in enumerate(points):
+        start, end = point["start"], point["end"]
+        start = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
+        end = end if isinstance(end, dt.date) else dt.date.fromisoformat(str(end))
+        if start <= today <= end:
+            return index
+    return None
+
+
+SO_FAR = {"day": "today so far", "week": "this week so far", "month": "this month so far"}
+
+
+def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = None) -> dict:
     """One line per metric over the window's buckets.
 
     `lines`: [{"label", "unit", "points": [{"start", "end", "value"}]}]. A second unit
-    goes on a right-hand axis.
+    goes on a right-hand axis. The bucket holding `today` is incomplete: it is drawn
+    apart (dashed, hollow marker, "today so far"), never as the line's drop to zero.
     """
     units: list[str] = []
     for line in lines:
         if line["unit"] not in units:
             units.append(line["unit"])
     data = []
+    so_far = SO_FAR.get(grain, "so far")
     for index, line in enumerate(lines):
         points = line["points"]
+        partial = partial_index(points, today)
+        color = PALETTE[index % len(PALETTE)]
+        ys = [_number(point["value"]) for point in points]
+        texts = [format_value(point["value"], line["unit"]) for point in points]
         trace = {
             "type": "scatter",
             "mode": "lines+markers" if len(points) <= 31 else "lines",
             "name": line["label"],
             "x": [_iso(point["start"]) for point in points],
-            "y": [_number(point["value"]) for point in points],
-            "text": [format_value(point["value"], line["unit"]) for point in points],
+            "y": [None if i == partial else y for i, y in enumerate(ys)],
+            "text": texts,
             "hovertemplate": "%{x}: %{text}<extra>" + line["label"] + "</extra>",
-            "line": {"color": PALETTE[index % len(PALETTE)], "width": 2},
+            "line": {"color": color, "width": 2},
             "marker": {"size": 5},
             "connectgaps": False,
         }
+        extra = []
+        if partial is not None:
+            keep = [i for i in (partial - 1, partial) if i >= 0]
+            extra.append({
+                "type": "scatter",
+                "mode": "lines+markers+text" if index == 0 else "lines+markers",
+                "name": f"{line['label']} ({so_far})",
+                "x": [trace["x"][i] for i in keep],
+                "y": [ys[i] for i in keep],
+                "text": [texts[i] for i in keep],
+                "texttemplate": ["" for _ in keep[:-1]] + [so_far],
+                "textposition": "top center",
+                "textfont": {"size": 11, "color": "#5b6675"},
+                "hovertemplate": "%{x}: %{text}<extra>" + f"{line['label']}, {so_far}" + "</extra>",
+                "line": {"color": color, "width": 2, "dash": "dot"},
+                "marker": {"size": [5] * (len(keep) - 1) + [8], "symbol": ["circle"] * (len(keep) - 1)
+                           + ["circle-open"], "color": color, "line": {"width": 2, "color": color}},
+                "showlegend": False,
+                "cliponaxis": False,
+            })
         if units.index(line["unit"]) == 1:
             trace["yaxis"] = "y2"
+            for item in extra:
+                item["yaxis"] = "y2"
         data.append(trace)
+        data.extend(extra)
     tick = {"day": "%b %-d", "week": "%b %-d", "month": "%b %Y"}.get(grain, "%b %-d")
     layout = _layout(
         height=280,
         showlegend=len(lines) > 1,
         xaxis={"type": "date", "tickformat": tick, "gridcolor": "#f0f3f6", "automargin": True},
         yaxis=_series_axis(data, units[0] if units else "count", first=True),
-        margin={"l": 8, "r": 12, "t": 8, "b": 8},
+        margin={"l": 8, "r": 12, "t": 18, "b": 8},
     )
     if len(units) > 1:
         layout["yaxis2"] = _series_axis(data, units[1], first=False, overlaying="y", side="right", showgrid=False)
@@ -451,25 +550,41 @@ def figure_velocity(results: Sequence[dict]) -> dict:
 # --- sparkline ----------------------------------------------------------------------
 
 
-def sparkline_points(values: Sequence[float | int | None], *, width: int = 120, height: int = 30) -> list[str]:
-    """SVG polyline point lists for a tile's sparkline (one list per unbroken run of values).
-
-    An inline SVG costs a few hundred bytes where a Plotly chart per tile would cost a
-    chart initialisation each; missing values break the line rather than drop to 0.
-    """
-    numbers = [_number(value) for value in values]
+def _spark_xy(numbers: list[float | None], width: int, height: int) -> list[tuple[float, float] | None]:
     present = [value for value in numbers if value is not None]
-    if len(numbers) < 2 or len(present) < 1:
-        return []
     low, high = min(present), max(present)
     span = high - low or 1.0
     step = width / (len(numbers) - 1)
+    return [None if value is None else (index * step, height - 2 - (value - low) / span * (height - 4))
+            for index, value in enumerate(numbers)]
+
+
+def sparkline_points(values: Sequence[float | int | None], *, width: int = 120, height: int = 30,
+                     partial: int | None = None) -> list[str]:
+    """SVG polyline point lists for a tile's sparkline (one list per unbroken run of values).
+
+    An inline SVG costs a few hundred bytes where a Plotly chart per tile would cost a
+    chart initialisation each; missing values break the line rather than drop to 0. The
+    `partial` bucket (today so far) is left off the line: `sparkline_partial` marks it.
+    """
+    numbers = [_number(value) for value in values]
+    if len(numbers) < 2 or all(value is None for value in numbers):
+        return []
     runs: list[list[str]] = [[]]
-    for index, value in enumerate(numbers):
-        if value is None:
+    for index, xy in enumerate(_spark_xy(numbers, width, height)):
+        if xy is None or index == partial:
             if runs[-1]:
                 runs.append([])
             continue
-        y = height - 2 - (value - low) / span * (height - 4)
-        runs[-1].append(f"{index * step:.1f},{y:.1f}")
+        runs[-1].append(f"{xy[0]:.1f},{xy[1]:.1f}")
     return [" ".join(run) for run in runs if len(run) > 1]
+
+
+def sparkline_partial(values: Sequence[float | int | None], partial: int | None, *, width: int = 120,
+                      height: int = 30) -> dict | None:
+    """{"x", "y"} of the bucket so far on the sparkline's scale (a hollow dot), or None."""
+    numbers = [_number(value) for value in values]
+    if partial is None or len(numbers) < 2 or numbers[partial] is None:
+        return None
+    x, y = _spark_xy(numbers, width, height)[partial]
+    return {"x": f"{x:.1f}", "y": f"{y:.1f}"}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
@@ -79,17 +80,125 @@ def format_delta(
     previous: float | int | Decimal | None,
     direction: str,
 ) -> dict:
-    """Change against the previous period in percent, and whether it is good news.
+    """Change against the previous period in percent: which way it went, and whether that is good.
 
-    `good` is None when either side is missing or the previous value is 0 (no relative
-    change to speak of), and when nothing changed.
+    The arrow says where the value went (▲ up, ▼ down) and `good` how to colour it, which
+    for a lower-is-better metric is the other way round (catalogue, reading the numbers 5).
+    `good` and the arrow are empty when either side is missing or the previous value is 0
+    (no relative change to speak of), and when nothing changed.
     """
     current, before = _number(value), _number(previous)
     if current is None or before is None or before == 0:
-        return {"text": NONE, "good": None}
+        return {"text": NONE, "good": None, "arrow": ""}
     change = (current - before) / abs(before) * 100
     text = f"{change:+,.1f} %"
     if round(change, 1) == 0:
-        return {"text": "±0.0 %", "good": None}
+        return {"text": "±0.0 %", "good": None, "arrow": ""}
     went_up = change > 0
-    return {"text": text, "good": went_up if direction == "up" else not went_up}
+    return {"text": text, "good": went_up if direction == "up" else not went_up, "arrow": "▲" if went_up else "▼"}
+
+
+def round_like_value(value: float | int | Decimal | None, unit: str) -> float | None:
+    """A pace or projection rounded half up as the value is: counts whole, currency to cents."""
+    number = _number(value)
+    if number is None:
+        return None
+    places = {"count": Decimal("1"), "currency": Decimal("0.01")}.get(unit)
+    if places is None:
+        return number
+    return float(Decimal(repr(number)).quantize(places, rounding=ROUND_HALF_UP))
+
+
+def format_values(values: Sequence[float | int | Decimal | None], unit: str) -> list[str]:
+    """Several numbers of one cell or sentence on one scale ("$1.10M / $0.97M", not "$1.1M / $965,000")."""
+    numbers = [_number(value) for value in values]
+    if unit not in ("count", "currency"):
+        return [format_value(number, unit) for number in numbers]
+    present = [abs(number) for number in numbers if number is not None]
+    largest = max(present, default=0.0)
+    if largest < 1e6:
+        if unit == "count":
+            return [NONE if n is None else f"{round_like_value(n, unit):,.0f}" for n in numbers]
+        if largest >= 100:
+            # "$45,300 / $12" rather than "$45,300 / $12.35": whole units like the larger one.
+            return [format_value(None if n is None else round(n), unit) for n in numbers]
+        return [format_value(number, unit) for number in numbers]
+    scale, suffix = next((scale, suffix) for scale, suffix in _SCALES if largest >= scale)
+    # One decimal on the common scale, two when a smaller number would read as 0.x.
+    decimals = 1 if all(n / scale >= 1 for n in present) else 2
+    prefix = currency_symbol() if unit == "currency" else ""
+    out = []
+    for number in numbers:
+        if number is None:
+            out.append(NONE)
+            continue
+        sign = "-" if number < 0 else ""
+        scaled = Decimal(repr(abs(number) / scale)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        out.append(f"{sign}{prefix}{scaled:,}{suffix}")
+    return out
+
+
+# Statuses of a target (kpi-catalogue "Targets and pace"): the words people read, and the tone.
+# Only sums over the window have a pace; everything else is compared with the target directly.
+STATUS_TEXT = {
+    "ahead": ("Ahead of pace", "good"),
+    "behind": ("Behind pace", "bad"),
+    "met": ("Target met", "good"),
+    "missed": ("Target missed", "bad"),
+    "on_target": ("On target", "good"),
+    "below_target": ("Below target", "bad"),
+    "inconclusive": ("Too close to call", "neutral"),
+    "maturing": ("Too early to judge", "neutral"),
+}
+# A target without a pace judged with the pace words ("behind pace" on a percentage) reads
+# as if the month were unfinished; a direct comparison speaks of the target itself.
+DIRECT_STATUS = {"ahead": "on_target", "met": "on_target", "behind": "below_target", "missed": "below_target"}
+
+
+def target_sentence(value: float | int | Decimal | None, target: dict | None, unit: str) -> str:
+    """Status and detail as one phrase: "Behind pace by 2 · target 229", "Below target of 90.0 %"."""
+    words = target_status(target)[0]
+    detail = target_detail(value, target, unit)
+    if not (target or {}).get("status"):
+        return detail
+    if not detail:
+        return words
+    return f"{words} {detail}" if detail.startswith(("by ", "of ")) else f"{words} · {detail}"
+
+
+def target_status(target: dict | None) -> tuple[str, str]:
+    """(words, tone) for a target's status: "—"/neutral when there is none."""
+    status = (target or {}).get("status")
+    if not status:
+        return NONE, "neutral"
+    if target.get("pace") is None and status in DIRECT_STATUS:
+        status = DIRECT_STATUS[status]
+    return STATUS_TEXT.get(status, (str(status).replace("_", " ").capitalize(), "neutral"))
+
+
+def target_detail(value: float | int | Decimal | None, target: dict | None, unit: str) -> str:
+    """The target in words: how far from pace (the real gap), the target, the projection.
+
+    "by $1,305 · target $12.0M · heading for $12.0M" (after the status, "Behind pace"), on
+    one scale per sentence; rates and stocks "of 35.0 %" (after "Below target").
+    """
+    if not target or target.get("value") is None:
+        return ""
+    pace = round_like_value(target.get("pace"), unit)
+    projection = round_like_value(target.get("projection"), unit)
+    goal_text, projection_text = format_values([target["value"], projection], unit)
+    parts = []
+    current = _number(value)
+    status = target.get("status")
+    if pace is not None and current is not None and status in ("ahead", "behind"):
+        gap = abs(round_like_value(current - pace, unit))
+        # The status says which side is good (lower-is-better metrics are ahead below pace).
+        if gap:
+            # Read after the status: "Behind pace by $1,305", whichever way the metric is good.
+            parts.append(f"by {format_value(gap, unit)}")
+    # A direct comparison reads on from its status: "Below target of 90.0 %".
+    direct = target_status(target)[0] in ("On target", "Below target")
+    parts.append(f"of {goal_text}" if direct and not parts else f"target {goal_text}")
+    if projection is not None and target.get("status") in ("ahead", "behind"):
+        parts.append(f"heading for {projection_text}")
+    return " · ".join(parts)

@@ -1,6 +1,6 @@
 """A dashboard's state as it lives in the URL: window, comparison, filter, record key.
 
-`?window=mtd|qtd|ytd|last_30|custom&start=&end=&as_of=&compare=complete&filter=channel:email`
+`?window=mtd|qtd|ytd|last_30|custom&start=&end=&as_of=&compare=complete|last_year&filter=channel:email`
 A link carries the whole state, so it can be shared.
 """
 
@@ -11,7 +11,14 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
-from smarketing.kpis.windows import Window, WindowError, window_for
+from smarketing.kpis.windows import (
+    COMPARISON_ALIASES,
+    COMPARISON_LABELS,
+    Window,
+    WindowError,
+    comparison_for,
+    window_for,
+)
 
 SWITCHER_WINDOWS = ("mtd", "qtd", "ytd", "last_30", "custom")
 FILTER_DIMENSIONS = ("channel", "campaign", "owner")
@@ -21,11 +28,26 @@ DEFAULT_WINDOW = "mtd"
 @dataclass(frozen=True)
 class DashboardState:
     window: Window
-    compare_complete: bool = False
+    compare: str = "previous_period"  # one of windows.COMPARISONS
     filter_dimension: str | None = None
     filter_values: tuple[str, ...] = ()
     as_of: str = ""  # the as_of the reader pinned ("" = today)
     errors: tuple[str, ...] = field(default=())
+
+    @property
+    def compare_complete(self) -> bool:
+        return self.compare == "complete_previous_period"
+
+    @property
+    def compare_label(self) -> str:
+        return COMPARISON_LABELS[self.compare]
+
+    @property
+    def compare_param(self) -> str:
+        """The comparison as the URL spells it ("" for the default)."""
+        if self.compare == "previous_period":
+            return ""
+        return next(alias for alias, name in COMPARISON_ALIASES.items() if name == self.compare)
 
     @property
     def filters(self) -> dict[str, list[str]] | None:
@@ -41,8 +63,8 @@ class DashboardState:
             values["end"] = self.window.end.isoformat()
         if self.as_of and self.window.name != "custom":
             values["as_of"] = self.as_of
-        if self.compare_complete:
-            values["compare"] = "complete"
+        if self.compare_param:
+            values["compare"] = self.compare_param
         if self.filter_dimension:
             values["filter"] = [f"{self.filter_dimension}:{value}" for value in self.filter_values]
         values.update(overrides)
@@ -75,6 +97,12 @@ def state_from_query(query: QueryDict, *, default_window: str = DEFAULT_WINDOW) 
         as_of = ""
         window = window_for(default_window)
 
+    try:
+        compare = comparison_for(query.get("compare") or None)
+    except WindowError as error:
+        errors.append(str(error))
+        compare = "previous_period"
+
     dimension: str | None = None
     values: list[str] = []
     for token in query.getlist("filter"):
@@ -93,7 +121,7 @@ def state_from_query(query: QueryDict, *, default_window: str = DEFAULT_WINDOW) 
             values.append(value)
     return DashboardState(
         window=window,
-        compare_complete=query.get("compare") == "complete",
+        compare=compare,
         filter_dimension=dimension,
         filter_values=tuple(values),
         as_of=as_of,

@@ -17,14 +17,27 @@ from django.urls import reverse
 
 from smarketing.dashboards import figures
 from smarketing.dashboards.attention import layout_attention
-from smarketing.dashboards.formatting import format_delta, format_value
+from smarketing.dashboards.formatting import (
+    NONE,
+    format_delta,
+    format_value,
+    format_values,
+    target_detail,
+    target_status,
+)
 from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
 from smarketing.kpis.judgement import side_status
-from smarketing.kpis.registry import metric_get
-from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values, recompute_pending
+from smarketing.kpis.registry import NONE_KEY, filter_breaks, metric_get
+from smarketing.kpis.selectors import (
+    facts_as_of,
+    key_labels,
+    kpi_series_many,
+    kpi_values,
+    recompute_pending,
+)
 from smarketing.kpis.sources import sources_for
-from smarketing.kpis.windows import Window, company_today, window_for
+from smarketing.kpis.windows import COMPARISON_LABELS, Window, company_today, window_for
 
 DIMENSION_LABELS = {
     "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
@@ -34,10 +47,22 @@ DIMENSION_LABELS = {
 # The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
 TOP_ITEMS = {"page": 10}
 TOP_ITEMS_DEFAULT = 15
-STATUS_GOOD = {"ahead", "met", "on_track", "on_target"}
-# Too few or too young to judge: neither good nor bad news (nothing is flagged).
-STATUS_NEUTRAL = {"inconclusive", "maturing"}
-STATUS_LABELS = {"ahead": "Ahead of pace", "behind": "Behind pace", "met": "Target met", "missed": "Target missed"}
+
+
+def filter_value_labels(filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> dict[str, list[str]]:
+    """{dimension: [labels]}: the names people read for filter values (a rep's name, not the
+    e-mail; "Organic search", not `organic_search`)."""
+    out: dict[str, list[str]] = {}
+    for dimension, values in (filters or {}).items():
+        labels = key_labels(dimension=dimension, keys=values)
+        out[dimension] = [labels.get(value, value) for value in values]
+    return out
+
+
+def filters_text(filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> str:
+    """"Channel: Social, Paid social" for a filter, as page and digest name it."""
+    return "; ".join(f"{DIMENSION_LABELS.get(dimension, dimension)}: {', '.join(labels)}"
+                     for dimension, labels in filter_value_labels(filters).items())
 
 
 def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[str]] | None, bool]:
@@ -101,17 +126,18 @@ def records_url(
     return f"{reverse('dashboards:records', args=[metric])}?{urlencode(params)}"
 
 
-def _target_view(target: dict | None, unit: str) -> dict | None:
+def _target_view(target: dict | None, unit: str, value: float | None) -> dict | None:
     if not target or target.get("value") is None:
         return None
-    status = target.get("status")
+    label, tone = target_status(target)
     return {
         "value": format_value(target.get("value"), unit),
-        "pace": format_value(target["pace"], unit) if target.get("pace") is not None else None,
-        "projection": format_value(target["projection"], unit) if target.get("projection") is not None else None,
-        "status": status,
-        "status_label": STATUS_LABELS.get(status or "", (status or "").replace("_", " ").capitalize()),
-        "good": None if not status or status in STATUS_NEUTRAL else status in STATUS_GOOD,
+        "status": target.get("status"),
+        "status_label": label if target.get("status") else "",
+        "detail": target_detail(value, target, unit),
+        # the detail reads on from the status ("by 2", "of 90.0 %") or after a separator
+        "joiner": "" if target_detail(value, target, unit).startswith(("by ", "of ")) else "· ",
+        "good": {"good": True, "bad": False}.get(tone),
     }
 
 
@@ -126,9 +152,40 @@ def _so_far(result: dict, unit: str) -> str:
             f"{format_value(previous.get('value'), unit)}.")
 
 
-def _column(result: dict, *, window: Window, direction: str) -> dict:
+def not_meaningful(metric: str, filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> str | None:
+    """The registry's reason (rule 7) when the filter breaks this metric's meaning, else None."""
+    return next((reason for dimension in (filters or {}) if (reason := filter_breaks(metric, dimension))), None)
+
+
+def blank_not_meaningful(results: list[dict], *, dimension: str | None,
+                         filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> list[dict]:
+    """The results with every value a breakdown or filter makes meaningless blanked (rule 7).
+
+    A blanked result keeps its rows (the keys are real) without numbers, and says why in
+    `not_meaningful`, so a table shows "—" and a note instead of 100 % per rep.
+    """
+    out = []
+    for result in results:
+        reason = filter_breaks(result["metric"], dimension) or (
+            not_meaningful(result["metric"], filters) if result.get("filtered", True) else None)
+        if reason is None:
+            out.append(result)
+            continue
+        blank = {"value": None, "numerator": None, "denominator": None, "target": None}
+        out.append({**result, **blank, "not_meaningful": reason,
+                    "breakdown": [{**item, **blank} for item in result.get("breakdown") or []]})
+    return out
+
+
+def _column(result: dict, *, window: Window, direction: str, broken: str | None = None) -> dict:
     unit = result["unit"]
     previous = result.get("previous") or {}
+    if broken:
+        # Rule 7: no number rather than a misleading one (a lead → MQL rate of 100 % per rep).
+        return {"window": window, "value": None, "value_text": "n/a", "not_meaningful": broken,
+                "delta": format_delta(None, None, direction), "previous_text": NONE,
+                "previous_start": previous.get("start"), "previous_end": previous.get("end"),
+                "numerator": None, "denominator": None, "target": None, "filtered": True}
     return {
         "so_far": _so_far(result, unit),
         "window": window,
@@ -140,8 +197,10 @@ def _column(result: dict, *, window: Window, direction: str) -> dict:
         "previous_end": previous.get("end"),
         "numerator": result.get("numerator"),
         "denominator": result.get("denominator"),
-        "target": _target_view(result.get("target"), unit),
+        "target": _target_view(result.get("target"), unit, result.get("value")),
         "filtered": result.get("filtered", True),
+        "not_meaningful": None,
+        "compare_label": COMPARISON_LABELS[previous.get("kind") or "previous_period"],
     }
 
 
@@ -165,7 +224,7 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         ]
     results_per_window = [
         kpi_values(metrics=list(panel.metrics), window=window, filters=filters,
-                   compare_complete=state.compare_complete)
+                   compare=state.compare)
         for window in windows
     ]
     tiles = []
@@ -173,17 +232,21 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         metric = metric_get(metric_key)
         columns = [
             {
-                **_column(results[index], window=window, direction=metric.direction),
+                **_column(results[index], window=window, direction=metric.direction,
+                          broken=not_meaningful(metric_key, filters) if results[index].get("filtered") else None),
                 "records_url": records_url(dashboard=dashboard, metric=metric_key, state=state,
                                            filters=filters, window=window),
             }
             for window, results in zip(windows, results_per_window, strict=True)
         ]
-        spark: list[str] = []
-        if series is not None:
-            points = series[_filters_key(filters)][metric_key]
-            spark = figures.sparkline_points([point["value"] for point in points])
         main = columns[windows.index(state.window)]
+        spark: list[str] = []
+        spark_today = None
+        if series is not None and not main.get("not_meaningful"):
+            points = series[_filters_key(filters)][metric_key]
+            partial = figures.partial_index(points, company_today())
+            spark = figures.sparkline_points([point["value"] for point in points], partial=partial)
+            spark_today = figures.sparkline_partial([point["value"] for point in points], partial)
         tiles.append(
             {
                 "metric": metric_key,
@@ -196,6 +259,8 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
                 "numerator_text": _ratio_part_text(main["numerator"]),
                 "denominator_text": _ratio_part_text(main["denominator"]),
                 "spark": spark,
+                "spark_today": spark_today,
+                "not_meaningful": main.get("not_meaningful"),
                 "filtered": all(column["filtered"] for column in columns),
                 "records_url": records_url(dashboard=dashboard, metric=metric_key, state=state, filters=filters),
                 "values": [column["value"] for column in columns],
@@ -207,22 +272,28 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
 
 def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
-    results = kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters,
-                         compare_complete=state.compare_complete)
-    steps = figures.funnel_steps(results)
+    results = blank_not_meaningful(
+        kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters, compare=state.compare),
+        dimension=None, filters=filters)
+    # The weakest step is judged against its own year to date (figures.weakest_step), as the digest does.
+    norms = kpi_values(metrics=list(panel.metrics), window=window_for("ytd", as_of=state.window.end),
+                       filters=filters)
+    steps = figures.funnel_steps(results, norms)
     for step, result in zip(steps, results, strict=True):
-        step["value_text"] = format_value(step["value"], "count")
+        step["value_text"] = format_value(step["value"], "count") if not result.get("not_meaningful") else "n/a"
         step["previous_text"] = format_value(step["previous"], "count")
-        step["rate_text"] = "" if step["rate"] is None else f"{step['rate']:.1f} %"
         step["delta"] = format_delta(step["value"], step["previous"], "up")
         step["records_url"] = records_url(dashboard=dashboard, metric=step["metric"], state=state, filters=filters)
         step["filtered"] = result.get("filtered", True)
+        step["not_meaningful"] = result.get("not_meaningful")
     compare = dashboard.key == "shared" or any(step["previous"] for step in steps)
     return {
-        "charts": [{"title": "", "figure": figures.figure_funnel(results, compare_previous=compare)}],
+        "charts": [{"title": "", "figure": figures.figure_funnel(results, compare_previous=compare, norms=norms)}],
         "compare": compare,
+        "compare_label": COMPARISON_LABELS[state.compare],
         "steps": steps,
         "unfiltered": [step["label"] for step in steps if filters and not step["filtered"]],
+        "not_meaningful": [f"{step['label']}: {step['not_meaningful']}" for step in steps if step["not_meaningful"]],
         "filter_overridden": overridden,
         "values": [step["value"] for step in steps],
     }
@@ -230,8 +301,9 @@ def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
 
 def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
-    results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
-                         filters=filters, compare_complete=state.compare_complete)
+    results = blank_not_meaningful(
+        kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
+                   filters=filters, compare=state.compare), dimension=panel.dimension, filters=filters)
     top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
     rows = figures.breakdown_rows(results, top=top)
     total_keys = len(figures.breakdown_rows(results, top=None))
@@ -243,10 +315,12 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         for result in results:
             item = row["cells"].get(result["metric"])
             target = (item or {}).get("target")
+            has_target = bool(target and target.get("value") is not None)
+            texts = format_values([(item or {}).get("value"), (target or {}).get("value")], result["unit"])
             cells.append(
                 {
-                    "text": format_value((item or {}).get("value"), result["unit"]) if item else "—",
-                    "target_text": format_value(target.get("value"), result["unit"]) if target and target.get("value") is not None else "",
+                    "text": texts[0] if item else "—",
+                    "target_text": texts[1] if has_target else "",
                     "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
                                                filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
                 }
@@ -258,6 +332,8 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         "rows": table,
         "total_keys": total_keys,
         "unfiltered": [result["label"] for result in results if filters and not result.get("filtered", True)],
+        "not_meaningful": [f"{result['label']}: {result['not_meaningful']}" for result in results
+                           if result.get("not_meaningful")],
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
     }
@@ -279,7 +355,7 @@ def _breakdown_charts(results: list[dict], *, top: int) -> list[dict]:
 def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
     results = kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
-                         filters=filters, compare_complete=state.compare_complete)
+                         filters=filters, compare=state.compare)
     by_metric = {result["metric"]: result for result in results}
     worked_target = float(settings.SLA_WORKED_TARGET_PCT)
     summary = []
@@ -343,7 +419,7 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
 def _velocity(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
     filters, overridden = _panel_filters(panel, state)
     results = kpi_values(metrics=list(panel.metrics), window=state.window, filters=filters,
-                         compare_complete=state.compare_complete)
+                         compare=state.compare)
     stages = [
         {
             "label": result["label"],
@@ -366,7 +442,7 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
         points = series[_filters_key(filters)][metric_key]
         lines.append({"label": metric.label, "unit": metric.unit, "points": points})
     return {
-        "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain)}],
+        "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain, today=company_today())}],
         "grain": grain,
         "filter_overridden": overridden,
         "values": [point["value"] for line in lines for point in line["points"]],
@@ -434,9 +510,8 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
                 "title": panel.title,
                 "dimension": panel.dimension,
                 "dimension_label": DIMENSION_LABELS.get(panel.dimension or "", panel.dimension or ""),
-                "own_filter": ", ".join(
-                    value.replace("_", " ") for values in (panel_filters or {}).values() for value in values
-                ),
+                "own_filter": ", ".join(label for labels in filter_value_labels(panel_filters).values()
+                                        for label in labels),
                 "has_data": _has_data(body["values"]),
                 **body,
             }
@@ -464,31 +539,42 @@ def page_attention(*, dashboard: Dashboard, state: DashboardState) -> dict:
 FILTER_LIMIT = 500
 
 
-def dashboard_filter_options(*, dashboard: Dashboard) -> list[dict]:
-    """The channel / campaign / owner choices, for the dimensions the dashboard's metrics carry."""
-    from smarketing.funnel.models import Campaign, Channel, TeamMember
+def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = None) -> list[dict]:
+    """The channel / campaign / owner choices, for the dimensions the dashboard's metrics carry.
+
+    Campaigns and people are those with data in the window (keys of the dashboard's facts
+    dated in it, so a campaign that ended last year or a rep without a lead is not offered),
+    named as people read them; channels are the fixed list.
+    """
+    from smarketing.funnel.models import Channel
+    from smarketing.kpis.models import Fact
 
     carried: set[str] = set()
+    measures: set[str] = set()
     for metric_key in dashboard.metrics:
-        carried.update(metric_get(metric_key).dimensions)
+        metric = metric_get(metric_key)
+        carried.update(metric.dimensions)
+        measures.update(metric.measures)
+    window = window or window_for("mtd")
     groups = []
     if "channel" in carried:
         groups.append({"dimension": "channel", "label": "Channel",
                        "options": [(f"channel:{value}", label) for value, label in Channel.choices]})
-    if "campaign" in carried:
-        campaigns = Campaign.objects.order_by("name").values_list("external_id", "name")[:FILTER_LIMIT]
-        groups.append({"dimension": "campaign", "label": "Campaign",
-                       "options": [(f"campaign:{external_id}", name) for external_id, name in campaigns]})
-    if "owner" in carried:
-        owners = TeamMember.objects.order_by("name").values_list("email", "name")[:FILTER_LIMIT]
-        groups.append({"dimension": "owner", "label": "Owner",
-                       "options": [(f"owner:{email}", name) for email, name in owners]})
+    for dimension, label in (("campaign", "Campaign"), ("owner", "Rep")):
+        if dimension not in carried:
+            continue
+        keys = list(Fact.objects.filter(dimension=dimension, measure__in=measures, day__gte=window.start,
+                                        day__lte=window.end).exclude(key=NONE_KEY)
+                    .values_list("key", flat=True).distinct()[:FILTER_LIMIT])
+        labels = key_labels(dimension=dimension, keys=keys)
+        options = sorted(((f"{dimension}:{key}", labels.get(key, key)) for key in keys), key=lambda o: o[1].lower())
+        groups.append({"dimension": dimension, "label": label, "options": options})
     return [group for group in groups if group["options"]]
 
 
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     identity = (
-        dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
+        dashboard.key, state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
     )
     return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
@@ -510,7 +596,7 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
         # Campaigns and reps arrive by import, and every import ends in a recompute that
         # moves facts_as_of: the filter choices can share the page's key.
         page = {**dashboard_page(dashboard=dashboard, state=state),
-                "filter_options": dashboard_filter_options(dashboard=dashboard)}
+                "filter_options": dashboard_filter_options(dashboard=dashboard, window=state.window)}
         cache.set(key, page, CACHE_SECONDS)
     # Pending is about the next recompute, not these numbers: always ask afresh. The key
     # also names the rendered panels, which the template caches as a fragment.

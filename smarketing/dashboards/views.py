@@ -12,10 +12,20 @@ from django.urls import reverse
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
-from smarketing.dashboards.selectors import dashboard_page_cached, dashboard_page_is_cached
+from smarketing.dashboards.selectors import (
+    dashboard_page_cached,
+    dashboard_page_is_cached,
+    filters_text,
+)
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
-from smarketing.kpis.windows import WINDOW_LABELS
+from smarketing.kpis.selectors import key_labels
+from smarketing.kpis.windows import (
+    COMPARISON_ALIASES,
+    COMPARISON_LABELS,
+    COMPARISONS,
+    WINDOW_LABELS,
+)
 
 
 def _role_dashboard(request: HttpRequest) -> str:
@@ -42,6 +52,12 @@ def _switcher(state) -> list[dict]:
     ]
 
 
+def _compare_options(state) -> list[dict]:
+    aliases = {name: alias for alias, name in COMPARISON_ALIASES.items()}
+    return [{"value": "" if name == "previous_period" else aliases[name], "label": COMPARISON_LABELS[name],
+             "active": state.compare == name} for name in COMPARISONS]
+
+
 @login_required
 def dashboard(request: HttpRequest, key: str) -> HttpResponse:
     try:
@@ -65,7 +81,9 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         "role_dashboard": _role_dashboard(request),
         "state": state,
         "switcher": _switcher(state),
+        "compare_options": _compare_options(state),
         "filter_tokens": state.filter_tokens(),
+        "filter_text": filters_text(state.filters),
         "clear_filter_query": state.query(filter=None),
         **page,
     }
@@ -95,9 +113,13 @@ def records(request: HttpRequest, metric: str) -> HttpResponse:
     page = records_page(metric=metric, window=state.window, filters=state.filters, key=key,
                         dimension=dimension, page=page_number)
     base = state.params(key=key, dim=dimension, **{"from": source or None})
+    key_dimension = dimension or state.filter_dimension
     context = {
         "state": state,
         "key": key,
+        # a rep's name and a channel's label, as the dashboard shows them
+        "key_label": key_labels(dimension=key_dimension, keys=[key]).get(key, key) if key and key_dimension else key,
+        "filter_text": filters_text(state.filters),
         "source": DASHBOARDS.get(source),
         "back_query": state.query(filter=None) if source else "",
         "base_query": base,

@@ -21,6 +21,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
+from smarketing.dashboards.figures import step_ratio, step_ratio_text
+
 INK = "#1b2430"
 MUTED = "#5b6675"
 GRID = "#e6ebf1"
@@ -120,58 +122,83 @@ def bar_chart(
 
 
 def funnel_chart(
-    *, stages: Sequence[str], current: Sequence[float | None], previous: Sequence[float | None], fmt: Formatter
+    *, stages: Sequence[str], current: Sequence[float | None], previous: Sequence[float | None], fmt: Formatter,
+    weakest: int | None = None, head: bool = False,
 ) -> Chart:
-    """Stage counts this period (solid) over the previous period (pale), with step conversion."""
-    rows = len(stages)
-    height_px = 40 + rows * 30
+    """Stage counts this period (solid) over the previous period (pale), with each step's ratio.
+
+    `head`: the first stage (visits, a thousand times the customers) is a number above the
+    bars instead of a bar, so the later stages keep a readable, linear scale. `weakest`
+    (an index into `stages`) is drawn in red, as the dashboard does.
+    """
+    first = 1 if head and len(stages) > 1 else 0
+    rows = len(stages) - first
+    height_px = 58 + rows * 30
     figure, axes = _figure(height_px)
     now = [float(v or 0) for v in current]
     before = [float(v or 0) for v in previous]
-    largest = max([*now, *before, 1.0])
+    largest = max([*now[first:], *before[first:], 1.0])
     positions = list(range(rows))
-    axes.barh(positions, before, height=0.78, color=ACCENT_LIGHT, zorder=1, label="Previous period")
-    axes.barh(positions, now, height=0.5, color=ACCENT, zorder=2, label="This period")
-    for position, value in zip(positions, current, strict=True):
+    axes.barh(positions, before[first:], height=0.78, color=ACCENT_LIGHT, zorder=1, label="Previous period")
+    colors = [BAD if index == weakest else ACCENT for index in range(first, len(stages))]
+    axes.barh(positions, now[first:], height=0.5, color=colors, zorder=2, label="This period")
+    for position, value in zip(positions, current[first:], strict=True):
         text = fmt(value) if value is not None else "—"
-        axes.text(max(now[position], before[position]), position, f"  {text}", va="center", ha="left",
-                  fontsize=7.5, color=INK, fontweight="bold")
-    # Step conversion in a column of its own at the right edge, on the row it converts into.
+        axes.text(max(now[first + position], before[first + position]), position, f"  {text}", va="center",
+                  ha="left", fontsize=7.5, color=INK, fontweight="bold")
+    # Step ratios in a column of their own at the right edge, on the row they lead into.
     column = blended_transform_factory(axes.transAxes, axes.transData)
-    axes.text(1.0, -0.75, "from step above", transform=column, ha="right", va="center", fontsize=6.5,
-              color=MUTED)
-    for index in range(1, rows):
-        if now[index - 1]:
-            rate = now[index] / now[index - 1] * 100
-            axes.text(1.0, index, f"{rate:.1f} %", transform=column, va="center", ha="right", fontsize=7.5,
-                      color=INK)
-    axes.set_yticks(positions, list(stages), fontsize=7.5, color=INK)
+    for position in positions:
+        index = first + position
+        rate = step_ratio(now[index - 1], now[index]) if index else None
+        if rate is None:
+            continue
+        axes.text(1.0, position, step_ratio_text(rate, stages[index - 1], stages[index]), transform=column,
+                  va="center", ha="right",
+                  fontsize=7, color=BAD if index == weakest else INK)
+    if first:
+        axes.text(0.0, 1.0, f"{stages[0]}: {fmt(current[0])}", transform=axes.transAxes, ha="left", va="bottom",
+                  fontsize=8, color=INK, fontweight="bold")
+    axes.set_yticks(positions, list(stages[first:]), fontsize=7.5, color=INK)
     axes.invert_yaxis()
-    # Log-like scale: visits outnumber customers a thousandfold, and every stage must show.
-    axes.set_xscale("symlog", linthresh=max(1.0, largest / 1000))
-    axes.set_xlim(0, largest * 6)
+    axes.set_xlim(0, largest * 1.9)
     axes.xaxis.set_major_locator(NullLocator())
     axes.xaxis.set_minor_locator(NullLocator())
     axes.spines["bottom"].set_visible(False)
-    axes.legend(loc="lower left", fontsize=7, frameon=False, ncol=2, bbox_to_anchor=(0.0, 1.0),
+    axes.legend(loc="lower right", fontsize=7, frameon=False, ncol=2, bbox_to_anchor=(1.0, 1.0),
                 borderaxespad=0.2)
     figure.tight_layout(pad=0.6)
     return _png(figure, height_px)
 
 
 def line_chart(
-    *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter
+    *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter,
+    partial: int | None = None, partial_label: str = "so far",
 ) -> Chart:
-    """One line per series over shared buckets; gaps where a bucket has no value."""
+    """One line per series over shared buckets; gaps where a bucket has no value.
+
+    The `partial` bucket (the day or week still running) is drawn apart: a dotted segment
+    to a hollow marker labelled `partial_label`, never as the line dropping to zero.
+    """
     height_px = 200
     figure, axes = _figure(height_px)
     xs = list(range(len(labels)))
     for index, (name, values) in enumerate(series):
         ys = [float(v) if v is not None else float("nan") for v in values]
+        solid = [float("nan") if i == partial else y for i, y in enumerate(ys)]
         color = PALETTE[index % len(PALETTE)]
-        axes.plot(xs, ys, color=color, linewidth=1.8, marker="o", markersize=2.6, label=name, zorder=3)
+        axes.plot(xs, solid, color=color, linewidth=1.8, marker="o", markersize=2.6, label=name, zorder=3)
         if index == 0:
-            axes.fill_between(xs, ys, color=color, alpha=0.08, zorder=2)
+            axes.fill_between(xs, solid, color=color, alpha=0.08, zorder=2)
+        if partial is not None and partial < len(ys) and ys[partial] == ys[partial]:
+            start = max(partial - 1, 0)
+            axes.plot(xs[start:partial + 1], ys[start:partial + 1], color=color, linewidth=1.4, linestyle=":",
+                      zorder=3)
+            axes.plot([xs[partial]], [ys[partial]], marker="o", markersize=4.5, markerfacecolor="white",
+                      markeredgecolor=color, markeredgewidth=1.3, linestyle="none", zorder=4)
+            if index == 0:
+                axes.annotate(partial_label, (xs[partial], ys[partial]), textcoords="offset points", xytext=(0, 6),
+                              ha="center", fontsize=6.5, color=MUTED)
     step = max(1, len(labels) // 7)
     axes.set_xticks(xs[::step], list(labels)[::step], fontsize=7, color=MUTED)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt(value)))

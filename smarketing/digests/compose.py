@@ -17,14 +17,28 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from smarketing.dashboards import figures
 from smarketing.dashboards.attention import dashboard_attention
-from smarketing.dashboards.formatting import format_delta, format_value
-from smarketing.dashboards.layouts import Dashboard, Panel, dashboard_get
+from smarketing.dashboards.formatting import (
+    format_delta,
+    format_value,
+    format_values,
+    target_detail,
+    target_sentence,
+    target_status,
+)
+from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
+from smarketing.dashboards.selectors import (
+    DIMENSION_LABELS,
+    blank_not_meaningful,
+    filters_text,
+    not_meaningful,
+)
 from smarketing.digests import charts
 from smarketing.kpis.judgement import side_status
 from smarketing.kpis.registry import NONE_KEY, metric_get
 from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values
-from smarketing.kpis.windows import Window, window_for
+from smarketing.kpis.windows import Window, company_today, window_for
 
 logger = logging.getLogger(__name__)
 
@@ -41,24 +55,11 @@ TONES = {
     "warn": {"fg": "#8a5300", "bg": "#fff4e0"},
     "neutral": {"fg": "#5b6675", "bg": "#eef1f5"},
 }
-STATUS_TEXT = {
-    "ahead": ("Ahead of pace", "good"),
-    "met": ("Target met", "good"),
-    "on_track": ("On track", "good"),
-    "behind": ("Behind pace", "bad"),
-    "missed": ("Target missed", "bad"),
-}
-# Rates have no pace (they compare with the target directly): "ahead of pace" would mislead.
-RATE_STATUS_TEXT = {"ahead": ("On target", "good"), "behind": ("Off target", "bad")}
 
 
 def status_text(target: dict) -> tuple[str, str]:
-    status = target.get("status")
-    if not status:
-        return "—", "neutral"
-    if target.get("pace") is None and status in RATE_STATUS_TEXT:
-        return RATE_STATUS_TEXT[status]
-    return STATUS_TEXT.get(status, (str(status).replace("_", " ").capitalize(), "neutral"))
+    """The dashboards' words and tone for a target status: one wording for page and email."""
+    return target_status(target)
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,7 @@ def _delta(result: dict, direction: str) -> dict:
     previous = (result.get("previous") or {}).get("value")
     delta = format_delta(result.get("value"), previous, direction)
     tone = {True: "good", False: "bad"}.get(delta["good"], "neutral")
-    arrow = ""
-    if delta["good"] is not None:
-        arrow = "▲ " if delta["text"].startswith("+") else "▼ "
+    arrow = f"{delta['arrow']} " if delta["arrow"] else ""
     return {"text": arrow + delta["text"], "plain": delta["text"], "tone": tone, **tone_style(tone)}
 
 
@@ -146,10 +145,10 @@ def _target(result: dict, unit: str) -> dict | None:
     if not target or not target.get("status"):
         return None
     text, tone = status_text(target)
-    detail = f"target {format_value(target.get('value'), unit)}"
-    if target.get("pace") is not None:
-        detail = f"pace {format_value(target['pace'], unit)} · {detail}"
-    return {"status": target["status"], "text": text, "detail": detail, "tone": tone, **tone_style(tone)}
+    detail = target_detail(result.get("value"), target, unit)
+    return {"status": target["status"], "text": text, "detail": detail,
+            "sentence": target_sentence(result.get("value"), target, unit),
+            "tone": tone, **tone_style(tone)}
 
 
 def _change_pct(result: dict) -> float | None:
@@ -169,11 +168,7 @@ def _formatter(unit: str) -> Callable[[float | None], str]:
 
 
 def _filters_text(filters: dict[str, tuple[str, ...]] | None) -> str:
-    if not filters:
-        return ""
-    return "; ".join(
-        f"{name}: {', '.join(v.replace('_', ' ') for v in values)}" for name, values in filters.items()
-    )
+    return filters_text(filters)
 
 
 class SectionBuilder:
@@ -212,6 +207,10 @@ class SectionBuilder:
             note = ""
             if filters and now.get("filtered") is False:
                 note = "not split by " + ", ".join(filters) + ": all records"
+            broken = not_meaningful(key, filters) if now.get("filtered", True) else None
+            if broken:
+                blank = {"value": None, "previous": None, "target": None}
+                now, year, note = {**now, **blank}, {**year, **blank}, broken
             label = _label(key, now)
             tiles.append({
                 "key": key,
@@ -233,6 +232,8 @@ class SectionBuilder:
         filters = panel.filters_for_query
         results = self.cache.kpis(metrics=panel.metrics, window=self.mtd, dimension=panel.dimension,
                                   filters=filters)
+        results = {result["metric"]: result for result in blank_not_meaningful(
+            list(results.values()), dimension=panel.dimension, filters=filters)}
         by_metric = {
             key: {item["key"]: item for item in (results[key].get("breakdown") or [])} for key in panel.metrics
         }
@@ -287,18 +288,21 @@ class SectionBuilder:
             cells = []
             for m in panel.metrics:
                 item = by_metric[m].get(key, {})
-                cell = format_value(item.get("value"), metas[m].unit)
                 target = item.get("target")
+                texts = format_values([item.get("value"), (target or {}).get("value")], metas[m].unit)
+                cell = texts[0]
                 if target and target.get("value") is not None:
-                    cell += f" / {format_value(target['value'], metas[m].unit)}"
+                    cell += f" / {texts[1]}"
                 cells.append(cell)
             rows.append({"label": label, "cells": cells})
         # A table next to the chart only says something new when the chart cannot hold every metric.
         table = {"columns": columns, "rows": rows} if (image is None or len(chart_metrics) < len(panel.metrics)
                                                        or targets) else None
         more = f"top {BREAKDOWN_ROWS} of {total}" if total > BREAKDOWN_ROWS else ""
-        subtitle = " · ".join(part for part in (f"by {panel.dimension.replace('_', ' ')}", more,
-                                                _filters_text(panel.filters)) if part)
+        subtitle = " · ".join(part for part in (f"by {DIMENSION_LABELS.get(panel.dimension, panel.dimension).lower()}", more,
+                                                _filters_text(panel.filters),
+                                                *(f"{r['label']}: {r['not_meaningful']}" for r in results.values()
+                                                  if r.get("not_meaningful"))) if part)
         return {"kind": "breakdown", "title": panel.title, "subtitle": subtitle, "image": image, "table": table,
                 "columns": columns, "all_rows": rows, "empty": not items}
 
@@ -357,20 +361,24 @@ class SectionBuilder:
         labels = [_label(key, mtd[key]) for key in panel.metrics]
         current = [mtd[key].get("value") for key in panel.metrics]
         previous = [(mtd[key].get("previous") or {}).get("value") for key in panel.metrics]
+        weakest = funnel_weakest_step(cache=self.cache, mtd=self.mtd, ytd=self.ytd) \
+            if tuple(panel.metrics) == FUNNEL_METRICS else None
         image = self.chart(
             f"p{index}",
-            lambda: charts.funnel_chart(stages=labels, current=current, previous=previous,
-                                        fmt=_formatter("count")),
+            lambda: charts.funnel_chart(
+                stages=labels, current=current, previous=previous, fmt=_formatter("count"),
+                weakest=list(panel.metrics).index(weakest["metric"]) if weakest else None,
+                head=panel.metrics[0] == "visits"),
             alt="Funnel this month against the same days last month",
         )
         steps = []
         for i, key in enumerate(panel.metrics):
-            step = None
-            if i and current[i - 1]:
-                step = format_value((current[i] or 0) / current[i - 1] * 100, "percent")
+            rate = figures.step_ratio(current[i - 1], current[i]) if i else None
+            step = figures.step_ratio_text(rate, labels[i - 1], labels[i]) if i else ""
             steps.append({"label": labels[i], "value": format_value(current[i], "count"),
                           "previous": format_value(previous[i], "count"),
-                          "delta": _delta(mtd[key], "up"), "step": step or ""})
+                          "delta": _delta(mtd[key], "up"), "step": step,
+                          "weakest": bool(weakest and weakest["metric"] == key)})
         return {"kind": "funnel", "title": panel.title, "subtitle": "month to date vs the same days last month",
                 "image": image, "steps": steps}
 
@@ -411,8 +419,12 @@ class SectionBuilder:
         unit = metric_get(panel.metrics[0]).unit
         image = None
         if buckets:
+            # Never set while the window ends before this Monday; kept so a window reaching
+            # today would draw its bucket as "so far" like the dashboard does.
+            partial = figures.partial_index(series[panel.metrics[0]], company_today())
             image = self.chart(f"p{index}", lambda: charts.line_chart(labels=buckets, series=lines,
-                                                                      fmt=_formatter(unit)),
+                                                                      fmt=_formatter(unit), partial=partial,
+                                                                      partial_label="this week so far"),
                                alt=f"{panel.title}, weekly over the last {SERIES_WEEKS} weeks")
         latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
                   for name, values in lines]
@@ -468,10 +480,9 @@ class SectionBuilder:
             value = compact_value(result.get("value"), meta.unit)
             target = result.get("target") or {}
             if target.get("status"):
-                note = {"behind": "behind target", "missed": "target missed", "ahead": "ahead of target",
-                        "met": "target met"}.get(target["status"], status_text(target)[0].lower())
-                if target.get("pace") is None and target["status"] in RATE_STATUS_TEXT:
-                    note = status_text(target)[0].lower()
+                note = status_text(target)[0].lower()
+                if target.get("pace") is not None:
+                    note = {"behind": "behind target", "ahead": "ahead of target"}.get(target["status"], note)
             else:
                 change = _change_pct(result)
                 note = f"{change:+.0f} %" if change is not None else ""
@@ -496,6 +507,25 @@ def compact_value(value: float | int | None, unit: str) -> str:
         text = format_value(round(float(value) / 1000) * 1000, unit)
         return text.replace(",000", "k")
     return format_value(value, unit)
+
+
+def funnel_weakest_step(*, cache: ComposeCache, mtd: Window, ytd: Window) -> dict | None:
+    """The dashboards' weakest step (figures.weakest_step): furthest below its year-to-date ratio."""
+    now = cache.kpis(metrics=FUNNEL_METRICS, window=mtd)
+    year = cache.kpis(metrics=FUNNEL_METRICS, window=ytd)
+    counts = [now[key].get("value") for key in FUNNEL_METRICS]
+    norms = [year[key].get("value") for key in FUNNEL_METRICS]
+    index = figures.weakest_step(counts, norms)
+    if index is None:
+        return None
+    before, after = FUNNEL_METRICS[index - 1], FUNNEL_METRICS[index]
+    rate = figures.step_ratio(counts[index - 1], counts[index])
+    norm = figures.step_ratio(norms[index - 1], norms[index])
+    step = f"{_label(before, now[before])} → {_label(after, now[after])}"
+    detail = figures.step_ratio_text(rate, _label(before, now[before]), _label(after, now[after])) + " this month"
+    if norm is not None:
+        detail += f" against {norm:.1f} year to date"
+    return {"step": step, "detail": detail, "rate": rate, "norm": norm, "metric": after}
 
 
 def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:

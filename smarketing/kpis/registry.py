@@ -495,3 +495,29 @@ def metric_get(key: str) -> Metric:
 def target_key_valid(key: str) -> bool:
     """What a `targets.metric` may name: a metric key, or the SLA minimum-attempts override."""
     return key in METRICS or key == SLA_MIN_ATTEMPTS_KEY
+
+
+# --- filters that break a metric's meaning (catalogue, reading the numbers 7) ----------------
+
+# A contact gets its owner when it is delivered, which is when it becomes an MQL. Counted
+# by owner, a stage before delivery holds only the contacts that went on to be delivered:
+# "leads of rep X" are her MQLs, and a lead → MQL rate by owner reads 100 %.
+_BEFORE_DELIVERY = ("entered_lead", "entered_nurture")
+_BROKEN_BY = {"owner": (_BEFORE_DELIVERY, "not meaningful for an owner: leads get an owner only when delivered")}
+
+
+def filter_breaks(metric: str | Metric, dimension: str | None) -> str | None:
+    """Why `metric` filtered or broken down by `dimension` would mislead, or None when it reads fine.
+
+    The one place the rule lives: a metric of contacts that counts a stage before delivery
+    (its numerator or denominator reads `entered_lead` / `entered_nurture`) has no meaning
+    per owner.
+    """
+    if dimension is None:
+        return None
+    resolved = metric if isinstance(metric, Metric) else metric_get(metric)
+    rule = _BROKEN_BY.get(dimension)
+    if rule is None or dimension not in resolved.dimensions:
+        return None
+    measures, reason = rule
+    return reason if any(measure in resolved.flow for measure in measures) else None

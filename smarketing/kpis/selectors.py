@@ -24,7 +24,7 @@ from . import judgement
 from .facts import LAG_SCALE, sla_min_attempts_setting
 from .records import RecordSet, records_for
 from .registry import DIMENSIONS, METRICS, NONE_KEY, SLA_MIN_ATTEMPTS_KEY, Metric, metric_get
-from .windows import Window, add_months, company_today, period_bounds
+from .windows import Window, add_months, company_today, comparison_for, period_bounds
 
 
 class KpiQueryError(ValueError):
@@ -501,15 +501,18 @@ def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str,
 
 def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = None,
                filters: dict[str, list[str]] | None = None, compare_complete: bool = False,
-               today: dt.date | None = None, include_keys: list[str] | None = None) -> list[dict]:
+               compare: str | None = None, today: dt.date | None = None,
+               include_keys: list[str] | None = None) -> list[dict]:
     """Every requested metric over the window, judged (kpi-catalogue.md "Reading the numbers").
 
-    `today` (default: today in the company time zone) decides the complete days; a breakdown
-    lists `include_keys` too when they have no record (a rep with nothing delivered is 0).
+    `compare` names the comparison (windows.COMPARISONS; `compare_complete` is its older
+    spelling). `today` (default: today in the company time zone) decides the complete days;
+    a breakdown lists `include_keys` too when they have no record (a rep with nothing
+    delivered is 0).
     """
     resolved = _check(metrics, dimension, filters)
-    previous = window.previous(complete=compare_complete)
-    kind = "complete_previous_period" if compare_complete else "previous_period"
+    kind = comparison_for(compare or ("complete_previous_period" if compare_complete else None))
+    previous = window.previous(kind=kind)
     filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
     judge = _judge_context(window, today or company_today())
 
@@ -585,10 +588,11 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
 
 
 def kpi_report(*, metrics: list[str], window: Window, dimension: str | None = None,
-               filters: dict[str, list[str]] | None = None, compare_complete: bool = False) -> dict:
+               filters: dict[str, list[str]] | None = None, compare_complete: bool = False,
+               compare: str | None = None) -> dict:
     """The exact JSON of DESIGN.md's `GET /api/v1/kpis/`."""
     results = kpi_values(metrics=metrics, window=window, dimension=dimension, filters=filters,
-                         compare_complete=compare_complete)
+                         compare_complete=compare_complete, compare=compare)
     as_of = facts_as_of()
     return {"as_of": window.as_of.isoformat(), "window": window.to_json(),
             "facts_as_of": as_of.isoformat() if as_of else None, "results": results}

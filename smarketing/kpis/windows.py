@@ -32,6 +32,16 @@ PERIOD_KINDS = ("month", "quarter", "year")
 FIRST_DAY = dt.date(1970, 1, 1)
 LAST_DAY = dt.date(2100, 12, 31)
 CUSTOM_MAX_DAYS = 1100
+# What a window is compared with (the `kind` of a result's `previous` block).
+COMPARISONS = ("previous_period", "complete_previous_period", "same_period_last_year")
+COMPARISON_LABELS = {
+    "previous_period": "Previous period (same days)",
+    "complete_previous_period": "Complete previous period",
+    "same_period_last_year": "Same period last year",
+}
+# The short names URLs and the API have accepted since before `kind` existed.
+COMPARISON_ALIASES = {"same_days": "previous_period", "complete": "complete_previous_period",
+                      "last_year": "same_period_last_year"}
 GRAINS = ("day", "week", "month")
 
 
@@ -98,8 +108,18 @@ class Window:
     def contains(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
-    def previous(self, *, complete: bool = False) -> Window:
-        """The same span one period back (`complete`: the whole previous period instead)."""
+    def previous(self, *, complete: bool = False, kind: str | None = None) -> Window:
+        """The window this one is compared with; `kind` is one of COMPARISONS.
+
+        Default the same span one period back (`complete`: the whole previous period
+        instead); `same_period_last_year` is the same days twelve months back, a day that
+        does not exist (Feb 29) clipping to the month's last day.
+        """
+        kind = comparison_for(kind or ("complete_previous_period" if complete else "previous_period"))
+        if kind == "same_period_last_year":
+            return Window(self.name, add_months(self.start, -12), add_months(self.end, -12),
+                          add_months(self.as_of, -12))
+        complete = kind == "complete_previous_period"
         months = {"mtd": 1, "qtd": 3, "ytd": 12}.get(self.name)
         if months is None:
             start = self.start - dt.timedelta(days=self.days)
@@ -137,6 +157,17 @@ class Window:
             out.append((cursor, last))
             cursor = last + dt.timedelta(days=1)
         return out
+
+
+def comparison_for(value: str | None) -> str:
+    """A comparison name (or its short alias) as one of COMPARISONS; None → the previous period."""
+    if value is None or value == "":
+        return "previous_period"
+    name = COMPARISON_ALIASES.get(value, value)
+    if name not in COMPARISONS:
+        allowed = ", ".join([*COMPARISONS, *COMPARISON_ALIASES])
+        raise WindowError(f"compare: {value!r} is not a comparison: use one of {allowed}")
+    return name
 
 
 def parse_date(value: str | dt.date | None, *, field: str) -> dt.date | None:

@@ -125,3 +125,43 @@ def test_stalling_and_overflowing_windows_answer_400_at_once(signed_in_client, d
     assert response.status_code == 400
     assert "out of range" in response.content.decode()
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(("compare", "kind", "start", "end"), [
+    (None, "previous_period", "2026-02-01", "2026-02-15"),
+    ("complete", "complete_previous_period", "2026-02-01", "2026-02-28"),
+    ("last_year", "same_period_last_year", "2025-03-01", "2025-03-15"),
+    ("same_period_last_year", "same_period_last_year", "2025-03-01", "2025-03-15"),
+])
+def test_compare_names_the_comparison_in_previous(signed_in_client, data, compare, kind, start, end):
+    params = {"metrics": "leads", "window": "mtd", "as_of": "2026-03-15"}
+    if compare:
+        params["compare"] = compare
+    previous = signed_in_client.get(URL, params).json()["results"][0]["previous"]
+    # a and b are March leads; c (Feb 3) is within Feb 1–15 and Feb 1–28; nothing in March 2025
+    assert previous == {"value": 1 if kind != "same_period_last_year" else 0, "start": start, "end": end,
+                        "kind": kind}
+
+
+def test_unknown_compare_is_a_clear_400(signed_in_client, data):
+    response = signed_in_client.get(URL, {"metrics": "leads", "compare": "yesterday"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("compare: 'yesterday' is not a comparison: use one of")
+
+
+def test_command_compare(data, capsys):
+    call_command("kpis", "--metrics", "leads", "--as-of", "2026-03-15", "--compare", "last_year", "--json")
+    previous = json.loads(capsys.readouterr().out)["results"][0]["previous"]
+    assert (previous["kind"], previous["start"], previous["end"]) == ("same_period_last_year", "2025-03-01",
+                                                                      "2025-03-15")
+    with pytest.raises(CommandError, match="compare: 'x' is not a comparison"):
+        call_command("kpis", "--metrics", "leads", "--compare", "x")
+
+
+def test_same_period_last_year_counts_last_years_days(signed_in_client, data):
+    contact("y1", "2025-03-10 09:00", channel="email")  # inside Mar 1–15 2025
+    contact("y2", "2025-03-16 09:00", channel="email")  # the day after: outside
+    facts_rebuild()
+    result = signed_in_client.get(URL, {"metrics": "leads", "window": "mtd", "as_of": "2026-03-15",
+                                        "compare": "last_year"}).json()["results"][0]
+    assert (result["value"], result["previous"]["value"]) == (2, 1)

@@ -12,6 +12,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by test
 # code around it are still plain synchronous calls.
@@ -77,6 +79,22 @@ def page(browser_context, live_server):
     yield page
     assert watch.console_errors == [], f"console errors: {watch.console_errors}"
     assert watch.foreign_requests == [], f"requests left the origin: {watch.foreign_requests}"
+
+
+PASSWORD = "browser-pass-123"
+
+
+@pytest.fixture
+def demo_data(django_user_model):
+    """A small seed_demo history, recomputed, and a reader whose role is `executive`."""
+    from smarketing.funnel.models import TeamMember
+
+    cache.clear()
+    call_command("seed_demo", contacts=400, no_progress=True)
+    call_command("recompute_kpis", full=True)
+    user = django_user_model.objects.create_user(username="reader", password=PASSWORD, email="reader@x.example")
+    TeamMember.objects.create(email=user.email, name="Reader", team="marketing", role="executive", user=user)
+    return user
 
 
 def sign_in(page, live_server, *, username: str, password: str) -> None:

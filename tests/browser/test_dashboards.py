@@ -9,28 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
 from smarketing.dashboards.layouts import DASHBOARDS
-from smarketing.funnel.models import TeamMember
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "browser-pass-123"
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def demo_data(django_user_model):
-    """A small seed_demo history, recomputed, and a reader whose role is `executive`."""
-    cache.clear()
-    call_command("seed_demo", contacts=400, no_progress=True)
-    call_command("recompute_kpis", full=True)
-    user = django_user_model.objects.create_user(username="reader", password=PASSWORD, email="reader@x.example")
-    TeamMember.objects.create(email=user.email, name="Reader", team="marketing", role="executive", user=user)
-    return user
 
 
 def _charts_drawn(page) -> list[int]:
@@ -87,7 +72,7 @@ def test_shared_dashboard_shows_mtd_next_to_ytd_and_fits_a_phone(browser_context
             page.screenshot(path=str(screenshot_dir / f"dashboard-{key}-phone.png"), full_page=True)
         page.goto(f"{live_server.url}/dashboards/shared/")
         windows = page.locator(".panel-tiles").first.locator(".tile").first.locator(".tile-window")
-        assert windows.all_inner_texts() == ["MTD", "YTD"]
+        assert windows.all_inner_texts() == ["Month to date", "Year to date"]  # as people write them
         assert errors == []
     finally:
         phone.close()
@@ -118,12 +103,12 @@ def test_switch_windows_filter_drill_down_and_export(page, live_server, demo_dat
 
     # compare complete periods, then filter by a channel: both stay in the URL
     page.goto(f"{live_server.url}/dashboards/channels/?window=ytd")
-    page.check("#compare-complete")
+    page.select_option("#compare-select", "complete")
     page.wait_for_url(re.compile(r"compare=complete"))
     page.select_option("#filter-select", "channel:email")
     page.wait_for_url(re.compile(r"filter=channel%3Aemail"))
     assert "compare=complete" in page.url and "window=ytd" in page.url
-    assert "channel: email" in page.locator(".active-filter").inner_text()
+    assert "Channel: Email" in page.locator(".active-filter").inner_text()
     _charts_drawn(page)
 
     # drill down from a tile into the records behind it, and export them

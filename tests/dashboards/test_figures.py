@@ -35,11 +35,28 @@ FUNNEL = [
 ]
 
 
-def test_funnel_steps_carry_each_steps_conversion_and_flag_the_weakest():
-    steps = figures.funnel_steps(FUNNEL)
+# Year to date: 4 % visits → leads, 20 % leads → MQLs, 75 % MQLs → SQLs, 40 %, 25 %.
+NORMS = [
+    _result("visits", 100000), _result("leads", 4000), _result("mqls", 800), _result("sqls", 600),
+    _result("opportunities", 240), _result("customers", 50),
+]
+
+
+def test_funnel_steps_carry_each_steps_ratio_and_flag_the_step_furthest_below_its_year_to_date():
+    steps = figures.funnel_steps(FUNNEL, NORMS)
     # 400/10000 = 4 %, 100/400 = 25 %, 60/100 = 60 %, 30/60 = 50 %, 6/30 = 20 %
     assert [step["rate"] for step in steps] == [None, 4.0, 25.0, 60.0, 50.0, 20.0]
-    assert [step["weakest"] for step in steps] == [False, True, False, False, False, False]
+    # against the year: 4/4 = 1.0, 25/20 = 1.25, 60/75 = 0.8, 50/40 = 1.25, 20/(50/240 = 20.83) = 0.96
+    assert [step["weakest"] for step in steps] == [False, False, False, True, False, False]
+    assert steps[2]["rate_label"] == "MQLs per 100 leads this period"
+    assert steps[2]["rate_text"] == "25.0 MQLs per 100 leads"
+
+
+def test_weakest_step_without_norms_is_the_smallest_ratio():
+    assert figures.weakest_step([10000, 400, 100, 60, 30, 6]) == 1
+    # a step whose norm is missing (0 before it in the year) counts its own ratio
+    assert figures.weakest_step([100, 50, 45], [0, 10, 9]) == 1
+    assert figures.weakest_step([0, 5]) is None
 
 
 def test_funnel_step_after_a_zero_has_no_rate():
@@ -48,15 +65,19 @@ def test_funnel_step_after_a_zero_has_no_rate():
     assert not any(step["weakest"] for step in steps)
 
 
-def test_funnel_figure_highlights_the_weakest_step_and_compares_with_the_previous_period():
-    figure = _valid(figures.figure_funnel(FUNNEL, compare_previous=True))
+def test_funnel_figure_shows_visits_as_a_number_and_leads_to_customers_as_bars():
+    figure = _valid(figures.figure_funnel(FUNNEL, compare_previous=True, norms=NORMS))
     current, previous = figure["data"]
     assert current["type"] == "funnel"
-    assert current["x"] == [10000, 400, 100, 60, 30, 6]
-    assert current["marker"]["color"][1] == figures.BAD
-    assert figures.BAD not in current["marker"]["color"][2:]
-    assert "4.0 % of visits" in current["text"][1]
-    assert previous["x"] == [8000, 320, 90, 50, 20, 5]
+    # visits would dwarf customers 1,666 to 1: they are the caption, not a bar
+    assert current["x"] == [400, 100, 60, 30, 6]
+    assert figure["layout"]["annotations"][0]["text"] == "Visits: 10.0k"
+    assert current["marker"]["color"] == [figures.ACCENT, figures.ACCENT, figures.BAD, figures.ACCENT,
+                                          figures.ACCENT]
+    assert current["text"][0] == "400 · 4.0 leads per 100 visits"
+    assert current["text"][1] == "100 · 25.0 MQLs per 100 leads"
+    assert not any("%" in text for text in current["text"])  # a step ratio is never shown as a rate
+    assert previous["x"] == [320, 90, 50, 20, 5]
     assert figure["layout"]["showlegend"] is True
 
 
@@ -172,3 +193,28 @@ def test_small_counts_tick_at_whole_numbers():
     assert figure["layout"]["xaxis"]["dtick"] == 1
     big = _valid(figures.figures_breakdown([_result("leads", 3, breakdown=[{"key": "a", "value": 2500}])])[0])
     assert "dtick" not in big["layout"]["xaxis"]
+
+
+def test_todays_point_is_drawn_apart_not_as_a_drop():
+    day = dt.date(2026, 3, 1)
+    points = [{"start": day + dt.timedelta(days=i), "end": day + dt.timedelta(days=i), "value": v}
+              for i, v in enumerate([30, 32, 4])]
+    figure = _valid(figures.figure_series([{"label": "Leads", "unit": "count", "points": points}], grain="day",
+                                          today=dt.date(2026, 3, 3)))
+    line, today = figure["data"]
+    assert line["y"] == [30.0, 32.0, None]  # the complete days only
+    assert today["x"] == ["2026-03-02", "2026-03-03"] and today["y"] == [32.0, 4.0]
+    assert today["line"]["dash"] == "dot" and today["marker"]["symbol"][-1] == "circle-open"
+    assert today["texttemplate"] == ["", "today so far"]
+    # a window that ended before today has no partial point
+    figure = figures.figure_series([{"label": "Leads", "unit": "count", "points": points}], grain="day",
+                                   today=dt.date(2026, 3, 4))
+    assert len(figure["data"]) == 1 and figure["data"][0]["y"] == [30.0, 32.0, 4.0]
+
+
+def test_sparkline_leaves_today_off_the_line_and_marks_it():
+    values = [10, 20, 0]
+    # 10 and 20 on a 0..20 scale; the 0 of today is not joined to them
+    assert figures.sparkline_points(values, partial=2) == ["0.0,15.0 60.0,2.0"]
+    assert figures.sparkline_partial(values, 2) == {"x": "120.0", "y": "28.0"}
+    assert figures.sparkline_partial(values, None) is None

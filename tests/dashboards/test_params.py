@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.http import QueryDict
 
@@ -51,3 +52,21 @@ def test_as_of_pins_the_window_and_stays_in_the_query():
     state = state_from_query(QueryDict("window=ytd&as_of=2025-06-30"))
     assert (state.window.start, state.window.end) == (dt.date(2025, 1, 1), dt.date(2025, 6, 30))
     assert "as_of=2025-06-30" in state.query(window="mtd")
+
+
+@pytest.mark.parametrize(("query", "compare", "param"), [
+    ("window=mtd", "previous_period", ""),
+    ("window=mtd&compare=complete", "complete_previous_period", "complete"),
+    ("window=mtd&compare=last_year", "same_period_last_year", "last_year"),
+    ("window=mtd&compare=same_period_last_year", "same_period_last_year", "last_year"),
+])
+def test_compare_choice_round_trips_through_the_url(query, compare, param):
+    state = state_from_query(QueryDict(query))
+    assert (state.compare, state.compare_param) == (compare, param)
+    assert state_from_query(QueryDict(state.query())).compare == compare
+
+
+def test_unknown_compare_falls_back_and_says_why():
+    state = state_from_query(QueryDict("window=mtd&compare=yesterday"))
+    assert state.compare == "previous_period"
+    assert state.errors[0].startswith("compare: 'yesterday' is not a comparison")

@@ -113,7 +113,7 @@ def test_shared_tiles_show_mtd_next_to_ytd_with_delta_and_ratio_parts(signed_in_
     assert (mtd["window"].name, ytd["window"].name) == ("mtd", "ytd")
     assert (mtd["value_text"], ytd["value_text"]) == ("3", "4")
     # Feb 1–15 had 1 lead: 3 vs 1 = +200 %
-    assert mtd["delta"] == {"text": "+200.0 %", "good": True}
+    assert mtd["delta"] == {"text": "+200.0 %", "good": True, "arrow": "▲"}
     rate = _tile(response, "lead_to_mql_rate")
     assert rate["columns"][0]["value_text"] == "66.7 %"
     assert (rate["numerator_text"], rate["denominator_text"]) == ("2", "3")
@@ -139,8 +139,8 @@ def test_funnel_panel_carries_each_steps_conversion(signed_in_client, funnel):
     (panel,) = [panel for panel in response.context["panels"] if panel["kind"] == "funnel"]
     steps = {step["metric"]: step for step in panel["steps"]}
     assert steps["visits"]["value_text"] == "300"
-    assert steps["leads"]["rate_text"] == "1.0 %"  # 3 of 300
-    assert steps["mqls"]["rate_text"] == "66.7 %"  # 2 of 3
+    assert steps["leads"]["rate_text"] == "1.0 leads per 100 visits"  # 3 of 300
+    assert steps["mqls"]["rate_text"] == "66.7 MQLs per 100 leads"  # 2 of 3
 
 
 def test_email_dashboard_counts_mqls_from_email_only(signed_in_client, funnel):
@@ -219,7 +219,12 @@ def test_a_filter_on_the_breakdown_dimension_narrows_it(signed_in_client, funnel
     (sla,) = [panel for panel in response.context["panels"] if panel["kind"] == "sla"]
     assert sla["filter_overridden"] is False
     assert [row["label"] for row in sla["rows"]] == ["Ann Rep"]
-    assert _tile(response, "leads")["columns"][0]["value_text"] == "2"  # c1 and c2 are Ann's
+    # c1 and c2 are Ann's, but leads get an owner only when delivered: no lead count per rep
+    leads = _tile(response, "leads")["columns"][0]
+    assert leads["value_text"] == "n/a"
+    assert leads["not_meaningful"] == "not meaningful for an owner: leads get an owner only when delivered"
+    assert _tile(response, "lead_to_mql_rate")["columns"][0]["value_text"] == "n/a"
+    assert _tile(response, "revenue")["columns"][0]["not_meaningful"] is None
 
 
 def test_breakdown_rows_drill_down_to_their_key(signed_in_client, funnel):
@@ -229,6 +234,7 @@ def test_breakdown_rows_drill_down_to_their_key(signed_in_client, funnel):
     assert "dim=owner" in url and "key=ann%40acme.example" in url
     records = signed_in_client.get(url)
     assert records.context["total"] == 2
+    assert '<span class="chip" title="ann@acme.example">Ann Rep</span>' in records.content.decode()
 
 
 def test_pending_recompute_shows_a_notice_and_the_page_still_answers(signed_in_client, funnel):
@@ -309,3 +315,41 @@ def test_banner_so_far_and_the_two_sides_of_the_sla(signed_in_client, funnel, se
     table = body.split("Marketing side", 1)[1]
     ann_row = table.split("Ann Rep", 1)[1].split("</tr>", 1)[0]
     assert "Short of SLA" in ann_row and "Too few to judge" in ann_row
+
+
+def test_filters_offer_the_reps_with_data_in_the_window_by_name(signed_in_client, funnel):
+    TeamMember.objects.create(email="idle@acme.example", name="Idle Rep", team="sales")
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
+    owners = {group["dimension"]: group["options"] for group in response.context["filter_options"]}["owner"]
+    # Ann has March MQLs; Bob's only MQL is in February; Idle has nothing
+    assert owners == [("owner:ann@acme.example", "Ann Rep")]
+    response = signed_in_client.get("/dashboards/shared/", {"window": "ytd"})
+    owners = {group["dimension"]: group["options"] for group in response.context["filter_options"]}["owner"]
+    assert owners == [("owner:ann@acme.example", "Ann Rep"), ("owner:bob@acme.example", "Bob Rep")]
+
+
+def test_an_owner_filter_is_named_and_lead_rates_say_why_they_are_missing(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd", "filter": "owner:ann@acme.example"})
+    page = response.content.decode()
+    assert "Filtered to <strong>Rep: Ann Rep</strong>" in page
+    assert "Not meaningful for an owner: leads get an owner only when delivered" in page
+    assert "ann@acme.example</strong>" not in page
+
+
+def test_the_comparison_switcher_offers_last_year(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "mtd", "compare": "last_year"})
+    options = response.context["compare_options"]
+    assert [(o["value"], o["label"], o["active"]) for o in options] == [
+        ("", "Previous period (same days)", False), ("complete", "Complete previous period", False),
+        ("last_year", "Same period last year", True)]
+    leads = _tile(response, "leads")["columns"][0]
+    # nothing in Mar 1–15 2025
+    assert (leads["previous_start"], leads["previous_end"], leads["previous_text"]) == (
+        "2025-03-01", "2025-03-15", "0")
+    assert leads["compare_label"] == "Same period last year"
+
+
+def test_side_by_side_tiles_name_their_windows_as_people_write_them(signed_in_client, funnel):
+    response = signed_in_client.get("/dashboards/shared/", {"window": "last_30"})
+    page = response.content.decode()
+    assert "LAST_30" not in page and "Last 30 days" in page

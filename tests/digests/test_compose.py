@@ -94,6 +94,17 @@ def test_body_reports_complete_days_with_targets_and_the_attention_list(subscrib
     # 2 MQLs on Mar 2, 1 worked: 50 %, but a week must pass before the SLA judges it.
     assert ("marketing: no rep has a delivery SLA · sales: 50.0 % of delivered leads worked (SLA 90.0 %), "
             "attempt compliance 0.0 %: too early to judge") in html
+    # the gap to pace is the real gap, and target and projection share one scale
+    assert ("  Revenue: $84,000 MTD (— vs last month) [Behind pace by $206,323 · target $3.00M · heading for $0.87M]"
+            " | YTD $84,000") in text
+    assert "Revenue: behind pace — $84,000 against a pace of $290,323 this month (target $3.0M)" in text
+    # funnel MTD 100 → 3 → 2 → 1 → 1 → 1; YTD 150 → 5 → 4 → 3 → 1 → 1. MQL → SQL: 50 % vs 75 %,
+    # the furthest below its year-to-date rate (ratio 0.67; visits → leads 0.9, leads → MQLs 0.83).
+    assert ("Weakest funnel step: MQLs → SQLs — 50.0 SQLs per 100 MQLs this month against 75.0 year to date"
+            in text)
+    assert "  SQLs: 1 (" in text and "50.0 SQLs per 100 MQLs (weakest step)" in text
+    # 2 MQLs this month, 1 worked: 50 % < the 90 % SLA
+    assert "SLA at risk: 50.0 % of delivered leads worked (SLA 90 %)" in text
     assert ">3<" in html.replace(" ", "") and "$84,000" in html and "+50.0 %" in html
     assert "Behind pace" in html
     # the dashboard link and the unsubscribe link
@@ -138,3 +149,15 @@ def test_sections_are_composed_once_and_shared_between_subscribers(subscribe, ma
     report = digests_send_due(now=NOW)
     assert (report.sent, report.sections_composed) == (4, 2)
     assert sorted(built) == ["blog", "shared"]
+
+
+def test_digest_arrows_follow_direction_and_colour_follows_the_metric():
+    from smarketing.digests.compose import _delta
+
+    # churn fell: ▼ in green; leads fell: ▼ in red; spend rose: ▲ in red
+    churn = _delta({"value": 4, "previous": {"value": 5}}, "down")
+    leads = _delta({"value": 80, "previous": {"value": 100}}, "up")
+    spend = _delta({"value": 120, "previous": {"value": 100}}, "down")
+    assert (churn["text"], churn["tone"]) == ("▼ -20.0 %", "good")
+    assert (leads["text"], leads["tone"]) == ("▼ -20.0 %", "bad")
+    assert (spend["text"], spend["tone"]) == ("▲ +20.0 %", "bad")

@@ -78,3 +78,19 @@ def test_unknown_metric_is_a_value_error_naming_the_key():
 def test_targets_may_name_metrics_and_the_sla_attempts_override():
     assert target_key_valid("revenue") and target_key_valid("sla_min_attempts")
     assert not target_key_valid("revenu")
+
+
+def test_filter_breaks_lead_metrics_by_owner_and_nothing_else():
+    from smarketing.kpis.registry import METRICS, filter_breaks
+
+    broken = {key for key in METRICS if filter_breaks(key, "owner")}
+    # owners arrive at delivery (MQL): what counts contacts at the lead or nurture stage breaks
+    assert broken == {"leads", "leads_to_nurture", "lead_to_mql_rate", "lead_to_opportunity_rate",
+                      "lead_to_customer_rate", "nurture_to_mql_rate"}
+    assert filter_breaks("lead_to_mql_rate", "owner") == (
+        "not meaningful for an owner: leads get an owner only when delivered")
+    # the same metrics read fine by channel or campaign, and without a filter
+    assert not any(filter_breaks(key, dimension) for key in broken for dimension in ("channel", "campaign", None))
+    # delivered and later stages have owners: MQLs, SLA rates, revenue per rep keep their numbers
+    assert not any(filter_breaks(key, "owner") for key in ("mqls", "leads_delivered", "leads_worked_rate",
+                                                           "mql_to_sql_rate", "revenue", "sales_calls"))

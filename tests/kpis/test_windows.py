@@ -110,3 +110,47 @@ def test_windows_at_the_bounds_and_their_previous_periods_are_valid():
     assert (last.start, last.previous().start, last.previous().end) == (
         D(2100, 1, 1), D(2099, 1, 1), D(2099, 12, 31))
     assert window_for("last_90", as_of="1970-01-01").previous().start == D(1969, 7, 6)
+
+
+# --- same period last year (the third comparison) ---------------------------------------
+
+
+def test_same_period_last_year_of_a_month_to_date_on_the_31st_is_the_same_days():
+    window = window_for("mtd", as_of="2026-03-31")
+    previous = window.previous(kind="same_period_last_year")
+    assert (previous.start, previous.end, previous.as_of) == (D(2025, 3, 1), D(2025, 3, 31), D(2025, 3, 31))
+    assert previous.days == window.days == 31
+
+
+def test_same_period_last_year_clips_the_leap_day_to_feb_28():
+    window = window_for("mtd", as_of="2024-02-29")
+    previous = window.previous(kind="same_period_last_year")
+    assert (previous.start, previous.end) == (D(2023, 2, 1), D(2023, 2, 28))
+    custom = window_for("custom", start="2024-02-29", end="2024-03-01").previous(kind="same_period_last_year")
+    assert (custom.start, custom.end) == (D(2023, 2, 28), D(2023, 3, 1))
+
+
+def test_same_period_last_year_of_last_30_and_ytd():
+    last_30 = window_for("last_30", as_of="2026-03-15").previous(kind="same_period_last_year")
+    assert (last_30.start, last_30.end) == (D(2025, 2, 14), D(2025, 3, 15))
+    ytd = window_for("ytd", as_of="2026-05-20").previous(kind="same_period_last_year")
+    assert (ytd.start, ytd.end) == (D(2025, 1, 1), D(2025, 5, 20))
+
+
+def test_the_other_comparisons_are_the_previous_period_and_its_whole():
+    window = window_for("mtd", as_of="2026-03-15")
+    assert window.previous(kind="previous_period") == window.previous()
+    assert (window.previous().start, window.previous().end) == (D(2026, 2, 1), D(2026, 2, 15))
+    whole = window.previous(kind="complete_previous_period")
+    assert (whole.start, whole.end) == (D(2026, 2, 1), D(2026, 2, 28)) == (
+        window.previous(complete=True).start, window.previous(complete=True).end)
+
+
+def test_comparison_names_and_their_short_aliases():
+    from smarketing.kpis.windows import comparison_for
+
+    assert comparison_for(None) == comparison_for("") == comparison_for("same_days") == "previous_period"
+    assert comparison_for("complete") == "complete_previous_period"
+    assert comparison_for("last_year") == comparison_for("same_period_last_year") == "same_period_last_year"
+    with pytest.raises(WindowError, match="compare: 'yesterday' is not a comparison: use one of previous_period"):
+        comparison_for("yesterday")

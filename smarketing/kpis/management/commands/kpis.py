@@ -8,7 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from smarketing.kpis.registry import DIMENSIONS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report
-from smarketing.kpis.windows import WINDOW_NAMES, WindowError, window_for
+from smarketing.kpis.windows import (
+    COMPARISON_ALIASES,
+    COMPARISONS,
+    WINDOW_NAMES,
+    WindowError,
+    window_for,
+)
 
 
 class Command(BaseCommand):
@@ -25,6 +31,8 @@ class Command(BaseCommand):
                             help="restrict to one dimension's values, e.g. channel=social,paid_social")
         parser.add_argument("--compare-complete", action="store_true",
                             help="compare with the whole previous period instead of the same days")
+        parser.add_argument("--compare", help="what previous is: one of "
+                            f"{', '.join([*COMPARISONS, *COMPARISON_ALIASES])} (default previous_period)")
         parser.add_argument("--json", action="store_true", help="print the API's JSON")
 
     def handle(self, *args, **options) -> None:
@@ -37,7 +45,8 @@ class Command(BaseCommand):
             window = window_for(options["window"], as_of=options["as_of"], start=options["start"],
                                 end=options["end"])
             report = kpi_report(metrics=metrics, window=window, dimension=options["dimension"],
-                                filters=filters or None, compare_complete=options["compare_complete"])
+                                filters=filters or None, compare_complete=options["compare_complete"],
+                                compare=options["compare"])
         except (KpiQueryError, WindowError, ValueError) as error:
             raise CommandError(str(error)) from None
         if options["json"]:
@@ -50,7 +59,7 @@ class Command(BaseCommand):
             line = f"{result['metric']:<36} {result['value']!s:>14}"
             if result["numerator"] is not None:
                 line += f"  ({result['numerator']} / {result['denominator']})"
-            line += f"  previous {result['previous']['value']}"
+            line += f"  {result['previous']['kind'].replace('_', ' ')} {result['previous']['value']}"
             self.stdout.write(line)
             for item in result.get("breakdown", []):
                 self.stdout.write(f"    {item['key']:<32} {item['value']!s:>14}")
