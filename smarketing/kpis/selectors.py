@@ -20,8 +20,16 @@ from django.db.models import Q
 from smarketing.funnel import models as funnel
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
-from .records import RecordSet, records_for
-from .registry import DIMENSIONS, METRICS, NONE_KEY, SLA_MIN_ATTEMPTS_KEY, Metric, metric_get
+from .records import RecordSet, forecast_range, records_for
+from .registry import (
+    DIMENSIONS,
+    METRICS,
+    NONE_KEY,
+    REVENUE_TARGET,
+    SLA_MIN_ATTEMPTS_KEY,
+    Metric,
+    metric_get,
+)
 from .windows import Window, add_months, period_bounds
 
 
@@ -29,7 +37,7 @@ class KpiQueryError(ValueError):
     """A query the engine cannot answer; the message says what to send instead."""
 
 
-RANGE_KINDS = ("flow", "cum", "before", "year")
+RANGE_KINDS = ("flow", "cum", "before", "year", "forecast")
 
 
 def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
@@ -38,6 +46,7 @@ def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
         "cum": (None, window.end),
         "before": (None, window.start - dt.timedelta(days=1)),
         "year": (window.end - dt.timedelta(days=364), window.end),
+        "forecast": forecast_range(window.end),
     }
 
 
@@ -118,10 +127,13 @@ class _Sums:
     def year(self, measure: str) -> float:
         return self._sum("year", measure)
 
+    def forecast(self, measure: str) -> float:
+        return self._sum("forecast", measure)
+
     def flow_from_bucket(self, measure: str, bucket: int) -> float:
         return self._sum("flow", measure, max(bucket, 0))
 
-    def setting(self, name: str) -> float:
+    def setting(self, name: str) -> float | None:
         if name in self.extra:
             return self.extra[name]
         return float(getattr(settings, name))
@@ -135,9 +147,12 @@ def _present(metric: Metric, sums: _Sums) -> bool:
     if metric.key in ("open_pipeline", "pipeline_velocity"):
         open_deals = sums.cum("open_count_in") - sums.cum("open_count_out")
         return open_deals > 0.5 or sums.rows("flow", metric.flow) > 0
+    if metric.key == "leads_needed":
+        # Reading 11: owner rows exist for the owners with a revenue target.
+        return sums.setting(REVENUE_TARGET) is not None
     if metric.flow:
         return sums.rows("flow", metric.flow) > 0
-    return any(sums.rows(kind, getattr(metric, kind)) > 0 for kind in ("cum", "before", "year"))
+    return any(sums.rows(kind, getattr(metric, kind)) > 0 for kind in ("cum", "before", "year", "forecast"))
 
 
 # --- numbers for JSON ----------------------------------------------------------------------
@@ -208,7 +223,7 @@ def _target_value(metric: Metric, targets: dict, window: Window, period: _Period
         found = targets.get((metric.key, owner, period.kind, period.start))
         if found is not None:
             return found
-    if metric.key == "leads_worked_rate":
+    if metric.key in ("leads_worked_rate", "leads_worked_on_time_rate"):
         if owner is not None and period is not None:
             team = targets.get((metric.key, None, period.kind, period.start))
             if team is not None:
@@ -297,11 +312,15 @@ def _check(metrics: list[str], dimension: str | None, filters: dict[str, list[st
     return resolved
 
 
-def _needs(metrics: list[Metric], windows: list[Window]) -> dict[tuple[dt.date | None, dt.date], set[str]]:
+def _needs(metrics: list[Metric], windows: list[Window], *,
+           whole: bool = False) -> dict[tuple[dt.date | None, dt.date], set[str]]:
     needs: dict[tuple[dt.date | None, dt.date], set[str]] = defaultdict(set)
     for window in windows:
         ranges = _ranges(window)
         for metric in metrics:
+            if whole:
+                needs[ranges["flow"]].update(metric.whole)
+                continue
             for kind in RANGE_KINDS:
                 if getattr(metric, kind):
                     needs[ranges[kind]].update(getattr(metric, kind))
@@ -332,11 +351,17 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
                             keys=list(filter_keys) if filter_dim == dimension else None) if broken else {}
 
     period = _period(window)
-    targets = _target_rows([m.key for m in resolved], [window], period)
+    targets = _target_rows([m.key for m in resolved] + ["revenue"], [window, previous], period)
     extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, window),
-             "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
-    previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous)} \
+             "GROSS_MARGIN": float(settings.GROSS_MARGIN),
+             REVENUE_TARGET: _revenue_target(targets, window, None)}
+    previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous),
+                      REVENUE_TARGET: _revenue_target(targets, previous, None)} \
         if previous.end != window.end else extra
+    # Denominators a breakdown or filter reads from the unsliced total (`Metric.whole`).
+    whole_of = {m.key: m.whole for m in resolved if {dimension, filter_dim} & set(m.whole_dims)}
+    whole_rows = _fetch(_needs([m for m in resolved if m.key in whole_of], [window, previous], whole=True),
+                        dimension="") if whole_of else {}
 
     labels: dict[str, str] = {}
     if broken:
@@ -345,6 +370,8 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     results = []
     for metric in resolved:
         source = filter_rows if metric in filtered else rows
+        if metric in filtered and filter_dim in metric.whole_dims:
+            source = {**source, **_rows_of(whole_rows, metric.whole)}
         current = _Sums(source, window, extra)
         value, numerator, denominator = metric.compute(current)
         before = metric.compute(_Sums(source, previous, previous_extra))[0]
@@ -364,21 +391,39 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
         }
         if dimension is not None:
             result["breakdown"] = _breakdown(metric, breakdown_rows if metric in broken else {}, window,
-                                             extra, labels, dimension, targets, period, with_parts)
+                                             extra, labels, dimension, targets, period, with_parts,
+                                             whole=_rows_of(whole_rows, whole_of.get(metric.key, ())))
         results.append(result)
     return results
 
 
+def _rows_of(rows: Rows, measures: Iterable[str]) -> Rows:
+    wanted = set(measures)
+    return {index: total for index, total in rows.items() if index[1] in wanted}
+
+
+def _revenue_target(targets: dict, window: Window, owner: str | None) -> float | None:
+    """`leads_needed`'s revenue target: the row for the window's own period (mtd, qtd, ytd only)."""
+    if window.period_kind is None:
+        return None
+    start = period_bounds(window.period_kind, window.as_of)[0]
+    return targets.get(("revenue", owner, window.period_kind, start))
+
+
 def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, float], labels: dict[str, str],
-               dimension: str, targets: dict, period: _Period | None, with_parts: bool) -> list[dict]:
+               dimension: str, targets: dict, period: _Period | None, with_parts: bool,
+               whole: Rows | None = None) -> list[dict]:
     by_key: dict[str, Rows] = defaultdict(dict)
     for index, total in rows.items():
         by_key[index[2]][index] = total
     items = []
     for key in sorted(by_key):
-        sums = _Sums(by_key[key], window, extra)
+        key_extra = {**extra, REVENUE_TARGET: _revenue_target(targets, window, key)} if dimension == "owner" else extra
+        sums = _Sums(by_key[key], window, key_extra)
         if not _present(metric, sums):
             continue
+        if whole:
+            sums = _Sums({**by_key[key], **whole}, window, key_extra)
         value, numerator, denominator = metric.compute(sums)
         item = {"key": key, "label": labels.get(key, key), "value": _value(metric, value),
                 "numerator": _num(numerator) if with_parts else None,
@@ -420,14 +465,15 @@ def kpi_series_many(*, metrics: list[str], window: Window, grain: str | None = N
     subwindows = [Window("custom", start, end, end) for start, end in window.buckets(grain)]
     filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
     filtered = {m.key for m in resolved if filter_dim is not None and filter_dim in m.dimensions}
-    cuts = _cuts(subwindows, year=any(m.year for m in resolved))
+    cuts = _cuts(subwindows, year=any(m.year for m in resolved), forecast=any(m.forecast for m in resolved))
     needs = {"": {x for m in resolved if m.key not in filtered for x in m.measures}}
     if filtered:
         needs[filter_dim] = {x for m in resolved if m.key in filtered for x in m.measures}
     totals = _fetch_pieces(needs, cuts, keys=list(filter_keys) if filtered else None)
     targets = _target_rows([], subwindows, None)
-    extras = [{"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, sub), "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
-              for sub in subwindows]
+    # Series buckets are custom windows: no period, so no revenue target for `leads_needed`.
+    extras = [{"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, sub), "GROSS_MARGIN": float(settings.GROSS_MARGIN),
+               REVENUE_TARGET: None} for sub in subwindows]
     out: dict[str, list[dict]] = {}
     for metric in resolved:
         running = totals.get(filter_dim if metric.key in filtered else "", {})
@@ -439,13 +485,18 @@ def kpi_series_many(*, metrics: list[str], window: Window, grain: str | None = N
     return out
 
 
-def _cuts(subwindows: list[Window], *, year: bool) -> list[dt.date]:
+def _cuts(subwindows: list[Window], *, year: bool, forecast: bool = False) -> list[dt.date]:
     """The last day of each piece: every bucket's end and the day before the first bucket,
-    plus the day before each bucket's 365-day year when a metric reads `year`."""
+    plus the day before each bucket's 365-day year when a metric reads `year`, and the
+    bounds of its forecast cohort when one reads `forecast`."""
     day = dt.timedelta(days=1)
     ends = {sub.end for sub in subwindows} | {subwindows[0].start - day}
     if year:
         ends |= {sub.end - 365 * day for sub in subwindows}
+    if forecast:
+        for sub in subwindows:
+            first, last = forecast_range(sub.end)
+            ends |= {first - day, last}
     return sorted(ends)
 
 
@@ -528,10 +579,14 @@ class _SeriesSums:
     def year(self, measure: str) -> float:
         return self._between(measure, self.window.end - dt.timedelta(days=365), self.window.end)
 
+    def forecast(self, measure: str) -> float:
+        first, last = forecast_range(self.window.end)
+        return self._between(measure, first - dt.timedelta(days=1), last)
+
     def flow_from_bucket(self, measure: str, bucket: int) -> float:
         return self._between(measure, self.window.start - dt.timedelta(days=1), self.window.end, max(bucket, 0))
 
-    def setting(self, name: str) -> float:
+    def setting(self, name: str) -> float | None:
         if name in self.extra:
             return self.extra[name]
         return float(getattr(settings, name))
