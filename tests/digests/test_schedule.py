@@ -55,8 +55,8 @@ def test_local_date_decides_not_the_utc_date(subscribe):
 
 
 def test_weekdays_only_skips_the_weekend_in_the_subscribers_zone(subscribe):
-    subscribe("weekdays", time_zone="Asia/Tokyo", weekdays_only=True)
-    subscribe("daily", time_zone="Asia/Tokyo", weekdays_only=False)
+    subscribe("weekdays", time_zone="Asia/Tokyo", cadence="weekdays")
+    subscribe("daily", time_zone="Asia/Tokyo", cadence="daily")
     # 23:00 UTC Fri 13 Feb 2026 is 08:00 Sat 14 Feb in Tokyo.
     assert due_names(utc(2026, 2, 13, 23, 0)) == {"daily"}
     # 23:00 UTC Sun 15 Feb is 08:00 Mon 16 Feb in Tokyo.
@@ -116,7 +116,7 @@ def test_a_digest_more_than_twelve_hours_late_waits_for_the_next_morning(subscri
 def test_next_send_skips_the_weekend_and_todays_past_send_time(subscribe):
     from smarketing.digests.services import subscription_next_send
 
-    subscription = subscribe("ann", time_zone="America/New_York", weekdays_only=True)
+    subscription = subscribe("ann", time_zone="America/New_York", cadence="weekdays")
     new_york = subscription.tz
     # Fri 9 Jan 2026 13:00 UTC = 08:00 in New York, after today's 07:30: next is Mon 12 Jan 07:30.
     assert subscription_next_send(subscription=subscription, now=utc(2026, 1, 9, 13, 0)) == dt.datetime(
