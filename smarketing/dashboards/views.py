@@ -8,11 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
 from smarketing.dashboards.selectors import dashboard_page_cached
+from smarketing.dashboards.sla import sla_in_force
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
@@ -60,6 +62,13 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         **page,
     }
     return render(request, "dashboards/dashboard.html", context)
+
+
+@login_required
+def sla(request: HttpRequest) -> HttpResponse:
+    """The lead-handover SLA in force this month, in words."""
+    context = {"sla": sla_in_force(as_of=timezone.localdate()), "dashboards": DASHBOARDS.values()}
+    return render(request, "dashboards/sla.html", context)
 
 
 def _records_args(request: HttpRequest, metric: str):

@@ -218,11 +218,14 @@ def _sla_min_attempts(targets: dict, window: Window) -> float:
 
 
 def _target_value(metric: Metric, targets: dict, window: Window, period: _Period | None,
-                  owner: str | None, *, per_owner: bool) -> float | None:
+                  owner: str | None, *, per_owner: bool, quota: dict[str, float] | None = None) -> float | None:
     if period is not None:
         found = targets.get((metric.key, owner, period.kind, period.start))
         if found is not None:
             return found
+    if metric.key == "leads_delivered" and per_owner and quota and quota.get(owner) is not None:
+        # The marketing SLA from quota (SLA_LEADS_FROM_QUOTA): the leads the rep's revenue target needs.
+        return quota[owner]
     if metric.key in ("leads_worked_rate", "leads_worked_on_time_rate"):
         if owner is not None and period is not None:
             team = targets.get((metric.key, None, period.kind, period.start))
@@ -272,6 +275,8 @@ _CHOICE_LABELS = {
     "placement": dict(funnel.Placement.choices),
     "network": dict(funnel.Network.choices),
     "email_type": dict(funnel.EmailType.choices),
+    "offer": dict(funnel.Offer.choices),
+    "disqualification_reason": dict(funnel.DisqualificationReason.choices),
 }
 
 
@@ -363,6 +368,8 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     whole_rows = _fetch(_needs([m for m in resolved if m.key in whole_of], [window, previous], whole=True),
                         dimension="") if whole_of else {}
 
+    quota = _quota(window) if dimension == "owner" and any(m.key == "leads_delivered" for m in broken) else None
+
     labels: dict[str, str] = {}
     if broken:
         labels = key_labels(dimension=dimension, keys={key for (_, _, key, _) in breakdown_rows})
@@ -392,7 +399,7 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
         if dimension is not None:
             result["breakdown"] = _breakdown(metric, breakdown_rows if metric in broken else {}, window,
                                              extra, labels, dimension, targets, period, with_parts,
-                                             whole=_rows_of(whole_rows, whole_of.get(metric.key, ())))
+                                             whole=_rows_of(whole_rows, whole_of.get(metric.key, ())), quota=quota)
         results.append(result)
     return results
 
@@ -410,9 +417,17 @@ def _revenue_target(targets: dict, window: Window, owner: str | None) -> float |
     return targets.get(("revenue", owner, window.period_kind, start))
 
 
+def _quota(window: Window) -> dict[str, float] | None:
+    """Each rep's `leads_needed` for the window's period, when the marketing SLA comes from quota."""
+    if not settings.SLA_LEADS_FROM_QUOTA or window.period_kind is None:
+        return None
+    [needed] = kpi_values(metrics=["leads_needed"], window=window, dimension="owner")
+    return {item["key"]: item["value"] for item in needed["breakdown"] if item["value"] is not None}
+
+
 def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, float], labels: dict[str, str],
                dimension: str, targets: dict, period: _Period | None, with_parts: bool,
-               whole: Rows | None = None) -> list[dict]:
+               whole: Rows | None = None, quota: dict[str, float] | None = None) -> list[dict]:
     by_key: dict[str, Rows] = defaultdict(dict)
     for index, total in rows.items():
         by_key[index[2]][index] = total
@@ -429,7 +444,7 @@ def _breakdown(metric: Metric, rows: Rows, window: Window, extra: dict[str, floa
                 "numerator": _num(numerator) if with_parts else None,
                 "denominator": _num(denominator) if with_parts else None}
         if dimension == "owner" and key != NONE_KEY:
-            target = _target_value(metric, targets, window, period, key, per_owner=True)
+            target = _target_value(metric, targets, window, period, key, per_owner=True, quota=quota)
             if target is not None:
                 item["target"] = _target(metric, value, target, window, period)
         items.append(item)

@@ -215,3 +215,24 @@ def test_paid_media_metrics_sum_every_category_and_divide_over_rows_with_both_co
     assert result["cost_per_click"]["value"] == pytest.approx(170 / 52)
     assert rows(result["paid_click_rate"])["paid_social"] == (1.0, 2, 200)
     assert rows(result["cost_per_click"])["paid_search"][0] == pytest.approx(3.0)
+
+
+def test_marketing_sla_order_row_then_quota_then_the_monthly_setting(forecast, settings):
+    ann, bob = forecast
+    carl = member("carl@t.com", "Carl")
+    for rep in (ann, bob, carl):
+        contact(f"now-{rep.email}", "2026-03-02 09:00", owner=rep, mql="2026-03-03 09:00")
+    facts_rebuild()
+    target("revenue", "5000", owner=ann)  # leads_needed 10
+    target("revenue", "3000", owner=bob)  # leads_needed 2, but Bob has his own leads_delivered row
+    target("leads_delivered", "7", owner=bob)
+    settings.SLA_LEADS_PER_REP_PER_MONTH = 40
+
+    def sla_targets():
+        result = values(["leads_delivered"], dimension="owner")["leads_delivered"]
+        return {item["key"]: item["target"]["value"] for item in result["breakdown"] if item.get("target")}
+
+    settings.SLA_LEADS_FROM_QUOTA = True
+    assert sla_targets() == {"ann@t.com": 10, "bob@t.com": 7, "carl@t.com": 40}
+    settings.SLA_LEADS_FROM_QUOTA = False
+    assert sla_targets() == {"ann@t.com": 40, "bob@t.com": 7, "carl@t.com": 40}
