@@ -4,12 +4,9 @@ reasons with drill-down, close rates by offer, paid media, the SLA page; screens
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
-from smarketing.funnel.models import TeamMember
 from tests.browser.conftest import sign_in
-from tests.browser.test_dashboards import PASSWORD, PHONE, _charts_drawn
+from tests.browser.test_dashboards import PASSWORD, PHONE, _charts_drawn, demo_data  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,17 +22,8 @@ PANELS = {
 }
 
 
-@pytest.fixture
-def demo_reader(django_user_model):
-    cache.clear()
-    call_command("seed_demo", contacts=600, no_progress=True)
-    call_command("recompute_kpis", full=True)
-    user = django_user_model.objects.create_user(username="reader", password=PASSWORD, email="reader@x.example")
-    TeamMember.objects.create(email=user.email, name="Reader", team="sales", role="sales_manager", user=user)
-    return user
-
-
-def test_new_panels_draw_and_drill_down(page, live_server, demo_reader, screenshot_dir):
+@pytest.mark.usefixtures("demo_data")
+def test_new_panels_draw_and_drill_down(page, live_server, screenshot_dir):
     sign_in(page, live_server, username="reader", password=PASSWORD)
     for key, titles in PANELS.items():
         page.goto(f"{live_server.url}/dashboards/{key}/?window=ytd")

@@ -9,26 +9,18 @@ from django.core import mail
 
 from smarketing.digests.compose import ComposeCache, digest_compose, last_complete_week
 from smarketing.digests.models import Delivery
-from smarketing.digests.services import digests_send_due, subscription_next_send
+from smarketing.digests.services import subscription_next_send
 from smarketing.funnel.models import WebTraffic
 from smarketing.kpis.services import facts_rebuild
 from tests.digests.conftest import utc
+from tests.digests.test_schedule import run_every_five_minutes
 
 pytestmark = pytest.mark.django_db
 
 
 def run_every_fifteen_minutes(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """Drive the schedule like beat (twice per tick: a second worker racing); the runs that sent."""
-    sent = []
-    now = start
-    while now <= end:
-        before = len(mail.outbox)
-        digests_send_due(now=now)
-        digests_send_due(now=now)
-        if len(mail.outbox) > before:
-            sent.append(now)
-        now += dt.timedelta(minutes=15)
-    return sent
+    """Beat every 15 minutes with a second worker racing the first on each tick."""
+    return run_every_five_minutes(start, end, minutes=15, runs_per_tick=2)
 
 
 def test_weekly_sends_once_a_week_on_the_chosen_weekday_in_the_subscribers_zone(subscribe):

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
-from django.core.management import call_command
 
 from smarketing.funnel import models as m
 from smarketing.funnel import services
 from smarketing.funnel.importing import csv_example
 from smarketing.funnel.schemas import RESOURCES
 from tests.funnel.rows import write_csv
+from tests.funnel.test_import_csv import run
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +37,6 @@ def errors_of(resource: str, rows: list[dict]) -> list[tuple[int, str, str]]:
     result = services.records_upsert(resource=resource, rows=rows)
     assert model.objects.count() == before
     return [(e["row"], e["field"], e["message"]) for e in result.errors]
-
-
-def run(*args) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("import_csv", *args, stdout=out, stderr=io.StringIO())
-    except SystemExit as exc:
-        return int(exc.code), out.getvalue()
-    return 0, out.getvalue()
 
 
 def test_new_contact_columns_are_stored():
