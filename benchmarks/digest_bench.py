@@ -92,7 +92,7 @@ def subscribers_make(count: int, now: dt.datetime) -> None:
         dashboards = [keys[i % len(keys)]]
         if i % 5 == 0 and dashboards[0] != "shared":
             dashboards.append("shared")
-        rows.append(Subscription(user=user, dashboards=dashboards, time_zone=zone, weekdays_only=False,
+        rows.append(Subscription(user=user, dashboards=dashboards, time_zone=zone, cadence="daily",
                                  send_time=local.time().replace(second=0, microsecond=0)))
     Subscription.objects.bulk_create(rows)
 

@@ -173,6 +173,8 @@ def direct_sql(window, previous, min_attempts: int) -> dict[str, tuple]:
     with connection.cursor() as cursor:
         for name, w in (("current", window), ("previous", previous)):
             s, e, y = w.start, w.end, w.end - dt.timedelta(days=364)
+            # revenue_pipeline's close rate: leads old enough to have closed (365 days ending 120 before the end).
+            fs, fe = w.end - dt.timedelta(days=484), w.end - dt.timedelta(days=120)
             cursor.execute(
                 "SELECT COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s),"
                 " COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s AND mql_at IS NOT NULL),"
@@ -181,10 +183,10 @@ def direct_sql(window, previous, min_attempts: int) -> dict[str, tuple]:
                 " COUNT(*) FILTER (WHERE mql_on BETWEEN %(s)s AND %(e)s AND opportunity_at IS NOT NULL),"
                 " COUNT(*) FILTER (WHERE opportunity_on BETWEEN %(s)s AND %(e)s),"
                 " COUNT(*) FILTER (WHERE opportunity_on BETWEEN %(s)s AND %(e)s AND customer_at IS NOT NULL),"
-                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(y)s AND %(e)s),"
-                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(y)s AND %(e)s AND customer_at IS NOT NULL)"
-                " FROM funnel_contact", {"s": s, "e": e, "y": y})
-            leads, l_mql, l_cust, mqls, m_opp, opps, o_cust, y_leads, y_cust = cursor.fetchone()
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(fs)s AND %(fe)s),"
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(fs)s AND %(fe)s AND customer_at IS NOT NULL)"
+                " FROM funnel_contact", {"s": s, "e": e, "fs": fs, "fe": fe})
+            leads, l_mql, l_cust, mqls, m_opp, opps, o_cust, f_leads, f_cust = cursor.fetchone()
             cursor.execute(
                 "SELECT COALESCE(SUM(amount) FILTER (WHERE closed_on BETWEEN %(s)s AND %(e)s), 0),"
                 " COUNT(*) FILTER (WHERE closed_on BETWEEN %(s)s AND %(e)s),"
@@ -208,7 +210,7 @@ def direct_sql(window, previous, min_attempts: int) -> dict[str, tuple]:
             def pct(n, d):
                 return None if not d else float(n) / float(d) * 100
 
-            rate = None if not y_leads else y_cust / y_leads
+            rate = None if not f_leads else f_cust / f_leads
             size = None if not y_won else float(y_revenue) / y_won
             out[name] = {
                 "reach": reach, "leads": leads, "revenue": float(revenue),

@@ -261,6 +261,10 @@ GROSS_MARGIN = Decimal(os.environ.get("GROSS_MARGIN", "1.0"))
 SLA_LEADS_PER_REP_PER_MONTH = int(os.environ.get("SLA_LEADS_PER_REP_PER_MONTH", "100"))
 SLA_WORKED_TARGET_PCT = float(os.environ.get("SLA_WORKED_TARGET_PCT", "90"))
 SLA_MIN_ATTEMPTS = int(os.environ.get("SLA_MIN_ATTEMPTS", "5"))
+# Sales SLA frequency: a delivered lead's first attempt within this many hours is on time.
+SLA_FIRST_ATTEMPT_HOURS = float(os.environ.get("SLA_FIRST_ATTEMPT_HOURS", "24"))
+# Marketing SLA from quota: a rep's leads_delivered target is leads_needed when they have a revenue target.
+SLA_LEADS_FROM_QUOTA = os.environ.get("SLA_LEADS_FROM_QUOTA", "false").strip().lower() in {"1", "true", "yes"}
 # The public address used in digest links.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -31,6 +31,8 @@ def _axis(unit: str, **extra) -> dict:
         axis["tickformat"] = "~s"
     elif unit == "days":
         axis["ticksuffix"] = " d"
+    elif unit == "hours":
+        axis["ticksuffix"] = " h"
     elif unit == "ratio":
         axis["ticksuffix"] = "×"
     else:

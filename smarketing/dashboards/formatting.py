@@ -70,6 +70,8 @@ def format_value(value: float | int | Decimal | None, unit: str) -> str:
         return f"{_money(number)}/day"
     if unit == "days":
         return f"{number:,.1f} days"
+    if unit == "hours":
+        return f"{number:,.1f} h"
     if unit == "ratio":
         return f"{number:,.1f}×"
     return _compact(number)

@@ -20,6 +20,13 @@ VELOCITY_METRICS = (
 )
 # leads delivered per rep vs the SLA line, % worked vs SLA_WORKED_TARGET_PCT, attempt compliance
 SLA_METRICS = ("leads_delivered", "leads_worked_rate", "sla_attempt_compliance")
+# The sales SLA's frequency beside how much of it is met (first attempt within SLA_FIRST_ATTEMPT_HOURS).
+SALES_SLA_METRICS = ("leads_worked_rate", "leads_worked_on_time_rate", "speed_to_lead_hours", "sla_attempt_compliance")
+# Close rates by type of lead: the window's cohorts and the mature MQL → customer rate.
+LEAD_TYPE_METRICS = ("leads", "lead_to_mql_rate", "mql_to_customer_rate", "lead_to_customer_rate", "forecast_close_rate")
+REJECTION_METRICS = ("mql_rejection_rate", "disqualified_leads")
+PAID_METRICS = ("paid_impressions", "paid_clicks", "paid_click_rate", "cost_per_click")
+CLOSED_LOOP_METRICS = ("attributed_revenue_linear", "attributed_revenue_first_touch", "attributed_revenue_last_touch")
 SEED_METRICS = (
     "reach",
     "leads",
@@ -92,6 +99,9 @@ def _dashboards() -> tuple[Dashboard, ...]:
             panels=(
                 Panel("tiles", "The agreed metrics", SEED_METRICS),
                 Panel("sla", "Lead handover SLA by rep", SLA_METRICS, dimension="owner"),
+                Panel("breakdown", "Sales SLA by rep: worked, first attempt within 24 h, speed to lead",
+                      SALES_SLA_METRICS, dimension="owner"),
+                Panel("breakdown", "Why MQLs are rejected", REJECTION_METRICS, dimension="disqualification_reason"),
                 Panel("funnel", "Funnel vs the previous period", FUNNEL_METRICS),
                 Panel("series", "Leads and MQLs over time", ("leads", "mqls")),
             ),
@@ -164,6 +174,7 @@ def _dashboards() -> tuple[Dashboard, ...]:
                     ("blog_subscribers", "blog_subscriber_growth", "content_published"),
                 ),
                 Panel("series", "Blog visits over time", ("blog_visits",)),
+                Panel("breakdown", "Revenue by content (closed loop)", CLOSED_LOOP_METRICS, dimension="content"),
             ),
         ),
         Dashboard(
@@ -188,6 +199,9 @@ def _dashboards() -> tuple[Dashboard, ...]:
                     ("content_assisted_customers",),
                     dimension="content",
                 ),
+                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer"),
+                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry"),
+                Panel("breakdown", "Revenue by content (closed loop)", CLOSED_LOOP_METRICS, dimension="content"),
             ),
         ),
         Dashboard(
@@ -200,6 +214,8 @@ def _dashboards() -> tuple[Dashboard, ...]:
                 Panel("tiles", "Engagement", ("social_engagements", "engagement_rate")),
                 Panel("breakdown", "Engagement rate by network", ("engagement_rate",), dimension="network"),
                 Panel("series", "Engagements over time", ("social_engagements",)),
+                Panel("tiles", "Paid social media", (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
+                      filters={"channel": ("paid_social",)}),
             ),
         ),
         Dashboard(
@@ -259,6 +275,12 @@ def _dashboards() -> tuple[Dashboard, ...]:
                     dimension="campaign",
                 ),
                 Panel("breakdown", "Cost per lead by campaign", ("cost_per_lead",), dimension="campaign"),
+                Panel("breakdown", "Revenue, ROI and CAC by campaign (closed loop)",
+                      ("attributed_revenue_linear", "roi", "customer_acquisition_cost"), dimension="campaign"),
+                Panel("breakdown", "Why MQLs are rejected", REJECTION_METRICS, dimension="disqualification_reason"),
+                Panel("breakdown", "MQL rejection by campaign", REJECTION_METRICS, dimension="campaign"),
+                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer"),
+                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry"),
                 Panel(
                     "tiles",
                     "Webinars and direct mail",
@@ -277,6 +299,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
             description="Lead handover SLA, revenue and deals against quota, and each rep's activity.",
             panels=(
                 Panel("sla", "Lead handover SLA by rep", SLA_METRICS, dimension="owner"),
+                Panel("breakdown", "Marketing SLA: leads delivered vs leads needed from quota",
+                      ("leads_delivered", "leads_needed"), dimension="owner"),
+                Panel("breakdown", "Sales SLA by rep: worked, first attempt within 24 h, speed to lead",
+                      SALES_SLA_METRICS, dimension="owner"),
                 Panel("tiles", "Bookings", ("revenue", "deals_won", "new_mrr")),
                 Panel("breakdown", "Revenue by rep vs quota", ("revenue",), dimension="owner"),
                 Panel("breakdown", "Deals won by rep vs quota", ("deals_won",), dimension="owner"),
@@ -305,6 +331,12 @@ def _dashboards() -> tuple[Dashboard, ...]:
                     ("leads", "lead_to_mql_rate", "cost_per_lead", "cost_per_mql", "mql_to_demo_rate"),
                     dimension="channel",
                 ),
+                Panel("breakdown", "Paid media by channel", (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
+                      dimension="channel"),
+                Panel("breakdown", "Paid media by campaign", (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
+                      dimension="campaign"),
+                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer"),
+                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry"),
             ),
         ),
     )

@@ -43,6 +43,7 @@ DIMENSION_LABELS = {
     "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
     "source": "Source", "section": "Section", "page": "Page", "placement": "Placement",
     "network": "Network", "email_type": "Email type", "feature": "Feature", "content": "Content",
+    "industry": "Industry", "offer": "Offer (type of lead)", "disqualification_reason": "Reason",
 }
 # The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
 TOP_ITEMS = {"page": 10}

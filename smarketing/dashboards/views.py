@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from smarketing.dashboards.exports import records_csv_lines, records_page
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
@@ -18,6 +19,7 @@ from smarketing.dashboards.selectors import (
     filters_text,
 )
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
+from smarketing.dashboards.sla import sla_in_force
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import key_labels
 from smarketing.kpis.windows import (
@@ -88,6 +90,13 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         **page,
     }
     return render(request, "dashboards/dashboard.html", context)
+
+
+@login_required
+def sla(request: HttpRequest) -> HttpResponse:
+    """The lead-handover SLA in force this month, in words."""
+    context = {"sla": sla_in_force(as_of=timezone.localdate()), "dashboards": DASHBOARDS.values()}
+    return render(request, "dashboards/sla.html", context)
 
 
 def _records_args(request: HttpRequest, metric: str):

@@ -9,8 +9,8 @@ from smarketing.digests.models import Delivery, Subscription
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     form = AdminSubscriptionForm
-    list_display = ("user", "dashboard_list", "send_time", "time_zone", "weekdays_only", "active")
-    list_filter = ("active", "weekdays_only", "time_zone")
+    list_display = ("user", "dashboard_list", "send_time", "time_zone", "cadence", "weekday", "active")
+    list_filter = ("active", "cadence", "time_zone")
     search_fields = ("user__username", "user__email", "user__first_name", "user__last_name")
     raw_id_fields = ("user",)
     list_select_related = ("user",)

@@ -174,12 +174,17 @@ def _filters_text(filters: dict[str, tuple[str, ...]] | None) -> str:
 class SectionBuilder:
     """Turns one dashboard layout into template context, charts and attention items."""
 
-    def __init__(self, *, dashboard: Dashboard, as_of: dt.date, cache: ComposeCache) -> None:
+    def __init__(self, *, dashboard: Dashboard, as_of: dt.date, cache: ComposeCache, weekly: bool = False) -> None:
         self.dashboard = dashboard
         self.as_of = as_of
         self.cache = cache
         self.mtd = window_for("mtd", as_of=as_of)
         self.ytd = window_for("ytd", as_of=as_of)
+        # A tile's second figure: the year to date, or for a weekly digest the last complete week.
+        self.second = last_complete_week(as_of) if weekly else self.ytd
+        self.second_label, self.second_short = (
+            (f"Last week ({self.second.start:%-d %b}–{self.second.end:%-d %b})", "Last week") if weekly
+            else ("Year to date", "YTD"))
         self.images: list[InlineImage] = []
 
     def chart(self, name: str, draw: Callable[[], charts.Chart], alt: str) -> dict | None:
@@ -199,7 +204,7 @@ class SectionBuilder:
     def tiles(self, index: int, panel: Panel) -> dict:
         filters = panel.filters_for_query
         mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd, filters=filters)
-        ytd = self.cache.kpis(metrics=panel.metrics, window=self.ytd, filters=filters)
+        ytd = self.cache.kpis(metrics=panel.metrics, window=self.second, filters=filters)
         tiles = []
         for key in panel.metrics:
             meta = metric_get(key)
@@ -222,6 +227,8 @@ class SectionBuilder:
                 "ytd_delta": _delta(year, meta.direction),
                 "target": _target(now, meta.unit),
                 "ytd_target": _target(year, meta.unit),
+                "ytd_label": self.second_label,
+                "ytd_short": self.second_short,
                 "note": note,
             })
         rows = [tiles[i : i + 2] for i in range(0, len(tiles), 2)]
@@ -556,10 +563,16 @@ def dashboard_url(key: str) -> str:
     return f"{settings.SITE_URL}/dashboards/{key}/?window=mtd"
 
 
-def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache) -> Section:
-    cache_key = (dashboard_key, as_of)
+def last_complete_week(as_of: dt.date) -> Window:
+    """Monday to Sunday of the last week that ended before `as_of`'s day."""
+    end = as_of - dt.timedelta(days=as_of.weekday() + 1)
+    return window_for("custom", start=end - dt.timedelta(days=6), end=end)
+
+
+def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache, weekly: bool = False) -> Section:
+    cache_key = (dashboard_key, as_of, weekly)
     if cache_key not in cache.sections:
-        builder = SectionBuilder(dashboard=dashboard_get(dashboard_key), as_of=as_of, cache=cache)
+        builder = SectionBuilder(dashboard=dashboard_get(dashboard_key), as_of=as_of, cache=cache, weekly=weekly)
         cache.sections[cache_key] = builder.build()
     return cache.sections[cache_key]
 
@@ -595,10 +608,11 @@ def digest_compose(
     settings_url: str,
     unsubscribe_url: str,
     cache: ComposeCache | None = None,
+    weekly: bool = False,
 ) -> Digest:
     """The whole email for one subscriber: shared sections inside a personal envelope."""
     cache = cache or ComposeCache()
-    sections = [section_compose(dashboard_key=key, as_of=as_of, cache=cache) for key in dashboards]
+    sections = [section_compose(dashboard_key=key, as_of=as_of, cache=cache, weekly=weekly) for key in dashboards]
     freshness = facts_as_of()
     attention = sum(section.attention_count for section in sections)
     context = {
@@ -614,6 +628,8 @@ def digest_compose(
         "site_url": settings.SITE_URL,
         "attention": attention,
         "preheader": ", ".join(sections[0].headline),
+        "weekly": weekly,
+        "week": last_complete_week(as_of) if weekly else None,
     }
     images: dict[str, InlineImage] = {}
     for section in sections:

@@ -24,8 +24,9 @@ class SubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = Subscription
-        fields = ["dashboards", "send_time", "time_zone", "weekdays_only", "active"]
-        labels = {"weekdays_only": "Weekdays only", "active": "Send me the digest"}
+        fields = ["dashboards", "send_time", "time_zone", "cadence", "weekday", "active"]
+        labels = {"cadence": "How often", "weekday": "Weekly on", "active": "Send me the digest"}
+        widgets = {"cadence": forms.RadioSelect}
 
     def clean_dashboards(self) -> list[str]:
         chosen = self.cleaned_data["dashboards"]

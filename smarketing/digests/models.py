@@ -39,6 +39,16 @@ def validate_dashboard_keys(value: object) -> None:
         raise ValidationError(f"unknown dashboards {', '.join(unknown)}: use {', '.join(DASHBOARDS)}")
 
 
+class Cadence(models.TextChoices):
+    DAILY = "daily", "Every day"
+    WEEKDAYS = "weekdays", "Weekdays (Monday to Friday)"
+    WEEKLY = "weekly", "Once a week"
+
+
+WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
+                   (5, "Saturday"), (6, "Sunday")]
+
+
 def default_time_zone() -> str:
     return settings.SMARKETING_TIMEZONE
 
@@ -53,7 +63,10 @@ class Subscription(models.Model):
     dashboards = models.JSONField(default=list, validators=[validate_dashboard_keys])
     send_time = models.TimeField(default=DEFAULT_SEND_TIME, help_text="Local time of day the digest is sent.")
     time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
-    weekdays_only = models.BooleanField(default=True, help_text="Skip Saturdays and Sundays.")
+    cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.WEEKDAYS,
+                               help_text="A weekly digest covers the last complete week and the month to date.")
+    # The day a weekly digest is sent (Python's weekday(): Monday is 0); unused otherwise.
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAY_CHOICES, default=0)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -61,6 +74,10 @@ class Subscription(models.Model):
     class Meta:
         ordering = ["user__username"]
         indexes = [models.Index(fields=["active"], name="digest_subscription_active")]
+        constraints = [
+            models.CheckConstraint(condition=Q(cadence__in=Cadence.values), name="subscription_cadence_valid"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="subscription_weekday_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {', '.join(self.dashboards) or 'no dashboards'}"
@@ -68,6 +85,17 @@ class Subscription(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def weekly(self) -> bool:
+        return self.cadence == Cadence.WEEKLY
+
+    @property
+    def schedule_text(self) -> str:
+        """When the digest arrives, in words ("every Monday", "every weekday", "every day")."""
+        if self.weekly:
+            return f"every {dict(WEEKDAY_CHOICES)[self.weekday]}"
+        return "every weekday" if self.cadence == Cadence.WEEKDAYS else "every day"
 
 
 class DeliveryStatus(models.TextChoices):

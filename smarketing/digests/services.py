@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from smarketing.dashboards.layouts import DASHBOARDS
 from smarketing.digests.compose import ComposeCache, Digest, digest_compose
-from smarketing.digests.models import Delivery, DeliveryStatus, Subscription
+from smarketing.digests.models import Cadence, Delivery, DeliveryStatus, Subscription
 from smarketing.funnel.models import company_tz
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,9 @@ def subscription_due_at(*, subscription: Subscription, local_date: dt.date) -> d
 
 
 def subscription_sends_on(*, subscription: Subscription, local_date: dt.date) -> bool:
-    return not (subscription.weekdays_only and local_date.weekday() >= 5)
+    if subscription.cadence == Cadence.WEEKLY:
+        return local_date.weekday() == subscription.weekday
+    return not (subscription.cadence == Cadence.WEEKDAYS and local_date.weekday() >= 5)
 
 
 def subscription_next_send(*, subscription: Subscription, now: dt.datetime) -> dt.datetime | None:
@@ -244,6 +246,7 @@ def digest_for(
         # Complete days only: a digest sent on the 1st reports the whole previous month.
         as_of=company_date(now=now) - dt.timedelta(days=1),
         local_date=subscription_local_date(subscription=subscription, now=now),
+        weekly=subscription.weekly,
         recipient_name=user.first_name or user.get_full_name() or user.username,
         local_hour=now.astimezone(subscription.tz).hour,
         settings_url=f"{settings.SITE_URL}{reverse('digests:settings')}",
@@ -478,12 +481,12 @@ def subscription_for_preview(*, user) -> Subscription:
 
 
 def subscription_save(*, user, dashboards: list[str], send_time: dt.time, time_zone: str,
-                      weekdays_only: bool, active: bool) -> Subscription:
+                      cadence: str, weekday: int, active: bool) -> Subscription:
     zoneinfo.ZoneInfo(time_zone)
     subscription, _created = Subscription.objects.update_or_create(
         user=user,
         defaults={"dashboards": dashboards, "send_time": send_time, "time_zone": time_zone,
-                  "weekdays_only": weekdays_only, "active": active},
+                  "cadence": cadence, "weekday": weekday, "active": active},
     )
     return subscription
 

@@ -100,9 +100,10 @@ register(m.Campaign, list_display=("name", "external_id", "channel", "start_date
 register(m.Content, list_display=("title", "external_id", "content_type", "published_at", "campaign"),
          search=("title", "external_id", "url"), filters=("content_type",), date_hierarchy="published_at",
          raw_id=("campaign",))
-register(m.Contact, list_display=("external_id", "email", "company", "source_channel", "owner", "lead_at",
-                                  "mql_at", "customer_at"),
-         search=("external_id", "email", "company"), filters=("source_channel", "owner"),
+register(m.Contact, list_display=("external_id", "email", "company", "industry", "offer", "source_channel", "owner",
+                                  "lead_at", "mql_at", "customer_at", "disqualification_reason"),
+         search=("external_id", "email", "company", "industry"),
+         filters=("source_channel", "offer", "disqualification_reason", "owner"),
          date_hierarchy="lead_at", raw_id=("campaign", "owner", "referred_by"))
 register(m.Deal, list_display=("external_id", "name", "status", "amount", "mrr", "owner", "created_at",
                                "closed_at"),
@@ -128,7 +129,8 @@ register(m.EmailSend, list_display=("external_id", "name", "email_type", "sent_a
 register(m.Audience, list_display=("date", "channel", "size"), filters=("channel",), date_hierarchy="date")
 register(m.SocialStat, list_display=("date", "network", "impressions", "engagements", "clicks"),
          filters=("network",), date_hierarchy="date")
-register(m.Spend, list_display=("external_id", "date", "channel", "category", "campaign", "amount"),
+register(m.Spend, list_display=("external_id", "date", "channel", "category", "campaign", "amount", "impressions",
+                                "clicks"),
          search=("external_id", "description"), filters=("category", "channel"), date_hierarchy="date",
          raw_id=("campaign",))
 register(m.Webinar, list_display=("external_id", "name", "held_at", "registrants", "attendees"),

@@ -77,6 +77,33 @@ CHANNEL_MIX: dict[str, tuple[float, float]] = {
     "other": (0.03, 0.80),
 }
 CHANNELS = tuple(CHANNEL_MIX)
+
+# What made the lead (offer): share of leads, and multipliers on the chance to become an MQL
+# and to close once an opportunity. Hand-raisers close about 5x better than e-book readers,
+# the gap the seeds' close-rate analysis by type of lead is meant to show.
+OFFERS: tuple[tuple[str, float, float, float], ...] = (
+    ("demo_request", 0.09, 1.7, 1.6),
+    ("free_trial", 0.10, 1.35, 1.25),
+    ("contact_sales", 0.05, 1.6, 1.5),
+    ("ebook", 0.22, 0.6, 0.65),
+    ("whitepaper", 0.10, 0.75, 0.75),
+    ("webinar", 0.12, 1.0, 0.95),
+    ("case_study", 0.06, 1.05, 1.0),
+    ("newsletter", 0.14, 0.6, 0.75),
+    ("event", 0.07, 1.1, 1.0),
+    ("other", 0.05, 0.9, 0.9),
+)
+OFFER_WEIGHTS = tuple((name, share) for name, share, _, _ in OFFERS)
+OFFER_FACTORS = {name: (to_mql, to_close) for name, _, to_mql, to_close in OFFERS}
+# A company's industry (by its place in the pool) and how well it converts.
+INDUSTRIES = (("Software", 1.15), ("Financial services", 1.0), ("Healthcare", 0.8), ("Manufacturing", 0.9),
+              ("Retail", 0.85), ("Education", 0.7), ("Logistics", 0.95), ("Professional services", 1.05))
+# Why MQLs are rejected (sales) and leads ruled out before they qualify (marketing).
+SALES_REJECTIONS = (("no_budget", 0.24), ("no_need", 0.18), ("no_authority", 0.14), ("bad_timing", 0.16),
+                    ("competitor", 0.09), ("unreachable", 0.12), ("bad_fit", 0.05), ("other", 0.02))
+MARKETING_REJECTIONS = (("bad_data", 0.55), ("bad_fit", 0.35), ("other", 0.10))
+# Share of the MQLs that never become SQLs that sales rejects (about 15 % of all MQLs).
+REJECTED_SHARE = 0.27
 CHANNEL_CUM = tuple(
     sum(share for share, _ in list(CHANNEL_MIX.values())[: i + 1]) for i in range(len(CHANNEL_MIX))
 )
@@ -658,21 +685,36 @@ def contact_make(
     lead_at = plan.midnights[day_index] + hours(min(23.9, max(0.1, rng.gauss(13, 3.5))))
     campaign = campaigns.pick(rng, channel, day_index) if rng.random() < 0.75 else None
     first, last = FIRST_NAMES[rng.randrange(len(FIRST_NAMES))], LAST_NAMES[rng.randrange(len(LAST_NAMES))]
+    industry, industry_factor = "", 1.0
     if rng.random() < 0.8:
-        name, domain = company(int(company_pool * rng.random() ** 2))
+        index = int(company_pool * rng.random() ** 2)
+        name, domain = company(index)
         email = f"{first}.{last}@{domain}".lower()
+        # One company is always in the same industry; a few leads leave it blank.
+        if rng.random() < 0.93:
+            industry, industry_factor = INDUSTRIES[(index * 5 + index // 7) % len(INDUSTRIES)]
     else:
         name = ""
         email = f"{first}.{last}{rng.randrange(10, 999)}@{PERSONAL_DOMAINS[rng.randrange(5)]}".lower()
     referred_by_id = None
     if channel == "referral" and referrers and rng.random() < 0.7:
         referred_by_id = referrers[rng.randrange(len(referrers))]
+    offer = weighted(rng, OFFER_WEIGHTS)
     contact = m.Contact(
-        external_id=f"C{seq.contact:07d}", email=email, company=name, source_channel=channel,
-        campaign=campaign, referred_by_id=referred_by_id, lead_at=lead_at,
+        external_id=f"C{seq.contact:07d}", email=email, company=name, industry=industry, offer=offer,
+        source_channel=channel, campaign=campaign, referred_by_id=referred_by_id, lead_at=lead_at,
     )
-    lifecycle_fill(plan=plan, rng=rng, contact=contact, quality=quality, team=team)
+    lifecycle_fill(plan=plan, rng=rng, contact=contact, quality=quality * industry_factor, team=team)
     return contact
+
+
+def disqualify(*, plan: Plan, rng: random.Random, contact: m.Contact, after: dt.datetime,
+               reasons: tuple[tuple[str, float], ...], within_hours: float) -> None:
+    """Rule the contact out some time after `after`, unless that is still in the future."""
+    at = after + hours(rng.uniform(1, within_hours))
+    if at < plan.cutoff:
+        contact.disqualified_at = at
+        contact.disqualification_reason = weighted(rng, reasons)
 
 
 def lifecycle_fill(*, plan: Plan, rng: random.Random, contact: m.Contact, quality: float,
@@ -683,7 +725,11 @@ def lifecycle_fill(*, plan: Plan, rng: random.Random, contact: m.Contact, qualit
     if rng.random() < 0.42:
         nurture_at = lead_at + hours(rng.uniform(0.5, 72))
         contact.nurture_at = nurture_at if nurture_at < cutoff else None
-    if rng.random() >= min(0.85, 0.33 * quality):
+    to_mql, to_close = OFFER_FACTORS[contact.offer]
+    if rng.random() >= min(0.85, 0.33 * quality * to_mql):
+        if rng.random() < 0.06:
+            disqualify(plan=plan, rng=rng, contact=contact, after=lead_at, reasons=MARKETING_REJECTIONS,
+                       within_hours=24 * 20)
         return
     delay = rng.expovariate(1 / 60) if contact.nurture_at is None else rng.uniform(72, 24 * 45)
     mql_at = lead_at + hours(delay + 0.2)
@@ -696,6 +742,9 @@ def lifecycle_fill(*, plan: Plan, rng: random.Random, contact: m.Contact, qualit
         demo_at = mql_at + hours(rng.uniform(20, 24 * 10))
         contact.demo_at = demo_at if demo_at < cutoff else None
     if rng.random() >= min(0.8, 0.41 * math.sqrt(quality)):
+        if rng.random() < REJECTED_SHARE:
+            disqualify(plan=plan, rng=rng, contact=contact, after=mql_at, reasons=SALES_REJECTIONS,
+                       within_hours=24 * 21)
         return
     sql_at = mql_at + hours(rng.expovariate(1 / 110) + 1)
     # Reps reach the leads that will qualify whether or not that happens before today: the
@@ -711,7 +760,7 @@ def lifecycle_fill(*, plan: Plan, rng: random.Random, contact: m.Contact, qualit
     if opportunity_at >= cutoff:
         return
     contact.opportunity_at = opportunity_at
-    if rng.random() >= min(0.75, 0.30 * math.sqrt(quality)):
+    if rng.random() >= min(0.9, 0.30 * math.sqrt(quality) * to_close):
         return
     customer_at = opportunity_at + hours(rng.uniform(24 * 14, 24 * 95))
     if customer_at >= cutoff:
@@ -1006,12 +1055,22 @@ def email_sends_seed(*, plan: Plan, writer: Writer, campaigns: Campaigns) -> Non
     writer.step("email_sends")
 
 
+# Paid media bought per campaign: (cost per click, click rate) around which a week varies.
+PAID_MEDIA = {"paid_search": (3.8, 0.045), "paid_social": (2.6, 0.009), "content_syndication": (6.5, 0.004)}
+
+
 def spend_seed(*, plan: Plan, writer: Writer, spend_plan: list[tuple]) -> None:
-    rows = [
-        m.Spend(external_id=f"SP-{n:06d}", date=day, channel=channel, campaign=campaign,
-                category=category, amount=money(amount), description=description)
-        for n, (day, channel, campaign, amount, category, description) in enumerate(spend_plan, start=1)
-    ]
+    rng = random.Random(f"{plan.seed}:paid-media")
+    rows = []
+    for n, (day, channel, campaign, amount, category, description) in enumerate(spend_plan, start=1):
+        impressions = clicks = None
+        if campaign is not None and channel in PAID_MEDIA:
+            cost_per_click, click_rate = PAID_MEDIA[channel]
+            clicks = int(amount / (cost_per_click * rng.uniform(0.8, 1.25)))
+            impressions = max(clicks, int(clicks / (click_rate * rng.uniform(0.75, 1.3))))
+        rows.append(m.Spend(external_id=f"SP-{n:06d}", date=day, channel=channel, campaign=campaign,
+                            category=category, amount=money(amount), description=description,
+                            impressions=impressions, clicks=clicks))
     writer.write("spend", rows)
     writer.step("spend")
 

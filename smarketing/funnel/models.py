@@ -142,6 +142,33 @@ class AudienceChannel(models.TextChoices):
 SOCIAL_AUDIENCE_CHANNELS = ("twitter", "facebook", "linkedin", "instagram", "youtube", "other_social")
 
 
+class Offer(models.TextChoices):
+    """What made a contact a lead (the "type of lead" of the seeds' close-rate analysis)."""
+
+    DEMO_REQUEST = "demo_request", "Demo request"
+    FREE_TRIAL = "free_trial", "Free trial"
+    CONTACT_SALES = "contact_sales", "Contact sales"
+    EBOOK = "ebook", "E-book"
+    WHITEPAPER = "whitepaper", "Whitepaper"
+    WEBINAR = "webinar", "Webinar"
+    CASE_STUDY = "case_study", "Case study"
+    NEWSLETTER = "newsletter", "Newsletter"
+    EVENT = "event", "Event"
+    OTHER = "other", "Other"
+
+
+class DisqualificationReason(models.TextChoices):
+    NO_BUDGET = "no_budget", "No budget"
+    NO_AUTHORITY = "no_authority", "No authority"
+    NO_NEED = "no_need", "No need"
+    BAD_TIMING = "bad_timing", "Bad timing"
+    COMPETITOR = "competitor", "Chose a competitor"
+    BAD_FIT = "bad_fit", "Bad fit"
+    BAD_DATA = "bad_data", "Bad data"
+    UNREACHABLE = "unreachable", "Unreachable"
+    OTHER = "other", "Other"
+
+
 class Network(models.TextChoices):
     TWITTER = "twitter", "Twitter"
     FACEBOOK = "facebook", "Facebook"
@@ -274,18 +301,27 @@ def _contact_constraints() -> list[models.CheckConstraint]:
         not_before(f"{later}_at", f"{earlier}_at", model="contact")
         for earlier, later in combinations(CONTACT_STAGES, 2)
     ]
-    side = [not_before(f"{stage}_at", "lead_at", model="contact") for stage in ("nurture", "demo")]
-    return ordered + side
+    side = [not_before(f"{stage}_at", "lead_at", model="contact") for stage in ("nurture", "demo", "disqualified")]
+    # A reason exactly when there is a disqualification (data-contract.md, contacts).
+    reason = models.CheckConstraint(
+        condition=Q(disqualified_at__isnull=True, disqualification_reason="")
+        | Q(disqualified_at__isnull=False) & ~Q(disqualification_reason=""),
+        name="contact_disqualification_reason_with_date",
+    )
+    return ordered + side + [reason]
 
 
 class Contact(LocalDatesMixin):
-    LOCAL_DATE_FIELDS = ("lead", "nurture", "mql", "demo", "sql", "opportunity", "customer", "churned")
+    LOCAL_DATE_FIELDS = ("lead", "nurture", "mql", "demo", "sql", "opportunity", "customer", "churned",
+                         "disqualified")
 
     external_id = models.CharField(max_length=100)
     email = models.EmailField(max_length=320, blank=True, default="")
     # Lower-cased text after the last "@" of `email`, for account penetration.
     email_domain = models.CharField(max_length=255, blank=True, default="", editable=False)
     company = models.CharField(max_length=300, blank=True, default="")
+    industry = models.CharField(max_length=100, blank=True, default="")
+    offer = models.CharField(max_length=20, choices=Offer.choices, blank=True, default="")
     source_channel = models.CharField(max_length=30, choices=Channel.choices)
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
     owner = models.ForeignKey(TeamMember, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
@@ -300,6 +336,10 @@ class Contact(LocalDatesMixin):
     opportunity_at = models.DateTimeField(null=True, blank=True)
     customer_at = models.DateTimeField(null=True, blank=True)
     churned_at = models.DateTimeField(null=True, blank=True)
+    disqualified_at = models.DateTimeField(null=True, blank=True)
+    disqualification_reason = models.CharField(
+        max_length=20, choices=DisqualificationReason.choices, blank=True, default=""
+    )
     lead_on = models.DateField(db_index=True, editable=False)
     nurture_on = models.DateField(null=True, blank=True, editable=False)
     mql_on = models.DateField(null=True, blank=True, editable=False)
@@ -308,6 +348,7 @@ class Contact(LocalDatesMixin):
     opportunity_on = models.DateField(null=True, blank=True, editable=False)
     customer_on = models.DateField(null=True, blank=True, editable=False)
     churned_on = models.DateField(null=True, blank=True, editable=False)
+    disqualified_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-lead_at"]
@@ -325,7 +366,7 @@ class Contact(LocalDatesMixin):
             *(
                 models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"contact_{name}")
                 for name in ("campaign", "owner", "referred_by", "nurture_on", "mql_on", "demo_on", "sql_on",
-                             "opportunity_on", "customer_on", "churned_on")
+                             "opportunity_on", "customer_on", "churned_on", "disqualified_on")
             ),
         ]
 
@@ -535,11 +576,24 @@ class Spend(models.Model):
     category = models.CharField(max_length=10, choices=SpendCategory.choices)
     amount = money()
     description = models.CharField(max_length=500, blank=True, default="")
+    # Paid media counts: null when the row is not paid media (or the count is unknown).
+    impressions = models.IntegerField(null=True, blank=True)
+    clicks = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-date"]
         verbose_name_plural = "spend"
-        constraints = [*non_negative("amount", model="spend")]
+        constraints = [
+            *non_negative("amount", model="spend"),
+            models.CheckConstraint(condition=Q(impressions__isnull=True) | Q(impressions__gte=0),
+                                   name="spend_impressions_non_negative"),
+            models.CheckConstraint(condition=Q(clicks__isnull=True) | Q(clicks__gte=0),
+                                   name="spend_clicks_non_negative"),
+            models.CheckConstraint(
+                condition=Q(impressions__isnull=True) | Q(clicks__isnull=True) | Q(clicks__lte=F("impressions")),
+                name="spend_clicks_not_above_impressions",
+            ),
+        ]
 
 
 class Webinar(LocalDatesMixin):

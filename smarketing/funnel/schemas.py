@@ -477,6 +477,8 @@ class ContactRow(RowSchema):
     external_id: KEY
     email: column("email", max_length=320) = None
     company: text(300) = None
+    industry: text(100) = None
+    offer: enum(m.Offer) = None
     source_channel: enum(m.Channel, required=True)
     campaign_id: ref("campaigns", "campaign") = None
     owner_email: ref("team_members", "owner") = None
@@ -489,6 +491,8 @@ class ContactRow(RowSchema):
     opportunity_at: OPT_TIMESTAMP = None
     customer_at: OPT_TIMESTAMP = None
     churned_at: OPT_TIMESTAMP = None
+    disqualified_at: OPT_TIMESTAMP = None
+    disqualification_reason: enum(m.DisqualificationReason) = None
 
     def row_errors(self) -> list[tuple[str, str]]:
         errors = super().row_errors()
@@ -502,9 +506,13 @@ class ContactRow(RowSchema):
                 errors.append((name, f"{name} is before {latest[0]} (stages must not go back in time)"))
             else:
                 latest = (name, value)
-        for name in ("nurture_at", "demo_at"):
+        for name in ("nurture_at", "demo_at", "disqualified_at"):
             if values[name] is not None and values[name] < self.lead_at:
                 errors.append((name, f"{name} is before lead_at"))
+        if self.disqualified_at is not None and self.disqualification_reason is None:
+            errors.append(("disqualification_reason", "is required when disqualified_at is set"))
+        elif self.disqualified_at is None and self.disqualification_reason is not None:
+            errors.append(("disqualification_reason", "must be empty when disqualified_at is empty"))
         return errors
 
 
@@ -621,6 +629,9 @@ class SpendRow(RowSchema):
     category: enum(m.SpendCategory, required=True)
     amount: MONEY
     description: text(500) = None
+    impressions: column("count") = None
+    clicks: column("count") = None
+    limits = (("clicks", "impressions"),)
 
 
 class WebinarRow(RowSchema):

@@ -70,6 +70,19 @@ def _day_diff(a: str, b: str) -> str:
     return f"CAST(julianday({b}) - julianday({a}) AS INTEGER)"
 
 
+def _hours_between(a: str, b: str) -> str:
+    return f"({_days_between(a, b)} * 24.0)"
+
+
+def _at_most_hours_after(a: str, b: str, hours: float) -> str:
+    """`b` is at most `hours` after `a`, exactly at the boundary on both databases."""
+    if _pg():
+        return f"(EXTRACT(EPOCH FROM ({b} - {a})) <= {float(hours) * 3600.0})"
+    # julianday carries ~50 µs of float noise: compare whole milliseconds, so exactly
+    # `hours` later is on time and a millisecond more is not.
+    return f"(ROUND((julianday({b}) - julianday({a})) * 86400000.0) <= {round(float(hours) * 3600000.0)})"
+
+
 def _greatest(a: str, b: str) -> str:
     return f"GREATEST({a}, {b})" if _pg() else f"MAX({a}, {b})"
 
@@ -98,14 +111,23 @@ def _tables() -> dict[str, str]:
 
 # --- the families -------------------------------------------------------------------------
 
-CONTACT_DIMS = ("channel", "campaign", "owner")
+CONTACT_DIMS = ("channel", "campaign", "owner", "industry", "offer")
+DISQUALIFIED_DIMS = (*CONTACT_DIMS, "disqualification_reason")
 DEAL_DIMS = ("owner", "channel", "campaign")
 SOCIAL = "', '".join(funnel.SOCIAL_AUDIENCE_CHANNELS)
+# Click rate reads only the spend rows that carry both paid-media counts.
+PAID_BOTH = "s.impressions IS NOT NULL AND s.clicks IS NOT NULL"
+
+
+def _text_key(column: str) -> str:
+    """A free-text or optional enumeration column as a key: trimmed, empty = `(none)` (reading 10)."""
+    return f"CASE WHEN TRIM({column}) = '' THEN '{NONE_KEY}' ELSE TRIM({column}) END"
 
 
 def _contact_keys(alias: str = "c") -> str:
     return (f"{alias}.source_channel AS k_channel, COALESCE({alias}_cp.external_id, '{NONE_KEY}') AS k_campaign, "
-            f"COALESCE({alias}_tm.email, '{NONE_KEY}') AS k_owner")
+            f"COALESCE({alias}_tm.email, '{NONE_KEY}') AS k_owner, {_text_key(f'{alias}.industry')} AS k_industry, "
+            f"{_text_key(f'{alias}.offer')} AS k_offer")
 
 
 def _contact_joins(alias: str = "c") -> str:
@@ -141,10 +163,13 @@ def _one_if(condition: str) -> str:
 
 
 COHORTS = (("lead", "mql"), ("mql", "sql"), ("mql", "opportunity"), ("opportunity", "customer"),
-           ("lead", "customer"), ("lead", "opportunity"), ("mql", "demo"), ("nurture", "mql"))
+           ("lead", "customer"), ("lead", "opportunity"), ("mql", "demo"), ("nurture", "mql"),
+           ("mql", "customer"))
 STAGE_DAYS = (("lead", "mql"), ("mql", "sql"), ("sql", "opportunity"), ("opportunity", "customer"),
               ("lead", "customer"))
-STAGES = ("lead", "nurture", "mql", "demo", "sql", "opportunity", "customer", "churned")
+STAGES = ("lead", "nurture", "mql", "demo", "sql", "opportunity", "customer", "churned", "disqualified")
+# An MQL sales rejected: ruled out (at any time) without ever becoming an SQL.
+REJECTED = "c.disqualified_at IS NOT NULL AND c.sql_at IS NULL"
 
 
 def _stage_family(stage: str) -> Family:
@@ -163,15 +188,23 @@ def _stage_family(stage: str) -> Family:
     if stage == "churned":
         columns.append(f"{_flag('c.customer_at IS NOT NULL')} AS m_churned_customers")
         measures.append("churned_customers")
+    if stage == "mql":
+        columns.append(f"{_one_if(REJECTED)} AS m_coh_mql_rejected")
+        measures.append("coh_mql_rejected")
     if stage == "customer":
         columns.append(
             f"{_one_if('EXISTS (SELECT 1 FROM {touch} t WHERE t.contact_id = c.id AND t.content_id IS NOT NULL AND t.occurred_at <= c.customer_at)')}"
             " AS m_content_assisted")
         measures.append("content_assisted")
-    base = (f"SELECT c.{stage}_on AS day, 0 AS bucket, {_contact_keys()}, {', '.join(columns)} "
+    dims = CONTACT_DIMS
+    keys = _contact_keys()
+    if stage == "disqualified":
+        dims = DISQUALIFIED_DIMS
+        keys += f", {_text_key('c.disqualification_reason')} AS k_disqualification_reason"
+    base = (f"SELECT c.{stage}_on AS day, 0 AS bucket, {keys}, {', '.join(columns)} "
             f"FROM {{contact}} c {_contact_joins()} WHERE {{where}}")
     sparse = tuple(name for name in measures if name.startswith("coh_") or name == "content_assisted")
-    return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), CONTACT_DIMS, sparse=sparse)
+    return Family(f"contacts_{stage}", base, f"c.{stage}_on", tuple(measures), dims, sparse=sparse)
 
 
 # Same-age measures: a conversion fact is keyed by the cohort's entry day and carries, in
@@ -244,10 +277,20 @@ LAG_FAMILIES = (*(f"lags_{stage}" for stage in dict.fromkeys(a for a, _ in COHOR
 
 def _families() -> tuple[Family, ...]:
     sla_bucket = _least("s.attempts", str(MAX_BUCKET))
+    # Read at recompute: changing the setting takes a full recompute (README).
+    on_time = _at_most_hours_after("s.mql_at", "s.first_at", settings.SLA_FIRST_ATTEMPT_HOURS)
     return (
         *(_stage_family(stage) for stage in STAGES),
         *(family for family in (_lag_family(stage) for stage in STAGES) if family is not None),
         _sla_lag_family(),
+        Family(
+            "mql_rejections",
+            # By reason every row keeps the whole MQL cohort as denominator (the query reads it
+            # from the total), so only the rejected MQLs are written here, by their MQL day.
+            f"SELECT c.mql_on AS day, 0 AS bucket, {_text_key('c.disqualification_reason')} "
+            f"AS k_disqualification_reason, 1 AS m_coh_mql_rejected FROM {{contact}} c WHERE {REJECTED} AND {{where}}",
+            "c.mql_on", ("coh_mql_rejected",), ("disqualification_reason",), total=False,
+        ),
         Family(
             "content_assist",
             "SELECT c.customer_on AS day, 0 AS bucket, ct.external_id AS k_content, 1 AS m_content_assisted "
@@ -262,14 +305,17 @@ def _families() -> tuple[Family, ...]:
             # window: the cohort is keyed by its MQL day and re-counted when activities arrive.
             f"SELECT s.mql_on AS day, CASE WHEN s.attempts > 0 AND s.conn = 0 THEN {sla_bucket} ELSE 0 END AS bucket, "
             f"{_contact_keys('s')}, {_one_if('s.attempts > 0')} AS m_sla_worked, s.conn AS m_sla_connected, "
-            f"{_one_if('s.attempts > 0 AND s.conn = 0')} AS m_sla_worked_not_connected FROM ("
-            "SELECT c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id, COUNT(a.id) AS attempts, "
-            f"MAX({_one_if('a.connected')}) AS conn FROM {{contact}} c "
-            "LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
-            "WHERE {where} GROUP BY c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id"
-            f") s {_contact_joins('s')}",
-            "c.mql_on", ("sla_worked", "sla_connected", "sla_worked_not_connected"), CONTACT_DIMS,
-            sparse=("sla_worked", "sla_connected", "sla_worked_not_connected"),
+            f"{_one_if('s.attempts > 0 AND s.conn = 0')} AS m_sla_worked_not_connected, "
+            f"{_flag('s.attempts > 0', _hours_between('s.mql_at', 's.first_at'))} AS m_sla_speed_hours_total, "
+            f"{_one_if(f's.attempts > 0 AND {on_time}')} AS m_sla_on_time FROM ("
+            "SELECT c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
+            f"COUNT(a.id) AS attempts, MAX({_one_if('a.connected')}) AS conn, MIN(a.occurred_at) AS first_at "
+            "FROM {contact} c LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
+            "WHERE {where} GROUP BY c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, "
+            f"c.industry, c.offer) s {_contact_joins('s')}",
+            "c.mql_on", ("sla_worked", "sla_connected", "sla_worked_not_connected", "sla_speed_hours_total",
+                         "sla_on_time"), CONTACT_DIMS,
+            sparse=("sla_worked", "sla_connected", "sla_worked_not_connected", "sla_on_time"),
         ),
         Family(
             "activities",
@@ -383,9 +429,14 @@ def _families() -> tuple[Family, ...]:
             "spend",
             f"SELECT s.date AS day, 0 AS bucket, s.channel AS k_channel, COALESCE(cp.external_id, '{NONE_KEY}') "
             f"AS k_campaign, {_flag(_eq('s.category', 'marketing'), 's.amount')} AS m_marketing_spend, "
-            f"{_flag(_eq('s.category', 'sales'), 's.amount')} AS m_sales_spend FROM {{spend}} s "
+            f"{_flag(_eq('s.category', 'sales'), 's.amount')} AS m_sales_spend, "
+            "s.impressions AS m_paid_impressions, s.clicks AS m_paid_clicks, "
+            f"{_flag(PAID_BOTH, 's.impressions')} AS m_paid_rate_impressions, "
+            f"{_flag(PAID_BOTH, 's.clicks')} AS m_paid_rate_clicks, "
+            f"{_flag('s.clicks IS NOT NULL', 's.amount')} AS m_paid_click_cost FROM {{spend}} s "
             "LEFT JOIN {campaign} cp ON cp.id = s.campaign_id WHERE {where}",
-            "s.date", ("marketing_spend", "sales_spend"), ("channel", "campaign"),
+            "s.date", ("marketing_spend", "sales_spend", "paid_impressions", "paid_clicks", "paid_rate_impressions",
+                       "paid_rate_clicks", "paid_click_cost"), ("channel", "campaign"),
         ),
         Family(
             "webinars",

@@ -14,7 +14,7 @@ from django.db import models
 class Fact(models.Model):
     measure = models.CharField(max_length=40)
     day = models.DateField()
-    dimension = models.CharField(max_length=20, blank=True, default="")
+    dimension = models.CharField(max_length=30, blank=True, default="")
     key = models.CharField(max_length=500, blank=True, default="")
     bucket = models.IntegerField(default=0)  # histogram bucket, or a same-age lag (facts.LAG_SCALE)
     value = models.FloatField()

@@ -7,14 +7,21 @@ The rows are a lazy QuerySet of dicts, ordered for paging.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 
 from smarketing.funnel import models as funnel
 
-from .registry import NONE_KEY, Metric
+from .registry import FORECAST_MATURITY_DAYS, FORECAST_SPAN_DAYS, NONE_KEY, Metric
 from .windows import Window
+
+
+def forecast_range(end: dt.date) -> tuple[dt.date, dt.date]:
+    """The days of the mature cohort a forecast close rate reads: 365 days ending 120 days before `end`."""
+    last = end - dt.timedelta(days=FORECAST_MATURITY_DAYS)
+    return last - dt.timedelta(days=FORECAST_SPAN_DAYS - 1), last
 
 
 @dataclass
@@ -26,14 +33,18 @@ class RecordSet:
         return self.rows.count()
 
 
-CONTACT_LOOKUPS = {"channel": "source_channel", "campaign": "campaign__external_id", "owner": "owner__email"}
+CONTACT_LOOKUPS = {"channel": "source_channel", "campaign": "campaign__external_id", "owner": "owner__email",
+                   "industry": "industry", "offer": "offer", "disqualification_reason": "disqualification_reason"}
+# Text columns whose `(none)` key is the empty string, not NULL.
+BLANK_NONE = ("email_type", "industry", "offer", "disqualification_reason")
 DEAL_LOOKUPS = {"owner": "owner__email", "channel": "contact__source_channel",
                 "campaign": "contact__campaign__external_id", "content": "contact__touches__content__external_id"}
 CONTACT_COLUMNS = [
-    ("external_id", "ID"), ("email", "Email"), ("company", "Company"), ("source_channel", "Channel"),
-    ("campaign__name", "Campaign"), ("owner__name", "Owner"), ("lead_at", "Lead"), ("nurture_at", "Nurture"),
-    ("mql_at", "MQL"), ("demo_at", "Demo"), ("sql_at", "SQL"), ("opportunity_at", "Opportunity"),
-    ("customer_at", "Customer"), ("churned_at", "Churned"),
+    ("external_id", "ID"), ("email", "Email"), ("company", "Company"), ("industry", "Industry"),
+    ("offer", "Offer"), ("source_channel", "Channel"), ("campaign__name", "Campaign"), ("owner__name", "Owner"),
+    ("lead_at", "Lead"), ("nurture_at", "Nurture"), ("mql_at", "MQL"), ("demo_at", "Demo"), ("sql_at", "SQL"),
+    ("opportunity_at", "Opportunity"), ("customer_at", "Customer"), ("churned_at", "Churned"),
+    ("disqualified_at", "Disqualified"), ("disqualification_reason", "Reason"),
 ]
 DEAL_COLUMNS = [
     ("external_id", "ID"), ("name", "Name"), ("contact__external_id", "Contact"), ("owner__name", "Owner"),
@@ -79,6 +90,8 @@ def _source_for(metric: Metric) -> Source:
         "demos": "demo", "leads_to_nurture": "nurture", "leads_delivered": "mql", "revenue_pipeline": "lead",
         "churn_rate": "churned", "leads_worked_rate": "mql", "worked_to_connected_rate": "mql",
         "sla_attempt_compliance": "mql", "content_assisted_customers": "customer",
+        "speed_to_lead_hours": "mql", "leads_worked_on_time_rate": "mql", "disqualified_leads": "disqualified",
+        "forecast_close_rate": "mql", "leads_needed": "mql",
     }
     if key in stage_of:
         source = _contacts(stage_of[key])
@@ -88,6 +101,9 @@ def _source_for(metric: Metric) -> Source:
             return replace(source, extra=Q(Exists(touched)),
                            lookups={**CONTACT_LOOKUPS, "content": "touches__content__external_id"})
         return source
+    if key == "mql_rejection_rate":
+        # The main side: the MQLs sales rejected.
+        return replace(_contacts("mql"), extra=Q(disqualified_at__isnull=False, sql_at__isnull=True))
     if metric.kind == "cohort" and key.endswith("_rate"):
         return _contacts(key.split("_to_")[0])
     if key.startswith("avg_days_"):
@@ -105,6 +121,12 @@ def _source_for(metric: Metric) -> Source:
     if key == "sales_spend":
         return Source(funnel.Spend, spend_columns, spend_lookups, ("-date", "id"), day_field="date",
                       extra=Q(category="sales"))
+    if key in ("paid_impressions", "paid_clicks", "paid_click_rate", "cost_per_click"):
+        paid = {"paid_impressions": Q(impressions__isnull=False), "paid_clicks": Q(clicks__isnull=False),
+                "paid_click_rate": Q(impressions__isnull=False, clicks__isnull=False),
+                "cost_per_click": Q(clicks__isnull=False)}[key]
+        return Source(funnel.Spend, [*spend_columns, ("impressions", "Impressions"), ("clicks", "Clicks")],
+                      spend_lookups, ("-date", "id"), day_field="date", extra=paid)
     if key in ("customer_acquisition_cost", "ltv_to_cac"):
         return Source(funnel.Spend, spend_columns, spend_lookups, ("-date", "id"), day_field="date")
     if key == "customer_lifetime_value":
@@ -174,7 +196,7 @@ def _narrow(query: QuerySet, source: Source, dimension: str, values: list[str]) 
     condition = Q()
     for value in values:
         if value == NONE_KEY:
-            condition |= Q(**{lookup: ""}) if dimension == "email_type" else Q(**{f"{lookup}__isnull": True})
+            condition |= Q(**{lookup: ""}) if dimension in BLANK_NONE else Q(**{f"{lookup}__isnull": True})
         else:
             condition |= Q(**{lookup: value})
     return query.filter(condition)
@@ -184,8 +206,12 @@ def records_for(*, metric: Metric, window: Window, filters: dict[str, list[str]]
                 dimension: str | None) -> RecordSet:
     source = _source_for(metric)
     query = source.model.objects.filter(source.extra)
+    start, end = window.start, window.end
+    if metric.forecast and metric.key != "revenue_pipeline":
+        # The mature cohort the forecast close rate is computed over.
+        start, end = forecast_range(window.end)
     if source.day_field:
-        query = query.filter(**{f"{source.day_field}__gte": window.start, f"{source.day_field}__lte": window.end})
+        query = query.filter(**{f"{source.day_field}__gte": start, f"{source.day_field}__lte": end})
     if source.stock_field:
         query = query.filter(**{f"{source.stock_field}__lte": window.end})
     if metric.key in ("open_pipeline", "pipeline_velocity"):
@@ -202,10 +228,13 @@ def records_for(*, metric: Metric, window: Window, filters: dict[str, list[str]]
         query = _narrow(query, source, name, values)
     columns = list(source.columns)
     fields = [name for name, _ in columns]
-    if metric.key in ("leads_worked_rate", "worked_to_connected_rate", "sla_attempt_compliance"):
-        query = query.annotate(attempts=Count("activities", filter=Q(activities__occurred_at__gte=F("mql_at"))))
-        columns.append(("attempts", "Attempts since MQL"))
-        fields.append("attempts")
+    if metric.key in ("leads_worked_rate", "worked_to_connected_rate", "sla_attempt_compliance",
+                      "speed_to_lead_hours", "leads_worked_on_time_rate"):
+        since = Q(activities__occurred_at__gte=F("mql_at"))
+        query = query.annotate(attempts=Count("activities", filter=since),
+                               first_attempt=Min("activities__occurred_at", filter=since))
+        columns += [("attempts", "Attempts since MQL"), ("first_attempt", "First attempt")]
+        fields += ["attempts", "first_attempt"]
     if metric.key == "account_penetration":
         columns.append(("penetrated", "Has a lead"))
         fields.append("penetrated")

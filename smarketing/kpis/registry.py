@@ -2,21 +2,26 @@
 
 A metric names the fact measures it reads (`flow` summed over the window, `cum` summed
 over all days up to the window end = a stock, `before` summed up to the day before the
-window start, `year` summed over the 365 days ending at the window end) and a `compute`
+window start, `year` summed over the 365 days ending at the window end, `forecast` summed
+over the mature cohort days `[end − 484, end − 120]`) and a `compute`
 that turns those sums into (value, numerator, denominator). Everything else — query,
 API, dashboards, digests, targets — looks metrics up here.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
 from typing import Protocol
 
-UNITS = ("count", "percent", "currency", "days", "ratio", "currency_per_day")
+UNITS = ("count", "percent", "currency", "days", "hours", "ratio", "currency_per_day")
 KINDS = ("flow", "stock", "cohort", "ratio", "average", "derived")
 
-CONTACT_DIMS = ("channel", "campaign", "owner")
+CONTACT_DIMS = ("channel", "campaign", "owner", "industry", "offer")
+DISQUALIFIED_DIMS = (*CONTACT_DIMS, "disqualification_reason")
 DEAL_DIMS = ("owner", "channel", "campaign")
 ACTIVITY_DIMS = ("owner", "activity_type")
 SPEND_DIMS = ("channel", "campaign")
@@ -38,11 +43,19 @@ DIMENSIONS = (
     "email_type",
     "feature",
     "content",
+    "industry",
+    "offer",
+    "disqualification_reason",
 )
 NONE_KEY = "(none)"
 
 # Targets may also carry this key: it overrides SLA_MIN_ATTEMPTS for its period.
 SLA_MIN_ATTEMPTS_KEY = "sla_min_attempts"
+# The cohort `forecast` sums read: leads or MQLs old enough to have closed (days before the end).
+FORECAST_MATURITY_DAYS = 120
+FORECAST_SPAN_DAYS = 365
+# What `leads_needed` divides: the revenue target of the window's period (`Sums.setting`).
+REVENUE_TARGET = "REVENUE_TARGET"
 
 
 class UnknownMetric(ValueError):
@@ -56,8 +69,9 @@ class Sums(Protocol):
     def cum(self, measure: str) -> float: ...
     def before(self, measure: str) -> float: ...
     def year(self, measure: str) -> float: ...
+    def forecast(self, measure: str) -> float: ...
     def flow_from_bucket(self, measure: str, bucket: int) -> float: ...
-    def setting(self, name: str) -> float: ...
+    def setting(self, name: str) -> float | None: ...
 
 
 class AgedSums(Protocol):
@@ -87,6 +101,11 @@ class Metric:
     cum: tuple[str, ...] = ()
     before: tuple[str, ...] = ()
     year: tuple[str, ...] = ()
+    forecast: tuple[str, ...] = ()
+    # Broken down (or filtered) by one of `whole_dims`, these measures are read from the
+    # unsliced total: each reason's rejection rate keeps the whole MQL cohort as denominator.
+    whole_dims: tuple[str, ...] = ()
+    whole: tuple[str, ...] = ()
     compute: Callable[[Sums], Result] = field(default=lambda s: (None, None, None), repr=False, compare=False)
     # Same-age metrics (rule 2): the lag measures they read and how the previous period's
     # cohort is computed as it stood at the previous window's end.
@@ -107,11 +126,13 @@ def _div(numerator: float | None, denominator: float | None, scale: float = 1.0)
 
 def _metric(key: str, label: str, unit: str, kind: str, help: str, dimensions: tuple[str, ...],
             compute: Callable[[Sums], Result], *, direction: str = "up", flow: tuple[str, ...] = (),
-            cum: tuple[str, ...] = (), before: tuple[str, ...] = (), year: tuple[str, ...] = ()) -> Metric:
-    measures = tuple(dict.fromkeys((*flow, *cum, *before, *year)))
+            cum: tuple[str, ...] = (), before: tuple[str, ...] = (), year: tuple[str, ...] = (),
+            forecast: tuple[str, ...] = (), whole_dims: tuple[str, ...] = (),
+            whole: tuple[str, ...] = ()) -> Metric:
+    measures = tuple(dict.fromkeys((*flow, *cum, *before, *year, *forecast)))
     return Metric(key=key, label=label, unit=unit, direction=direction, kind=kind, help=help,
                   dimensions=dimensions, measures=measures, flow=flow, cum=cum, before=before,
-                  year=year, compute=compute)
+                  year=year, forecast=forecast, whole_dims=whole_dims, whole=whole, compute=compute)
 
 
 def flow_sum(key: str, label: str, measure: str, dimensions: tuple[str, ...], help: str, *,
@@ -154,8 +175,8 @@ def cohort(key: str, label: str, a: str, b: str, a_label: str, b_label: str) -> 
 
 
 def average(key: str, label: str, total: str, count: str, dimensions: tuple[str, ...], help: str,
-            *, direction: str = "down") -> Metric:
-    return _metric(key, label, "days", "average", help, dimensions,
+            *, direction: str = "down", unit: str = "days") -> Metric:
+    return _metric(key, label, unit, "average", help, dimensions,
                    lambda s: (_div(s.flow(total), s.flow(count)), None, None),
                    direction=direction, flow=(total, count))
 
@@ -195,7 +216,8 @@ def _ltv_to_cac(s: Sums) -> Result:
 
 def _revenue_pipeline(s: Sums) -> Result:
     leads = s.flow("entered_lead")
-    rate = _div(s.year("coh_lead_customer"), s.year("entered_lead"))
+    # The mature close rate: young leads that have not had time to close would bias it low.
+    rate = _div(s.forecast("coh_lead_customer"), s.forecast("entered_lead"))
     size = _div(s.year("revenue"), s.year("deals_won"))
     if rate is None or size is None:
         return None, None, None
@@ -245,6 +267,32 @@ def _account_penetration(s: Sums) -> Result:
 def _feature_adoption(s: Sums) -> Result:
     activated, total = s.cum("feature_activated_delta"), s.cum("feature_total_delta")
     return _div(activated, total, 100.0), activated, total
+
+
+def _mql_rejection_rate(s: Sums) -> Result:
+    rejected, mqls = s.flow("coh_mql_rejected"), s.flow("entered_mql")
+    return _div(rejected, mqls, 100.0), rejected, mqls
+
+
+def _forecast_close_rate(s: Sums) -> Result:
+    customers, mqls = s.forecast("coh_mql_customer"), s.forecast("entered_mql")
+    return _div(customers, mqls, 100.0), customers, mqls
+
+
+def _exact(value: float) -> Fraction:
+    # Sums of cents and counts, read as the decimals they were written as.
+    return Fraction(Decimal(repr(value)))
+
+
+def _leads_needed(s: Sums) -> Result:
+    """ceil(target ÷ (close rate × deal size)) = ceil(target × mqls × deals ÷ (customers × revenue))."""
+    target = s.setting(REVENUE_TARGET)
+    customers, mqls = s.forecast("coh_mql_customer"), s.forecast("entered_mql")
+    revenue, deals = s.year("revenue"), s.year("deals_won")
+    if target is None or not customers or not mqls or not revenue or not deals:
+        return None, None, None
+    needed = _exact(target) * _exact(mqls) * _exact(deals) / (_exact(customers) * _exact(revenue))
+    return float(math.ceil(needed)), None, None
 
 
 def _sla_attempt_compliance(s: Sums) -> Result:
@@ -324,9 +372,11 @@ def _declare() -> tuple[Metric, ...]:
                 "open at its end.", DEAL_DIMS, _open_pipeline,
                 cum=("open_amount_in", "open_amount_out", "open_count_in", "open_count_out")),
         _metric("revenue_pipeline", "Revenue pipeline", "currency", "derived",
-                "Leads in the window × lead → customer rate × average deal size, the last two over "
-                "the 365 days ending at the window end.", ("channel", "campaign"), _revenue_pipeline,
-                flow=("entered_lead",), year=("entered_lead", "coh_lead_customer", "revenue", "deals_won")),
+                "Leads in the window × mature lead → customer rate (leads of the 365 days ending 120 days "
+                "before the window end, old enough to have closed) × average deal size over the 365 days "
+                "ending at the window end.", ("channel", "campaign"), _revenue_pipeline,
+                flow=("entered_lead",), year=("revenue", "deals_won"),
+                forecast=("entered_lead", "coh_lead_customer")),
         _metric("pipeline_velocity", "Pipeline velocity", "currency_per_day", "derived",
                 "Open deals at the window end × average deal size × win rate ÷ average sales cycle "
                 "(days), the last three over the window.", DEAL_DIMS, _pipeline_velocity,
@@ -477,6 +527,42 @@ def _declare() -> tuple[Metric, ...]:
               "Readers activated ÷ content readers, feature usage in the window."),
         flow_sum("feature_revenue", "Feature revenue", "feature_upgrade_revenue", ("feature",),
                  "Sum of upgrade revenue in the window.", unit="currency"),
+        # --- Handover quality, lead types and paid media --------------------------------
+        average("speed_to_lead_hours", "Speed to lead", "sla_speed_hours_total", "sla_worked", c,
+                "Of the leads delivered in the window that sales attempted, the mean hours from delivery "
+                "(MQL) to the first attempt.", unit="hours"),
+        ratio("leads_worked_on_time_rate", "Worked on time", "sla_on_time", "entered_mql", c,
+              "Of the leads delivered in the window, the share whose first sales attempt came at most "
+              "SLA_FIRST_ATTEMPT_HOURS (24 by default) hours after delivery; leads never attempted count "
+              "as late.", kind="cohort"),
+        flow_sum("disqualified_leads", "Disqualified leads", "entered_disqualified", DISQUALIFIED_DIMS,
+                 "Contacts ruled out (disqualified) in the window, whatever their stage.", direction="down"),
+        _metric("mql_rejection_rate", "MQL rejection rate", "percent", "cohort",
+                "Of the contacts who became an MQL in the window, the share sales rejected: disqualified "
+                "(at any time) without becoming an SQL. By reason, each row divides by the whole cohort, "
+                "so the rows add up to the total.", DISQUALIFIED_DIMS, _mql_rejection_rate,
+                direction="down", flow=("coh_mql_rejected", "entered_mql"),
+                whole_dims=("disqualification_reason",), whole=("entered_mql",)),
+        cohort("mql_to_customer_rate", "MQL → customer", "mql", "customer", "MQLs", "a customer"),
+        _metric("forecast_close_rate", "Forecast close rate", "percent", "cohort",
+                "MQL → customer rate of the mature cohort: contacts who became an MQL in the 365 days "
+                "ending 120 days before the window end (old enough to have closed).", c,
+                _forecast_close_rate, forecast=("coh_mql_customer", "entered_mql")),
+        _metric("leads_needed", "Leads needed", "count", "derived",
+                "The marketing SLA from quota: the revenue target of the window's month, quarter or year "
+                "÷ (forecast close rate × average deal size of the 365 days ending at the window end), "
+                "rounded up; by owner from each rep's own revenue target, rate and deal size.",
+                ("owner",), _leads_needed, year=("revenue", "deals_won"),
+                forecast=("coh_mql_customer", "entered_mql")),
+        flow_sum("paid_impressions", "Paid impressions", "paid_impressions", SPEND_DIMS,
+                 "Sum of the impressions of the spend rows dated in the window."),
+        flow_sum("paid_clicks", "Paid clicks", "paid_clicks", SPEND_DIMS,
+                 "Sum of the clicks of the spend rows dated in the window."),
+        ratio("paid_click_rate", "Paid click rate", "paid_rate_clicks", "paid_rate_impressions", SPEND_DIMS,
+              "Clicks ÷ impressions over the spend rows in the window that carry both."),
+        ratio("cost_per_click", "Cost per click", "paid_click_cost", "paid_clicks", SPEND_DIMS,
+              "Spend ÷ clicks over the spend rows in the window that carry clicks.", unit="currency",
+              direction="down"),
     )
 
 

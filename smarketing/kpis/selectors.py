@@ -22,8 +22,16 @@ from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
 from . import judgement
 from .facts import LAG_SCALE, sla_min_attempts_setting
-from .records import RecordSet, records_for
-from .registry import DIMENSIONS, METRICS, NONE_KEY, SLA_MIN_ATTEMPTS_KEY, Metric, metric_get
+from .records import RecordSet, forecast_range, records_for
+from .registry import (
+    DIMENSIONS,
+    METRICS,
+    NONE_KEY,
+    REVENUE_TARGET,
+    SLA_MIN_ATTEMPTS_KEY,
+    Metric,
+    metric_get,
+)
 from .windows import Window, add_months, company_today, comparison_for, period_bounds
 
 
@@ -31,7 +39,7 @@ class KpiQueryError(ValueError):
     """A query the engine cannot answer; the message says what to send instead."""
 
 
-RANGE_KINDS = ("flow", "cum", "before", "year")
+RANGE_KINDS = ("flow", "cum", "before", "year", "forecast")
 
 
 def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
@@ -40,6 +48,7 @@ def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
         "cum": (None, window.end),
         "before": (None, window.start - dt.timedelta(days=1)),
         "year": (window.end - dt.timedelta(days=364), window.end),
+        "forecast": forecast_range(window.end),
     }
 
 
@@ -155,10 +164,13 @@ class _Sums:
     def year(self, measure: str) -> float:
         return self._sum("year", measure)
 
+    def forecast(self, measure: str) -> float:
+        return self._sum("forecast", measure)
+
     def flow_from_bucket(self, measure: str, bucket: int) -> float:
         return self._sum("flow", measure, max(bucket, 0))
 
-    def setting(self, name: str) -> float:
+    def setting(self, name: str) -> float | None:
         if name in self.extra:
             return self.extra[name]
         return float(getattr(settings, name))
@@ -172,9 +184,12 @@ def _present(metric: Metric, sums: _Sums) -> bool:
     if metric.key in ("open_pipeline", "pipeline_velocity"):
         open_deals = sums.cum("open_count_in") - sums.cum("open_count_out")
         return open_deals > 0.5 or sums.rows("flow", metric.flow) > 0
+    if metric.key == "leads_needed":
+        # Reading 11: owner rows exist for the owners with a revenue target.
+        return sums.setting(REVENUE_TARGET) is not None
     if metric.flow:
         return sums.rows("flow", metric.flow) > 0
-    return any(sums.rows(kind, getattr(metric, kind)) > 0 for kind in ("cum", "before", "year"))
+    return any(sums.rows(kind, getattr(metric, kind)) > 0 for kind in ("cum", "before", "year", "forecast"))
 
 
 # --- numbers for JSON ----------------------------------------------------------------------
@@ -254,7 +269,7 @@ def _sla_min_attempts(targets: Targets, window: Window) -> float:
 
 
 def _target_value(metric: Metric, targets: Targets, period: _Period | None,
-                  dimension: str | None, key: str | None) -> float | None:
+                  dimension: str | None, key: str | None, quota: dict[str, float] | None = None) -> float | None:
     """The slice's own row, else the SLA setting that stands in for it; None otherwise."""
     if dimension is not None and (dimension not in SLICE_DIMENSIONS or key in (None, NONE_KEY)):
         return None
@@ -267,6 +282,9 @@ def _target_value(metric: Metric, targets: Targets, period: _Period | None,
     if metric.key in SLA_RATE_METRICS:
         setting = SLA_RATE_METRICS[metric.key]
         return float(getattr(settings, setting)) if setting else 100.0
+    if metric.key == "leads_delivered" and dimension == "owner" and quota and quota.get(key) is not None:
+        # The marketing SLA from quota (SLA_LEADS_FROM_QUOTA): the leads the rep's revenue target needs.
+        return quota[key]
     if metric.key == "leads_delivered" and dimension == "owner" and period is not None:
         # A quarter or year is the sum of its months, each the rep's monthly row or the SLA.
         sla = float(settings.SLA_LEADS_PER_REP_PER_MONTH)
@@ -327,6 +345,8 @@ _CHOICE_LABELS = {
     "placement": dict(funnel.Placement.choices),
     "network": dict(funnel.Network.choices),
     "email_type": dict(funnel.EmailType.choices),
+    "offer": dict(funnel.Offer.choices),
+    "disqualification_reason": dict(funnel.DisqualificationReason.choices),
 }
 
 
@@ -367,11 +387,15 @@ def _check(metrics: list[str], dimension: str | None, filters: dict[str, list[st
     return resolved
 
 
-def _needs(metrics: list[Metric], windows: list[Window]) -> dict[tuple[dt.date | None, dt.date], set[str]]:
+def _needs(metrics: list[Metric], windows: list[Window], *,
+           whole: bool = False) -> dict[tuple[dt.date | None, dt.date], set[str]]:
     needs: dict[tuple[dt.date | None, dt.date], set[str]] = defaultdict(set)
     for window in windows:
         ranges = _ranges(window)
         for metric in metrics:
+            if whole:
+                needs[ranges["flow"]].update(metric.whole)
+                continue
             for kind in RANGE_KINDS:
                 if getattr(metric, kind):
                     needs[ranges[kind]].update(getattr(metric, kind))
@@ -460,11 +484,14 @@ def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dim
     )
 
 
-def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str,
-              target: float | None, judge: _Judge) -> dict:
-    """Value, parts, previous (same-age for cohorts), mature part, target and change of one slice."""
-    value, numerator, denominator = metric.compute(scope.sums(rows, scope.window, scope.extra))
-    before_sums = scope.sums(rows, scope.previous, scope.previous_extra)
+def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str, target: float | None, judge: _Judge,
+              extras: tuple[dict[str, float], dict[str, float]] | None = None) -> dict:
+    """Value, parts, previous (same-age for cohorts), mature part, target and change of one slice.
+
+    `extras` (the window's and the previous window's) replace the scope's for one key."""
+    extra, previous_extra = extras or (scope.extra, scope.previous_extra)
+    value, numerator, denominator = metric.compute(scope.sums(rows, scope.window, extra))
+    before_sums = scope.sums(rows, scope.previous, previous_extra)
     same_age = metric.aged is not None
     if same_age:
         before, before_n, before_d = metric.aged(scope.aged_sums(before_sums, rows))
@@ -479,7 +506,7 @@ def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str,
     mature_window = _mature_window(metric, scope.window)
     if mature_window is not None:
         if mature_window.end >= mature_window.start:
-            mv, mn, md = metric.compute(scope.sums(rows, mature_window, scope.extra))
+            mv, mn, md = metric.compute(scope.sums(rows, mature_window, extra))
             mature = {"numerator": _num(mn or 0), "denominator": _num(md or 0), "value": _value(metric, mv)}
         else:
             mature = {"numerator": 0, "denominator": 0, "value": None}
@@ -517,11 +544,17 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     judge = _judge_context(window, today or company_today())
 
     period = judge.period
-    targets = _target_rows([m.key for m in resolved], [window, previous], period)
+    targets = _target_rows([m.key for m in resolved] + ["revenue"], [window, previous], period)
     extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, window),
-             "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
-    previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous)} \
+             "GROSS_MARGIN": float(settings.GROSS_MARGIN),
+             REVENUE_TARGET: _revenue_target(targets, window, None)}
+    previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous),
+                      REVENUE_TARGET: _revenue_target(targets, previous, None)} \
         if previous.end != window.end else extra
+    # Denominators a breakdown or filter reads from the unsliced total (`Metric.whole`).
+    whole_of = {m.key: m.whole for m in resolved if {dimension, filter_dim} & set(m.whole_dims)}
+    whole_rows = _fetch(_needs([m for m in resolved if m.key in whole_of], [window, previous], whole=True),
+                        dimension="") if whole_of else {}
 
     filtered = [m for m in resolved if filter_dim is not None and filter_dim in m.dimensions]
     plain = [m for m in resolved if m not in filtered]
@@ -531,6 +564,7 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
         scopes["filter"] = _scope_fetch(filtered, window, previous, dimension=filter_dim, keys=list(filter_keys),
                                         extra=extra, previous_extra=previous_extra)
     broken = [m for m in resolved if dimension is not None and dimension in m.dimensions]
+    quota = _quota(window) if dimension == "owner" and any(m.key == "leads_delivered" for m in broken) else None
     if broken:
         scopes["breakdown"] = _scope_fetch(
             broken, window, previous, dimension=dimension,
@@ -552,22 +586,48 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
             scope, slice_dim, slice_key = scopes[""], None, None
         target = _target_value(metric, targets, period, slice_dim, slice_key) \
             if slice_dim is None or slice_key is not None else None
+        rows = scope.rows
+        if metric in filtered and filter_dim in metric.whole_dims:
+            rows = {**rows, **_rows_of(whole_rows, metric.whole)}
         result = {
             "metric": metric.key,
             "label": metric.label,
             "unit": metric.unit,
-            **_evaluate(metric, scope, scope.rows, kind=kind, target=target, judge=judge),
+            **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge),
             "filtered": metric in filtered or filter_dim is None,
         }
         if dimension is not None:
             result["breakdown"] = _breakdown(metric, scopes["breakdown"] if metric in broken else None, labels,
-                                             dimension, targets, judge, kind, include_keys or [])
+                                             dimension, targets, judge, kind, include_keys or [],
+                                             whole=_rows_of(whole_rows, whole_of.get(metric.key, ())), quota=quota)
         results.append(result)
     return results
 
 
+def _rows_of(rows: Rows, measures: Iterable[str]) -> Rows:
+    wanted = set(measures)
+    return {index: total for index, total in rows.items() if index[1] in wanted}
+
+
+def _revenue_target(targets: Targets, window: Window, owner: str | None) -> float | None:
+    """`leads_needed`'s revenue target: the row for the window's own period (mtd, qtd, ytd only)."""
+    if window.period_kind is None:
+        return None
+    start = period_bounds(window.period_kind, window.as_of)[0]
+    return targets.get(("revenue", "owner" if owner else None, owner, window.period_kind, start))
+
+
+def _quota(window: Window) -> dict[str, float] | None:
+    """Each rep's `leads_needed` for the window's period, when the marketing SLA comes from quota."""
+    if not settings.SLA_LEADS_FROM_QUOTA or window.period_kind is None:
+        return None
+    [needed] = kpi_values(metrics=["leads_needed"], window=window, dimension="owner")
+    return {item["key"]: item["value"] for item in needed["breakdown"] if item["value"] is not None}
+
+
 def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dimension: str,
-               targets: Targets, judge: _Judge, kind: str, include_keys: list[str]) -> list[dict]:
+               targets: Targets, judge: _Judge, kind: str, include_keys: list[str],
+               whole: Rows | None = None, quota: dict[str, float] | None = None) -> list[dict]:
     if scope is None:
         return []
     by_key: dict[str, Rows] = defaultdict(dict)
@@ -576,12 +636,19 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
     items = []
     for key in sorted(set(by_key) | set(include_keys)):
         rows = by_key.get(key, {})
+        extras = None
+        if dimension == "owner":
+            extras = ({**scope.extra, REVENUE_TARGET: _revenue_target(targets, scope.window, key)},
+                      {**scope.previous_extra, REVENUE_TARGET: _revenue_target(targets, scope.previous, key)})
         in_window = {index: total for index, total in rows.items() if index[0] in _ranges(scope.window).values()}
-        if key not in include_keys and not _present(metric, _Sums(in_window, scope.window, scope.extra)):
+        key_extra = extras[0] if extras else scope.extra
+        if key not in include_keys and not _present(metric, _Sums(in_window, scope.window, key_extra)):
             continue
-        target = _target_value(metric, targets, judge.period, dimension, key)
+        if whole:
+            rows = {**rows, **whole}
+        target = _target_value(metric, targets, judge.period, dimension, key, quota)
         item = {"key": key, "label": labels.get(key, key),
-                **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge)}
+                **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge, extras=extras)}
         items.append(item)
     items.sort(key=lambda item: (item["value"] is None, -(item["value"] or 0), item["key"]))
     return items
@@ -616,14 +683,15 @@ def kpi_series_many(*, metrics: list[str], window: Window, grain: str | None = N
     subwindows = [Window("custom", start, end, end) for start, end in window.buckets(grain)]
     filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
     filtered = {m.key for m in resolved if filter_dim is not None and filter_dim in m.dimensions}
-    cuts = _cuts(subwindows, year=any(m.year for m in resolved))
+    cuts = _cuts(subwindows, year=any(m.year for m in resolved), forecast=any(m.forecast for m in resolved))
     needs = {"": {x for m in resolved if m.key not in filtered for x in m.measures}}
     if filtered:
         needs[filter_dim] = {x for m in resolved if m.key in filtered for x in m.measures}
     totals = _fetch_pieces(needs, cuts, keys=list(filter_keys) if filtered else None)
     targets = _target_rows([], subwindows, None)
-    extras = [{"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, sub), "GROSS_MARGIN": float(settings.GROSS_MARGIN)}
-              for sub in subwindows]
+    # Series buckets are custom windows: no period, so no revenue target for `leads_needed`.
+    extras = [{"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, sub), "GROSS_MARGIN": float(settings.GROSS_MARGIN),
+               REVENUE_TARGET: None} for sub in subwindows]
     out: dict[str, list[dict]] = {}
     for metric in resolved:
         running = totals.get(filter_dim if metric.key in filtered else "", {})
@@ -635,13 +703,18 @@ def kpi_series_many(*, metrics: list[str], window: Window, grain: str | None = N
     return out
 
 
-def _cuts(subwindows: list[Window], *, year: bool) -> list[dt.date]:
+def _cuts(subwindows: list[Window], *, year: bool, forecast: bool = False) -> list[dt.date]:
     """The last day of each piece: every bucket's end and the day before the first bucket,
-    plus the day before each bucket's 365-day year when a metric reads `year`."""
+    plus the day before each bucket's 365-day year when a metric reads `year`, and the
+    bounds of its forecast cohort when one reads `forecast`."""
     day = dt.timedelta(days=1)
     ends = {sub.end for sub in subwindows} | {subwindows[0].start - day}
     if year:
         ends |= {sub.end - 365 * day for sub in subwindows}
+    if forecast:
+        for sub in subwindows:
+            first, last = forecast_range(sub.end)
+            ends |= {first - day, last}
     return sorted(ends)
 
 
@@ -724,10 +797,14 @@ class _SeriesSums:
     def year(self, measure: str) -> float:
         return self._between(measure, self.window.end - dt.timedelta(days=365), self.window.end)
 
+    def forecast(self, measure: str) -> float:
+        first, last = forecast_range(self.window.end)
+        return self._between(measure, first - dt.timedelta(days=1), last)
+
     def flow_from_bucket(self, measure: str, bucket: int) -> float:
         return self._between(measure, self.window.start - dt.timedelta(days=1), self.window.end, max(bucket, 0))
 
-    def setting(self, name: str) -> float:
+    def setting(self, name: str) -> float | None:
         if name in self.extra:
             return self.extra[name]
         return float(getattr(settings, name))

@@ -31,7 +31,8 @@ FACTS_LOCK_ID = 741_852_963  # pg_advisory_xact_lock key of the facts recompute
 
 CONTACT_FAMILIES = (
     "contacts_lead", "contacts_nurture", "contacts_mql", "contacts_demo", "contacts_sql",
-    "contacts_opportunity", "contacts_customer", "contacts_churned", "content_assist", "sla", *LAG_FAMILIES,
+    "contacts_opportunity", "contacts_customer", "contacts_churned", "contacts_disqualified", "mql_rejections",
+    "content_assist", "sla", *LAG_FAMILIES,
 )
 DEAL_FAMILIES = ("deals_closed", "deals_opened", "deals_left_open", "lifetime_value", "attribution")
 RESOURCE_FAMILIES: dict[str, tuple[str, ...]] = {

@@ -13,6 +13,7 @@ _CONTACT_METRICS = (
     "lead_to_customer_rate", "lead_to_opportunity_rate", "mql_to_demo_rate", "nurture_to_mql_rate",
     "avg_days_lead_to_mql", "avg_days_mql_to_sql", "avg_days_sql_to_opportunity",
     "avg_days_opportunity_to_customer", "avg_days_lead_to_customer", "churn_rate", "leads_delivered",
+    "disqualified_leads", "mql_rejection_rate", "mql_to_customer_rate", "forecast_close_rate",
 )
 _DEAL_METRICS = (
     "revenue", "deals_won", "new_mrr", "average_deal_size", "win_rate", "avg_sales_cycle_days",
@@ -20,7 +21,7 @@ _DEAL_METRICS = (
 )
 _ACTIVITY_METRICS = (
     "leads_worked_rate", "worked_to_connected_rate", "sla_attempt_compliance", "sales_calls",
-    "sales_emails", "sales_meetings",
+    "sales_emails", "sales_meetings", "speed_to_lead_hours", "leads_worked_on_time_rate",
 )
 _EMAIL_METRICS = (
     "emails_sent", "emails_delivered", "delivery_rate", "open_rate", "click_rate",
@@ -39,6 +40,11 @@ METRIC_SOURCES: dict[str, tuple[str, ...]] = {
     "entrances": ("web_traffic",),
     "visit_to_lead_rate": ("web_traffic", "contacts"),
     "revenue_pipeline": ("contacts", "deals"),
+    "leads_needed": ("contacts", "deals", "targets"),
+    "paid_impressions": ("spend",),
+    "paid_clicks": ("spend",),
+    "paid_click_rate": ("spend",),
+    "cost_per_click": ("spend",),
     "marketing_spend": ("spend",),
     "sales_spend": ("spend",),
     "roi": ("deals", "spend"),

@@ -77,6 +77,8 @@ def test_contact_as_the_api_shows_it(manager_api):
         "source_channel": "organic_search", "campaign_id": None, "owner_email": None,
         "referred_by": "contacts-1", "lead_at": "2026-01-06T09:30:00Z", "nurture_at": None, "mql_at": None,
         "demo_at": None, "sql_at": None, "opportunity_at": None, "customer_at": None, "churned_at": None,
+        "industry": "Example industry 2", "offer": "demo_request", "disqualified_at": None,
+        "disqualification_reason": "",
     }
 
 

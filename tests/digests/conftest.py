@@ -20,7 +20,8 @@ def subscribe(django_user_model) -> Callable[..., Subscription]:
         *,
         time_zone: str = "America/New_York",
         send_time: dt.time = dt.time(7, 30),
-        weekdays_only: bool = False,
+        cadence: str = "daily",
+        weekday: int = 0,
         dashboards: list[str] | None = None,
         active: bool = True,
     ) -> Subscription:
@@ -29,7 +30,7 @@ def subscribe(django_user_model) -> Callable[..., Subscription]:
         )
         return Subscription.objects.create(
             user=user, dashboards=dashboards or ["blog"], time_zone=time_zone, send_time=send_time,
-            weekdays_only=weekdays_only, active=active,
+            cadence=cadence, weekday=weekday, active=active,
         )
 
     return make

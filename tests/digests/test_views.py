@@ -75,14 +75,14 @@ def test_settings_page_saves_the_users_subscription(client, django_user_model):
     assert b"Your morning email" in page.content
     response = client.post(reverse("digests:settings"), {
         "dashboards": ["executive", "blog"], "send_time": "06:45", "time_zone": "Europe/Berlin",
-        "weekdays_only": "on", "active": "on",
+        "cadence": "weekly", "weekday": "3", "active": "on",
     })
     assert response.status_code == 302
     subscription = Subscription.objects.get(user=user)
     # Stored in the catalogue's order, whatever order the boxes were ticked in.
     assert subscription.dashboards == ["executive", "blog"]
-    assert (subscription.send_time, subscription.time_zone, subscription.weekdays_only, subscription.active) == (
-        dt.time(6, 45), "Europe/Berlin", True, True)
+    assert (subscription.send_time, subscription.time_zone, subscription.cadence, subscription.weekday,
+            subscription.active) == (dt.time(6, 45), "Europe/Berlin", "weekly", 3, True)
 
 
 def test_settings_page_rejects_unknown_zone_and_no_dashboards(client, user):

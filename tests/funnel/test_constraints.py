@@ -101,7 +101,7 @@ CAPPED_BY = {
     "sent": ("delivered", "unique_opens", "unique_clicks", "unsubscribes", "claimed", "meetings_booked"),
     "delivered": ("unique_opens", "unique_clicks", "unsubscribes"), "claimed": ("meetings_booked",),
     "registrants": ("attendees",), "customers_total": ("customers_activated",),
-    "content_readers": ("readers_activated",),
+    "content_readers": ("readers_activated",), "impressions": ("clicks",),
 }
 
 
@@ -134,6 +134,13 @@ def contact_order_cases() -> list[Case]:
     for side in ("nurture", "demo"):
         cases.append(check(f"contact_{side}_at_not_before_lead_at", m.Contact,
                            {f"{side}_at": T0 - SECOND}, {f"{side}_at": T0}))
+    reason = {"disqualification_reason": "no_budget"}
+    cases.append(check("contact_disqualified_at_not_before_lead_at", m.Contact,
+                       {"disqualified_at": T0 - SECOND, **reason}, {"disqualified_at": T0, **reason}))
+    cases.append(check("contact_disqualification_reason_with_date", m.Contact,
+                       {"disqualified_at": T0, "disqualification_reason": ""}, {"disqualified_at": T0, **reason}))
+    cases.append(Case("contact_disqualification_reason_with_date", m.Contact, reason,
+                      {"disqualification_reason": ""}, id="contact_disqualification_reason_without_date"))
     return cases
 
 
@@ -185,7 +192,9 @@ CASES: list[Case] = [
     unique("socialstat_key", m.SocialStat, {}, {}, {"network": "linkedin"}),
     *non_negative(m.SocialStat, "socialstat", "impressions", "engagements", "clicks"),
     key_field(m.Spend, "external_id", "s-9", "s-10"),
-    *non_negative(m.Spend, "spend", "amount"),
+    *non_negative(m.Spend, "spend", "amount", "impressions", "clicks"),
+    check("spend_clicks_not_above_impressions", m.Spend, {"impressions": 100, "clicks": 101},
+          {"impressions": 100, "clicks": 100}),
     key_field(m.Webinar, "external_id", "w-9", "w-10"),
     *non_negative(m.Webinar, "webinar", "registrants", "attendees"),
     check("webinar_attendees_not_above_registrants", m.Webinar, {"attendees": 51}, {"attendees": 50}),

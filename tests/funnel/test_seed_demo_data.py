@@ -212,3 +212,59 @@ def test_targets_start_on_period_starts_with_team_and_rep_rows(seeded):
     assert m.Target.objects.get(metric="leads", channel="blog", **month).value < team_leads / 5
 
 
+
+
+@pytest.mark.django_db
+def test_offers_have_clearly_different_close_rates(seeded):
+    def close_rate(offers: tuple[str, ...]) -> float:
+        leads = old_leads().filter(offer__in=offers)
+        return pct(leads.filter(customer_at__isnull=False).count(), leads.count())
+
+    assert set(m.Contact.objects.values_list("offer", flat=True)) == set(m.Offer.values)
+    hand_raisers = close_rate(("demo_request", "contact_sales"))
+    assert hand_raisers >= 3 * close_rate(("ebook",))
+
+
+@pytest.mark.django_db
+def test_industries_are_a_company_trait_and_personal_emails_have_none(seeded):
+    industries = set(m.Contact.objects.values_list("industry", flat=True))
+    assert {name for name, _ in demo.INDUSTRIES} <= industries
+    assert not m.Contact.objects.filter(company="").exclude(industry="").exists()
+    per_company = m.Contact.objects.exclude(industry="").values("company").annotate(n=Count("industry", distinct=True))
+    assert max(row["n"] for row in per_company) == 1
+
+
+@pytest.mark.django_db
+def test_about_15_percent_of_mqls_are_rejected_with_a_spread_of_reasons(seeded):
+    mqls = m.Contact.objects.filter(mql_at__isnull=False)
+    rejected = mqls.filter(disqualified_at__isnull=False, sql_at__isnull=True)
+    assert 10 <= pct(rejected.count(), mqls.count()) <= 20
+    reasons = dict(rejected.values_list("disqualification_reason").annotate(n=Count("id")))
+    assert len(reasons) >= 6 and max(reasons.values()) < 0.4 * rejected.count()
+    assert not m.Contact.objects.filter(disqualified_at__lt=F("lead_at")).exists()
+    assert not m.Contact.objects.filter(disqualified_at__isnull=False, disqualification_reason="").exists()
+
+
+@pytest.mark.django_db
+def test_first_attempts_range_from_minutes_to_days(seeded):
+    first = (m.Activity.objects.filter(contact__mql_at__isnull=False, occurred_at__gte=F("contact__mql_at"))
+             .values("contact").annotate(at=Min("occurred_at"), mql=Min("contact__mql_at")))
+    delays = [(row["at"] - row["mql"]).total_seconds() / 3600 for row in first]
+    assert min(delays) < 1 and max(delays) > 72
+    on_time = sum(1 for d in delays if d <= 24) / len(delays)
+    assert 0.6 < on_time < 0.95
+
+
+@pytest.mark.django_db
+def test_paid_spend_has_impressions_and_clicks(seeded):
+    paid = m.Spend.objects.filter(channel__in=["paid_search", "paid_social"], campaign__isnull=False)
+    assert paid.exists() and not paid.filter(clicks__isnull=True).exists()
+    assert not m.Spend.objects.filter(clicks__gt=F("impressions")).exists()
+    assert not m.Spend.objects.filter(category="sales").exclude(impressions__isnull=True).exists()
+    search = paid.filter(channel="paid_search")
+    social = paid.filter(channel="paid_social")
+
+    def ctr(rows):
+        return sum(r.clicks for r in rows) / sum(r.impressions for r in rows)
+
+    assert ctr(search) > 2 * ctr(social)

@@ -179,7 +179,7 @@ def test_count_limits_are_the_contract_list():
         ("cta_stats", "clicks", "views"), ("landing_pages", "submissions", "views"),
         ("webinars", "attendees", "registrants"), ("direct_mail", "claimed", "sent"),
         ("direct_mail", "meetings_booked", "claimed"), ("feature_usage", "customers_activated", "customers_total"),
-        ("feature_usage", "readers_activated", "content_readers"),
+        ("feature_usage", "readers_activated", "content_readers"), ("spend", "clicks", "impressions"),
     }
 
 

@@ -33,10 +33,11 @@ def campaign(external_id: str, name: str, channel: str = "email") -> m.Campaign:
 
 def contact(external_id: str, lead: str, *, channel: str = "email", campaign: m.Campaign | None = None,
             owner: m.TeamMember | None = None, email: str = "", referred_by: m.Contact | None = None,
-            **stages: str | None) -> m.Contact:
+            industry: str = "", offer: str = "", reason: str = "", **stages: str | None) -> m.Contact:
     return m.Contact.objects.create(
         external_id=external_id, email=email, source_channel=channel, campaign=campaign, owner=owner,
-        referred_by=referred_by, lead_at=ts(lead), **{f"{stage}_at": ts(value) for stage, value in stages.items()},
+        referred_by=referred_by, lead_at=ts(lead), industry=industry, offer=offer, disqualification_reason=reason,
+        **{f"{stage}_at": ts(value) for stage, value in stages.items()},
     )
 
 
@@ -63,6 +64,7 @@ def touch(external_id: str, contact: m.Contact, when: str, channel: str, *,
 
 
 def spend(external_id: str, date: str, amount: float, *, category: str = "marketing", channel: str = "email",
-          campaign: m.Campaign | None = None) -> m.Spend:
+          campaign: m.Campaign | None = None, impressions: int | None = None, clicks: int | None = None) -> m.Spend:
     return m.Spend.objects.create(external_id=external_id, date=day(date), amount=Decimal(str(amount)),
-                                  category=category, channel=channel, campaign=campaign)
+                                  category=category, channel=channel, campaign=campaign, impressions=impressions,
+                                  clicks=clicks)

@@ -132,7 +132,9 @@ EXPECTED = {
     "win_rate": 75.0,  # 3 won of 3 + 1 lost
     "avg_sales_cycle_days": (9 + 3.5 + 12) / 3,
     "open_pipeline": 900.0,  # D3 300 open + D8 600 closed after the end
-    "revenue_pipeline": 925.0,  # 4 leads × (3 of 6 leads in the year became customers) × 1850 / 4
+    # No lead is old enough for the mature close rate (lead_at in 2024-11-16 … 2025-11-15):
+    # tests/kpis/test_handover_metrics.py computes it where there is one.
+    "revenue_pipeline": None,
     "pipeline_velocity": 2 * (1600 / 3) * 0.75 / ((9 + 3.5 + 12) / 3),
     "avg_days_lead_to_mql": 1.25,  # k1 1.0, k2 1.5
     "avg_days_mql_to_sql": 2.0,
@@ -186,6 +188,17 @@ EXPECTED = {
     "feature_adoption_rate": 43 / 160 * 100,  # reports 33/110 (Mar 10) + alerts 10/50 (Feb 1)
     "content_to_usage_rate": 18.75,  # (10 + 5) / (50 + 30)
     "feature_revenue": 750.0,
+    "speed_to_lead_hours": 0.0,  # k1 and k2 were both attempted at their MQL instant
+    "leads_worked_on_time_rate": 100.0,
+    "disqualified_leads": 0,
+    "mql_rejection_rate": 0.0,
+    "mql_to_customer_rate": 50.0,  # k1 of k1 k2
+    "forecast_close_rate": None,  # no MQL in 2024-11-16 … 2025-11-15
+    "leads_needed": None,  # no revenue target
+    "paid_impressions": 0,
+    "paid_clicks": 0,
+    "paid_click_rate": None,
+    "cost_per_click": None,
 }
 
 
@@ -195,7 +208,11 @@ def test_expectations_cover_every_catalogue_metric():
 
 @pytest.mark.parametrize("key", list(EXPECTED))
 def test_metric_value_by_hand(march, key):
-    assert values([key])[key]["value"] == pytest.approx(EXPECTED[key], abs=1e-5)
+    got = values([key])[key]["value"]
+    if EXPECTED[key] is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(EXPECTED[key], abs=1e-5)
 
 
 def test_ratio_metrics_expose_numerator_and_denominator(march):

@@ -9,8 +9,10 @@ filters and breakdowns, in a non-UTC company time zone.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.db import transaction
@@ -23,7 +25,7 @@ from smarketing.funnel.models import local_date
 from smarketing.kpis.registry import METRICS
 from smarketing.kpis.selectors import kpi_series, kpi_values
 from smarketing.kpis.services import facts_rebuild
-from smarketing.kpis.windows import Window, window_for
+from smarketing.kpis.windows import Window, period_bounds, window_for
 
 NONE = "(none)"
 START = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
@@ -46,6 +48,9 @@ class Reference:
     def __init__(self, settings) -> None:
         self.margin = float(settings.GROSS_MARGIN)
         self.min_attempts = settings.SLA_MIN_ATTEMPTS
+        self.first_attempt_hours = settings.SLA_FIRST_ATTEMPT_HOURS
+        self.targets = {(t.owner.email if t.owner else None, t.period, t.period_start): t.value
+                        for t in m.Target.objects.filter(metric="revenue").select_related("owner")}
         self.contacts = list(m.Contact.objects.select_related("campaign", "owner"))
         self.deals = list(m.Deal.objects.select_related("contact__campaign", "owner"))
         self.activities = list(m.Activity.objects.select_related("owner"))
@@ -69,7 +74,8 @@ class Reference:
     @staticmethod
     def contact_key(c, dim):
         return {"channel": c.source_channel, "campaign": c.campaign.external_id if c.campaign else NONE,
-                "owner": c.owner.email if c.owner else NONE}.get(dim)
+                "owner": c.owner.email if c.owner else NONE, "industry": c.industry.strip() or NONE,
+                "offer": c.offer or NONE, "disqualification_reason": c.disqualification_reason or NONE}.get(dim)
 
     def deal_key(self, d, dim):
         if dim == "owner":
@@ -172,7 +178,8 @@ class Reference:
                "mql_to_opportunity_rate": ("mql", "opportunity"),
                "opportunity_to_customer_rate": ("opportunity", "customer"),
                "lead_to_customer_rate": ("lead", "customer"), "lead_to_opportunity_rate": ("lead", "opportunity"),
-               "mql_to_demo_rate": ("mql", "demo"), "nurture_to_mql_rate": ("nurture", "mql")}
+               "mql_to_demo_rate": ("mql", "demo"), "nurture_to_mql_rate": ("nurture", "mql"),
+               "mql_to_customer_rate": ("mql", "customer")}
 
     def aged(self, key, w, flt=None):
         """(numerator, denominator) of a same-age metric over `w` as it stood at `w.end`."""
@@ -196,6 +203,41 @@ class Reference:
             return sum(1 for n, conn in rows if n > 0 and conn), sum(1 for n, _ in rows if n > 0)
         candidates = [n for n, conn in rows if n > 0 and not conn]
         return sum(1 for n in candidates if n >= self.min_attempts), len(candidates)
+
+    def first_attempt_hours_of(self, w, flt):
+        """Hours from MQL to the first attempt of each MQL of W (None: never attempted)."""
+        out = []
+        for c in self.entered("mql", w, flt):
+            attempts = [a.occurred_at for a in self.activities if a.contact_id == c.pk and a.occurred_at >= c.mql_at]
+            out.append((min(attempts) - c.mql_at).total_seconds() / 3600 if attempts else None)
+        return out
+
+    @staticmethod
+    def forecast_window(w):
+        last = w.end - dt.timedelta(days=120)
+        return Window("custom", last - dt.timedelta(days=364), last, last)
+
+    def leads_needed(self, w, flt):
+        if w.period_kind is None:
+            return None
+        start = period_bounds(w.period_kind, w.as_of)[0]
+        owners = [None] if flt is None else sorted(flt[1])
+        found = [self.targets.get((owner, w.period_kind, start)) for owner in owners]
+        if None in found:
+            return None
+        target = sum(found)
+        cohort = self.entered("mql", self.forecast_window(w), flt)
+        customers = sum(1 for c in cohort if c.customer_at is not None)
+        year = Window("custom", w.end - dt.timedelta(days=364), w.end, w.end)
+        won = self.won(year, flt)
+        revenue = sum(d.amount for d in won)
+        if not customers or not cohort or not revenue:
+            return None
+        # target ÷ (customers / MQLs × revenue / deals), exactly, rounded up.
+        return math.ceil(Fraction(target) * len(cohort) * len(won) / (customers * Fraction(revenue)))
+
+    def paid(self, w, flt, where):
+        return [s for s in self.spend if w.start <= s.date <= w.end and where(s) and self.keep(self.spend_key, s, flt)]
 
     def credits(self, w, flt, how):
         lines = []  # (channel, campaign, content, amount)
@@ -281,7 +323,7 @@ class Reference:
             return sum(float(d.amount) for d in self.open_deals(w, flt))
         if key == "revenue_pipeline":
             year = Window("custom", w.end - dt.timedelta(days=364), w.end, w.end)
-            rate, size = self.cohort("lead", "customer", year, flt), self.avg_deal(year, flt)
+            rate, size = self.cohort("lead", "customer", self.forecast_window(w), flt), self.avg_deal(year, flt)
             if rate is None or size is None:
                 return None
             return len(self.entered("lead", w, flt)) * rate / 100 * size
@@ -410,6 +452,35 @@ class Reference:
                 return c.external_id if dim == "content" else campaign_of(c, dim)
             items = m.Content.objects.filter(published_at__isnull=False).select_related("campaign")
             return sum(1 for c in items if self.within(c.published_at, w) and self.keep(content_of, c, flt))
+        if key == "speed_to_lead_hours":
+            hours = [h for h in self.first_attempt_hours_of(w, flt) if h is not None]
+            return sum(hours) / len(hours) if hours else None
+        if key == "leads_worked_on_time_rate":
+            hours = self.first_attempt_hours_of(w, flt)
+            return pct(sum(1 for h in hours if h is not None and h <= self.first_attempt_hours), len(hours))
+        if key == "disqualified_leads":
+            return len(self.entered("disqualified", w, flt))
+        if key == "mql_rejection_rate":
+            # By reason, each row keeps the whole MQL cohort as its denominator.
+            cohort_filter = None if flt and flt[0] == "disqualification_reason" else flt
+            rejected = [c for c in self.entered("mql", w, flt) if c.disqualified_at and c.sql_at is None]
+            return pct(len(rejected), len(self.entered("mql", w, cohort_filter)))
+        if key == "mql_to_customer_rate":
+            return self.cohort("mql", "customer", w, flt)
+        if key == "forecast_close_rate":
+            return self.cohort("mql", "customer", self.forecast_window(w), flt)
+        if key == "leads_needed":
+            return self.leads_needed(w, flt)
+        if key == "paid_impressions":
+            return sum(s.impressions or 0 for s in self.paid(w, flt, lambda s: True))
+        if key == "paid_clicks":
+            return sum(s.clicks or 0 for s in self.paid(w, flt, lambda s: True))
+        if key == "paid_click_rate":
+            both = self.paid(w, flt, lambda s: s.impressions is not None and s.clicks is not None)
+            return pct(sum(s.clicks for s in both), sum(s.impressions for s in both))
+        if key == "cost_per_click":
+            clicked = self.paid(w, flt, lambda s: s.clicks is not None)
+            return div(sum(float(s.amount) for s in clicked), sum(s.clicks for s in clicked))
         raise AssertionError(f"the reference does not know {key}")
 
 
@@ -447,7 +518,14 @@ def build(rng: random.Random) -> None:
         for side in ("nurture", "demo"):
             if rng.random() < 0.3:
                 stages[f"{side}_at"] = _later(rng, lead, 40)
+        reason = ""
+        if rng.random() < 0.35:
+            # Sometimes before the MQL and the SQL that followed it: then it is not a rejection.
+            stages["disqualified_at"] = rng.choice([lead, _later(rng, lead, 80)])
+            reason = rng.choice(["no_budget", "bad_fit", "unreachable"])
         contacts.append(m.Contact.objects.create(
+            industry=rng.choice(["", "Retail", " Health care ", "Software"]),
+            offer=rng.choice(["", "ebook", "demo_request"]), disqualification_reason=reason,
             external_id=f"k{i}", email=rng.choice(["a@acme.com", "b@ACME.com", "c@sub.acme.com", "", "d@x.org"]),
             source_channel=rng.choice(CHANNELS), campaign=rng.choice([None, *camps]),
             owner=rng.choice([None, *reps]), referred_by=rng.choice([None, *contacts[:3]]) if contacts else None,
@@ -462,7 +540,14 @@ def build(rng: random.Random) -> None:
     for i in range(rng.randrange(0, 15)):
         c = rng.choice(contacts)
         base = c.mql_at if c.mql_at and rng.random() < 0.7 else c.lead_at
-        when = base if rng.random() < 0.1 else _later(rng, base - dt.timedelta(days=2), 30)
+        edge = rng.random()
+        if edge < 0.1:
+            when = base
+        elif edge < 0.25:
+            # The first-attempt SLA's boundary: exactly 24 hours, or a second either side.
+            when = base + dt.timedelta(hours=24, seconds=rng.choice([-1, 0, 0, 1]))
+        else:
+            when = _later(rng, base - dt.timedelta(days=2), 30)
         m.Activity.objects.create(external_id=f"a{i}", contact=c, owner=rng.choice([None, *reps]),
                                   activity_type=rng.choice(["call", "email", "meeting"]), occurred_at=when,
                                   connected=rng.random() < 0.3)
@@ -473,9 +558,17 @@ def build(rng: random.Random) -> None:
                                channel=rng.choice(CHANNELS), campaign=rng.choice([None, *camps]),
                                content=rng.choice([None, *content]))
     for i in range(rng.randrange(0, 6)):
+        impressions = rng.choice([None, rng.randrange(0, 5000)])
+        clicks = rng.choice([None, rng.randrange(0, (impressions if impressions is not None else 300) + 1)])
         m.Spend.objects.create(external_id=f"s{i}", date=local_date(_instant(rng)), channel=rng.choice(CHANNELS),
                                campaign=rng.choice([None, *camps]), category=rng.choice(["marketing", "sales"]),
-                               amount=Decimal(rng.randrange(0, 300)))
+                               amount=Decimal(rng.randrange(0, 300)), impressions=impressions, clicks=clicks)
+    for owner in [None, *reps]:
+        for period, start in (("month", dt.date(2026, rng.randrange(1, 5), 1)), ("quarter", dt.date(2026, 1, 1)),
+                              ("year", dt.date(2026, 1, 1)), ("month", dt.date(2025, 12, 1))):
+            if rng.random() < 0.6:
+                m.Target.objects.get_or_create(metric="revenue", period=period, period_start=start, owner=owner,
+                                               defaults={"value": Decimal(rng.randrange(1, 200) * 100)})
     for _ in range(rng.randrange(0, 6)):
         visits = rng.randrange(0, 50)
         entrances = rng.randrange(0, visits + 1)
@@ -540,7 +633,8 @@ def close(a, b) -> bool:
     return abs(float(a) - float(b)) <= 1e-4 * max(1.0, abs(float(b)))
 
 
-BREAKDOWN_DIMS = ("channel", "owner", "campaign", "content", "network", "placement", "source", "feature")
+BREAKDOWN_DIMS = ("channel", "owner", "campaign", "content", "network", "placement", "source", "feature",
+                  "industry", "offer", "disqualification_reason")
 
 
 def check_same_age_and_mature(reference: Reference, result: dict, window: Window, flt=None) -> None:
