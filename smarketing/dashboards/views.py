@@ -18,8 +18,8 @@ from smarketing.dashboards.selectors import (
     dashboard_page_is_cached,
     filters_text,
 )
-from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.dashboards.sla import sla_in_force
+from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import key_labels
 from smarketing.kpis.windows import (
