@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "smarketing.kpis",
     "smarketing.dashboards",
     "smarketing.digests",
+    "smarketing.alerts",
     "smarketing.api",
 ]
 
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "smarketing.alerts.context.watched",
             ],
         },
     },
@@ -133,6 +135,12 @@ CELERY_BEAT_SCHEDULE = {
     "digests-send-due": {
         "task": "smarketing.digests.tasks.digests_send_due",
         "schedule": crontab(minute="*/5"),
+    },
+    # Alerts are evaluated after each recompute; this only works off their outbox (retries,
+    # and deliveries a dead worker left behind).
+    "alerts-deliver-due": {
+        "task": "smarketing.alerts.tasks.alerts_deliver",
+        "schedule": crontab(minute="*"),
     },
 }
 

@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/", include("smarketing.api.urls")),
     path("data/", include("smarketing.funnel.urls")),
     path("digests/", include("smarketing.digests.urls")),
+    path("alerts/", include("smarketing.alerts.urls")),
     path("", include("smarketing.dashboards.urls")),
 ]

@@ -1,0 +1,74 @@
+"""Alerts tests: empty facts, a fixed "today", and a real HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _empty_facts(request):
+    if "django_db" not in request.keywords and "services" not in request.keywords:
+        return
+    from smarketing.kpis.models import DirtyDay, Fact, FactsState
+
+    request.getfixturevalue("transactional_db" if "services" in request.keywords else "db")
+    Fact.objects.all().delete()
+    DirtyDay.objects.all().delete()
+    FactsState.objects.all().delete()
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """An incoming-webhook endpoint: records every POST and answers with the queued codes."""
+
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    codes: list[int] = field(default_factory=list)
+
+    def answer(self, *codes: int) -> None:
+        self.codes.extend(codes)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            state.requests.append(Received(self.path, {k: v for k, v in self.headers.items()},
+                                           self.rfile.read(length)))
+            code = state.codes.pop(0) if state.codes else 200
+            self.send_response(code)
+            self.end_headers()
+            self.wfile.write(b"ok" if code < 300 else b"receiver error")
+
+        def log_message(self, *args) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
