@@ -202,7 +202,15 @@ def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
         step["records_url"] = records_url(dashboard=dashboard, metric=step["metric"], state=state, filters=filters)
         step["filtered"] = result.get("filtered", True)
     compare = dashboard.key == "shared" or any(step["previous"] for step in steps)
+    header, units = ["Step", "This period", "Conversion from the step before"], ["text", "count", "percent"]
+    if compare:
+        header, units = [*header, "Previous period", "Change"], [*units, "count", "percent"]
+    export = _export(header, units, [
+        [step["label"], step["value"], step["rate"],
+         *([step["previous"], _change(step["value"], step["previous"])] if compare else [])]
+        for step in steps])
     return {
+        "export": export,
         "charts": [{"title": "", "figure": figures.figure_funnel(results, compare_previous=compare)}],
         "compare": compare,
         "steps": steps,
@@ -210,6 +218,13 @@ def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
         "filter_overridden": overridden,
         "values": [step["value"] for step in steps],
     }
+
+
+def _change(value, previous) -> float | None:
+    """The relative change the page's "Change" column shows, in percent."""
+    if value is None or not previous:
+        return None
+    return round((value - previous) / abs(previous) * 100, 6)
 
 
 def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
@@ -237,6 +252,7 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
             )
         table.append({"label": row["label"], "key": row["key"], "cells": cells})
     return {
+        "export": _breakdown_export(panel, results, rows),
         "charts": _breakdown_charts(results, top=top),
         "columns": columns,
         "rows": table,
@@ -245,6 +261,39 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
     }
+
+
+def _export(header: list[str], units: list[str], rows: list[list], total: list | None = None) -> dict:
+    """A panel's table as raw values for the CSV / XLSX download (`units[i]` of column i;
+    "text" for labels), in the order and with the rows the page shows."""
+    return {"header": header, "units": units, "rows": rows, "total": total}
+
+
+def _breakdown_export(panel: Panel, results: list[dict], rows: list[dict]) -> dict:
+    header, units = [DIMENSION_LABELS.get(panel.dimension or "", panel.dimension or "")], ["text"]
+    targeted = {result["metric"] for result in results for row in rows
+                if ((row["cells"].get(result["metric"]) or {}).get("target") or {}).get("value") is not None}
+    for result in results:
+        header.append(result["label"])
+        units.append(result["unit"])
+        if result["metric"] in targeted:
+            header.append(f"{result['label']} target")
+            units.append(result["unit"])
+    body = []
+    for row in rows:
+        line: list = [row["label"]]
+        for result in results:
+            item = row["cells"].get(result["metric"]) or {}
+            line.append(item.get("value"))
+            if result["metric"] in targeted:
+                line.append((item.get("target") or {}).get("value"))
+        body.append(line)
+    total: list = ["All"]
+    for result in results:
+        total.append(result.get("value"))
+        if result["metric"] in targeted:
+            total.append(None)
+    return _export(header, units, body, total)
 
 
 def _breakdown_charts(results: list[dict], *, top: int) -> list[dict]:
@@ -302,7 +351,15 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
             }
         )
     has_reps = bool(delivered.get("breakdown"))
+    export = _export(["Rep", "Delivered", "SLA", "Worked", "Attempt compliance"],
+                     ["text", "count", "count", "percent", "percent"], [
+        [row["label"], (row["cells"].get("leads_delivered") or {}).get("value"),
+         ((row["cells"].get("leads_delivered") or {}).get("target") or {}).get("value"),
+         (row["cells"].get("leads_worked_rate") or {}).get("value"),
+         (row["cells"].get("sla_attempt_compliance") or {}).get("value")]
+        for row in figures.breakdown_rows(results, top=None)])
     return {
+        "export": export,
         "summary": summary,
         "rows": rows,
         "worked_target": worked_target,

@@ -6,6 +6,7 @@ app_name = "dashboards"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboards/<slug:key>/", views.dashboard, name="dashboard"),
+    path("dashboards/<slug:key>/tables/<slug:panel>.<str:fmt>", views.panel_table, name="panel_table"),
     path("metrics/<slug:metric>/records/", views.records, name="records"),
     path("metrics/<slug:metric>/records.csv", views.records_csv, name="records_csv"),
 ]

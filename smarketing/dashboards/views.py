@@ -9,7 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from smarketing.dashboards.exports import records_csv_lines, records_page
+from smarketing.dashboards.exports import (
+    export_filename,
+    records_csv_lines,
+    records_page,
+    table_lines,
+    table_xlsx,
+)
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
 from smarketing.dashboards.selectors import dashboard_page_cached
@@ -114,4 +120,31 @@ def records_csv(request: HttpRequest, metric: str) -> StreamingHttpResponse:
     safe_suffix = "".join(char if char.isalnum() or char in "-_." else "_" for char in suffix)
     filename = f"{metric}-{state.window.start}-{state.window.end}{safe_suffix}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def panel_table(request: HttpRequest, key: str, panel: str, fmt: str) -> HttpResponse:
+    """One panel's table (what the page shows, as raw numbers) as CSV or XLSX."""
+    try:
+        board = dashboard_get(key)
+    except KeyError:
+        raise Http404(f"no dashboard {key!r}") from None
+    if fmt not in ("csv", "xlsx"):
+        raise Http404(f"no export format {fmt!r}: use csv or xlsx")
+    state = state_from_query(request.GET)
+    page = dashboard_page_cached(dashboard=board, state=state)
+    found = next((item for item in page["panels"] if item["id"] == panel and item.get("export")), None)
+    if found is None:
+        raise Http404(f"dashboard {key!r} has no table {panel!r}")
+    name = export_filename(board.key, found["title"], state.window.name, state.window.start, state.window.end,
+                           extension=fmt)
+    if fmt == "csv":
+        writer = csv.writer(_Echo())
+        response = HttpResponse("".join(writer.writerow(line) for line in table_lines(found["export"])),
+                                content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(table_xlsx(found["export"], title=found["title"]),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
