@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from smarketing.dashboards import figures
+from smarketing.dashboards.annotations import annotations_for, annotations_stamp
 from smarketing.dashboards.formatting import format_delta, format_value
 from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
@@ -398,8 +399,10 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
         metric = metric_get(metric_key)
         points = series[_filters_key(filters)][metric_key]
         lines.append({"label": metric.label, "unit": metric.unit, "points": points})
+    notes = annotations_for(start=state.window.start, end=state.window.end, filters=filters)
     return {
-        "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain)}],
+        "charts": [{"title": "", "figure": figures.annotate(figures.figure_series(lines, grain=grain), notes),
+                    "annotatable": True}],
         "grain": grain,
         "filter_overridden": overridden,
         "values": [point["value"] for line in lines for point in line["points"]],
@@ -513,6 +516,7 @@ def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     identity = (
         dashboard.key, state.window, state.compare_complete, state.filter_dimension, state.filter_values,
         as_of, settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
+        annotations_stamp(),
     )
     return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
 

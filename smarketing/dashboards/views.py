@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from smarketing.dashboards.annotations import AnnotationError, annotation_can_edit, annotation_save
 from smarketing.dashboards.exports import (
     export_filename,
     records_csv_lines,
@@ -17,8 +21,10 @@ from smarketing.dashboards.exports import (
     table_xlsx,
 )
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
+from smarketing.dashboards.models import Annotation
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
 from smarketing.dashboards.selectors import dashboard_page_cached
+from smarketing.funnel.models import Campaign, Channel
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
@@ -63,6 +69,7 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         "switcher": _switcher(state),
         "filter_tokens": state.filter_tokens(),
         "clear_filter_query": state.query(filter=None),
+        "annotation_channels": Channel.choices,
         **page,
     }
     return render(request, "dashboards/dashboard.html", context)
@@ -148,3 +155,53 @@ def panel_table(request: HttpRequest, key: str, panel: str, fmt: str) -> HttpRes
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("dashboards:annotations")
+
+
+@login_required
+def annotations(request: HttpRequest) -> HttpResponse:
+    """Every note (visible to all), with edit and delete for its author and data managers;
+    a POST adds one (the dashboard's click-a-date form posts here)."""
+    if request.method == "POST":
+        fields = {name: request.POST.get(name, "") for name in ("day", "end_day", "text", "channel", "campaign")}
+        try:
+            note = annotation_save(author=request.user, **fields)
+        except AnnotationError as error:
+            messages.error(request, f"The note was not saved: {error.field.replace('_', ' ')}: {error.message}")
+        else:
+            messages.success(request, f"Note added on {note.day:%b %-d, %Y}.")
+        return redirect(_back(request))
+    rows = Annotation.objects.select_related("author", "campaign")[:500]
+    context = {
+        "rows": [{"note": row, "can_edit": annotation_can_edit(user=request.user, annotation=row)} for row in rows],
+        "channels": Channel.choices,
+        "campaigns": Campaign.objects.order_by("name").values_list("external_id", "name")[:500],
+    }
+    return render(request, "dashboards/annotations.html", context)
+
+
+@login_required
+@require_POST
+def annotation_change(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(Annotation, pk=pk)
+    if not annotation_can_edit(user=request.user, annotation=note):
+        messages.error(request, "Only its author or a data manager can change this note.")
+        return redirect("dashboards:annotations")
+    if request.POST.get("delete"):
+        note.delete()
+        messages.success(request, "Note deleted.")
+        return redirect("dashboards:annotations")
+    fields = {name: request.POST.get(name, "") for name in ("day", "end_day", "text", "channel", "campaign")}
+    try:
+        annotation_save(author=request.user, annotation=note, **fields)
+    except AnnotationError as error:
+        messages.error(request, f"The note was not saved: {error.field.replace('_', ' ')}: {error.message}")
+    else:
+        messages.success(request, "Note saved.")
+    return redirect("dashboards:annotations")

@@ -160,12 +160,20 @@ def funnel_chart(
 
 
 def line_chart(
-    *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter
+    *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter,
+    marks: Sequence[tuple[int, str]] = (),
 ) -> Chart:
-    """One line per series over shared buckets; gaps where a bucket has no value."""
+    """One line per series over shared buckets; gaps where a bucket has no value.
+
+    `marks`: timeline notes as (bucket index, short text), drawn as dotted lines.
+    """
     height_px = 200
     figure, axes = _figure(height_px)
     xs = list(range(len(labels)))
+    on_top = blended_transform_factory(axes.transData, axes.transAxes)
+    for index, text in marks:
+        axes.axvline(index, color=TARGET, linestyle=":", linewidth=1, zorder=1)
+        axes.text(index, 0.98, f" {text[:24]}", transform=on_top, fontsize=6, color=TARGET, va="top", ha="left")
     for index, (name, values) in enumerate(series):
         ys = [float(v) if v is not None else float("nan") for v in values]
         color = PALETTE[index % len(PALETTE)]

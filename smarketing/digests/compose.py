@@ -18,6 +18,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from smarketing.dashboards.annotations import annotations_for
 from smarketing.dashboards.formatting import format_delta, format_value
 from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
 from smarketing.digests import charts
@@ -400,10 +401,12 @@ class SectionBuilder:
             buckets = [_day(point["start"]).strftime("%-d %b") for point in points]
             lines.append((_label(key), [point.get("value") for point in points]))
         unit = metric_get(panel.metrics[0]).unit
+        marks = _note_marks(series[panel.metrics[0]], annotations_for(start=window.start, end=window.end,
+                                                                       filters=filters))
         image = None
         if buckets:
             image = self.chart(f"p{index}", lambda: charts.line_chart(labels=buckets, series=lines,
-                                                                      fmt=_formatter(unit)),
+                                                                      fmt=_formatter(unit), marks=marks),
                                alt=f"{panel.title}, weekly over the last {SERIES_WEEKS} weeks")
         latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
                   for name, values in lines]
@@ -632,3 +635,14 @@ def digest_compose(
         as_of=as_of,
         local_date=local_date,
     )
+
+
+def _note_marks(points: list[dict], notes: list[dict]) -> list[tuple[int, str]]:
+    """Each note at the index of the weekly bucket holding its day."""
+    marks = []
+    for note in notes:
+        for index, point in enumerate(points):
+            if _day(point["start"]) <= note["day"] <= _day(point["end"]):
+                marks.append((index, note["text"]))
+                break
+    return marks
