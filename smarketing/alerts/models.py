@@ -113,9 +113,14 @@ class DeliveryStatus(models.TextChoices):
 
 
 class AlertDelivery(models.Model):
-    """The outbox: one event to one destination, written with the event."""
+    """The outbox: one event to one destination, written with the event; or (no event) a message
+    another app hands over, such as the morning digest to Slack, with its own `payload` and a
+    `dedupe_key` that makes handing it over twice a no-op."""
 
-    event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="deliveries", null=True,
+                              blank=True)
+    payload = models.JSONField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     # Changes on every (re)claim: only the holder of the current token may move the row on.
@@ -133,11 +138,13 @@ class AlertDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "destination"], name="alert_delivery_once"),
             models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="alert_delivery_status_valid"),
+            models.CheckConstraint(condition=Q(event__isnull=False) | Q(payload__isnull=False, dedupe_key__isnull=False),
+                                   name="alert_delivery_has_content"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="alert_delivery_due")]
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.destination} {self.status}"
+        return f"{self.event or self.dedupe_key} → {self.destination} {self.status}"
 
 
 class DeliveryAttempt(models.Model):

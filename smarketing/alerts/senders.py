@@ -73,7 +73,7 @@ def slack_message(payload: dict) -> dict:
     }
 
 
-def teams_message(payload: dict) -> dict:
+def _adaptive_card(body: list[dict], *, url: str, link: str) -> dict:
     """An Adaptive Card (1.4) in the envelope Teams incoming webhooks and workflows accept."""
     return {
         "type": "message",
@@ -84,17 +84,54 @@ def teams_message(payload: dict) -> dict:
                 "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                 "type": "AdaptiveCard",
                 "version": "1.4",
-                "body": [
-                    {"type": "TextBlock", "text": _title(payload), "weight": "Bolder", "size": "Medium",
-                     "wrap": True, "color": "Good" if payload["state"] == "resolved" else "Attention"},
-                    {"type": "TextBlock", "text": payload["message"], "wrap": True},
-                    {"type": "FactSet", "facts": [{"title": name, "value": value}
-                                                  for name, value in _facts(payload)]},
-                ],
-                "actions": [{"type": "Action.OpenUrl", "title": "Open in smarketing", "url": payload["url"]}],
+                "body": body,
+                "actions": [{"type": "Action.OpenUrl", "title": link, "url": url}],
             },
         }],
     }
+
+
+def teams_message(payload: dict) -> dict:
+    return _adaptive_card([
+        {"type": "TextBlock", "text": _title(payload), "weight": "Bolder", "size": "Medium",
+         "wrap": True, "color": "Good" if payload["state"] == "resolved" else "Attention"},
+        {"type": "TextBlock", "text": payload["message"], "wrap": True},
+        {"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in _facts(payload)]},
+    ], url=payload["url"], link="Open in smarketing")
+
+
+# Messages other than alerts that Slack and Teams destinations carry ("kind" in the payload).
+CHAT_KINDS = ("digest",)
+
+
+def _digest_lines(section: dict) -> list[str]:
+    lines = [f"• {part}" for part in section.get("headline", [])]
+    lines += [f"⚠ {item['title']}: {item['detail']}" for item in section.get("attention", [])]
+    return lines
+
+
+def slack_digest_message(payload: dict) -> dict:
+    """The morning digest's headline tiles and attention list, one section per dashboard."""
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": payload["title"][:150],
+                                                      "emoji": True}}]
+    for section in payload["sections"]:
+        body = "\n".join(_digest_lines(section)) or "Nothing new."
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": f"*<{section['url']}|{section['title']}>*\n{body}"[:3000]}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": payload["footer"]}]})
+    return {"text": payload["title"], "blocks": blocks}
+
+
+def teams_digest_message(payload: dict) -> dict:
+    body: list[dict] = [{"type": "TextBlock", "text": payload["title"], "weight": "Bolder", "size": "Medium",
+                         "wrap": True}]
+    for section in payload["sections"]:
+        body.append({"type": "TextBlock", "text": section["title"], "weight": "Bolder", "wrap": True,
+                     "spacing": "Medium"})
+        body += [{"type": "TextBlock", "text": line, "wrap": True, "spacing": "None"}
+                 for line in _digest_lines(section) or ["Nothing new."]]
+    body.append({"type": "TextBlock", "text": payload["footer"], "isSubtle": True, "size": "Small", "wrap": True})
+    return _adaptive_card(body, url=payload["url"], link="Open smarketing")
 
 
 def webhook_body(payload: dict) -> bytes:
@@ -139,7 +176,10 @@ def deliver(*, destination: Destination, payload: dict, delivery_id: str) -> Out
     if destination.kind == DestinationKind.EMAIL:
         return _email(destination, target, payload)
     headers = {DELIVERY_HEADER: delivery_id}
-    if destination.kind == DestinationKind.SLACK:
+    if payload.get("kind") == "digest":
+        builder = slack_digest_message if destination.kind == DestinationKind.SLACK else teams_digest_message
+        body = json.dumps(builder(payload)).encode()
+    elif destination.kind == DestinationKind.SLACK:
         body = json.dumps(slack_message(payload)).encode()
     elif destination.kind == DestinationKind.TEAMS:
         body = json.dumps(teams_message(payload)).encode()

@@ -405,10 +405,13 @@ def delivery_send(delivery: AlertDelivery, *, now: dt.datetime) -> str:
         status=DeliveryStatus.SENDING, claimed_at=now)
     if not moved:
         return "lost"
-    event = AlertEvent.objects.select_related("rule").get(pk=delivery.event_id)
+    if delivery.event_id is not None:
+        payload = event_payload(AlertEvent.objects.select_related("rule").get(pk=delivery.event_id))
+    else:
+        payload = AlertDelivery.objects.values_list("payload", flat=True).get(pk=delivery.pk)
     destination = Destination.objects.get(pk=delivery.destination_id)
-    outcome = senders.deliver(destination=destination, payload=event_payload(event),
-                              delivery_id=f"{delivery.pk}-{event.pk}")
+    outcome = senders.deliver(destination=destination, payload=payload,
+                              delivery_id=f"{delivery.pk}-{delivery.event_id or 'message'}")
     attempts = delivery.attempts + 1
     DeliveryAttempt.objects.create(destination=destination, delivery=delivery, ok=outcome.ok,
                                    status_code=outcome.status_code, error=outcome.error)
@@ -445,6 +448,20 @@ def alerts_deliver_due(*, now: dt.datetime | None = None) -> DeliverReport:
         outcome = delivery_send(delivery, now=now)
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+def message_enqueue(*, destination: Destination, payload: dict, dedupe_key: str) -> bool:
+    """Hand a chat message (see senders.CHAT_KINDS) to the outbox once per `dedupe_key`; it is sent
+    after the caller's transaction commits, with the alerts' retries. False: it was handed over before."""
+    if destination.kind not in (DestinationKind.SLACK, DestinationKind.TEAMS):
+        raise RuleError("destination", f"a {destination.get_kind_display()} destination takes alerts only")
+    _row, created = AlertDelivery.objects.get_or_create(
+        dedupe_key=dedupe_key, defaults={"destination": destination, "payload": payload})
+    if created:
+        from .tasks import alerts_deliver
+
+        transaction.on_commit(alerts_deliver.delay)
+    return created
 
 
 def destination_test(destination: Destination) -> senders.Outcome:

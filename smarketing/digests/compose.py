@@ -80,6 +80,8 @@ class Section:
     headline: list[str]
     images: list[InlineImage]
     attention_count: int
+    # The "needs attention" items ({"tone", "title", "detail"}) for chat deliveries.
+    attention: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +92,7 @@ class Digest:
     images: list[InlineImage]
     as_of: dt.date
     local_date: dt.date
+    sections: list[Section] = field(default_factory=list)
 
 
 @dataclass
@@ -480,6 +483,7 @@ class SectionBuilder:
             headline=self.headline(),
             images=self.images,
             attention_count=sum(1 for item in attention if item["tone"] in ("bad", "warn")),
+            attention=attention,
         )
 
     def headline(self) -> list[str]:
@@ -634,7 +638,25 @@ def digest_compose(
         images=list(images.values()),
         as_of=as_of,
         local_date=local_date,
+        sections=sections,
     )
+
+
+def digest_chat_payload(*, digest: Digest, settings_url: str) -> dict:
+    """What a Slack or Teams destination gets of a digest: per dashboard, the headline tiles and
+    the items that need attention (alerts.senders renders it as Block Kit or an Adaptive Card)."""
+    return {
+        "kind": "digest",
+        "title": digest.subject,
+        "url": digest.sections[0].url if digest.sections else settings.SITE_URL,
+        "footer": f"Data as of {digest.as_of:%b %-d, %Y} · change or stop this digest: {settings_url}",
+        "sections": [
+            {"title": section.title, "url": section.url, "headline": list(section.headline),
+             "attention": [{"title": item["title"], "detail": item["detail"]} for item in section.attention
+                           if item["tone"] in ("bad", "warn")]}
+            for section in digest.sections
+        ],
+    }
 
 
 def _note_marks(points: list[dict], notes: list[dict]) -> list[tuple[int, str]]:

@@ -55,6 +55,10 @@ class Subscription(models.Model):
     time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
     weekdays_only = models.BooleanField(default=True, help_text="Skip Saturdays and Sundays.")
     active = models.BooleanField(default=True)
+    # Also post the headline tiles and what needs attention to this Slack or Teams channel.
+    chat_destination = models.ForeignKey("alerts.Destination", on_delete=models.SET_NULL, null=True, blank=True,
+                                         related_name="digest_subscriptions",
+                                         limit_choices_to={"kind__in": ("slack", "teams")})
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
