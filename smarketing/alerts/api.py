@@ -5,7 +5,7 @@ A destination's `target` and `secret` are write-only: answers carry `target_hint
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -60,10 +60,31 @@ class RuleSerializer(serializers.ModelSerializer):
         return value
 
 
-class DestinationViewSet(viewsets.ModelViewSet):
-    serializer_class = DestinationSerializer
+class _ServiceWrites(viewsets.ModelViewSet):
+    """Writes go through alerts.services (each view set's `_save`), which checks and seals; the serializer only
+    parses. PUT is left out: PATCH changes what it names, a missing target keeps the stored one."""
+
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._save(serializer, None)
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self._save(serializer, instance)
+
+
+@extend_schema_view(create=extend_schema(summary="Create an alert destination"),
+                    partial_update=extend_schema(summary="Change an alert destination (send target or secret "
+                                                         "to replace them)"))
+class DestinationViewSet(_ServiceWrites):
+    serializer_class = DestinationSerializer
+    queryset = Destination.objects.none()  # the schema's model; requests get get_queryset()
 
     def get_queryset(self):
         return destinations_visible(self.request.user).order_by("pk")
@@ -81,24 +102,13 @@ class DestinationViewSet(viewsets.ModelViewSet):
         return Response(DestinationSerializer(destination).data,
                         status=status.HTTP_200_OK if instance else status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Create an alert destination")
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return self._save(serializer, None)
-
-    @extend_schema(summary="Change an alert destination (target and secret: send to replace)")
-    def partial_update(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        return self._save(serializer, instance)
 
 
-class RuleViewSet(viewsets.ModelViewSet):
+@extend_schema_view(create=extend_schema(summary="Create an alert rule"),
+                    partial_update=extend_schema(summary="Change an alert rule"))
+class RuleViewSet(_ServiceWrites):
     serializer_class = RuleSerializer
-    permission_classes = [IsAuthenticated]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    queryset = Rule.objects.none()  # the schema's model; requests get get_queryset()
 
     def get_queryset(self):
         return rules_visible(self.request.user).order_by("pk")
@@ -124,15 +134,3 @@ class RuleViewSet(viewsets.ModelViewSet):
         return Response(RuleSerializer(rule, context=self.get_serializer_context()).data,
                         status=status.HTTP_200_OK if instance else status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Create an alert rule")
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return self._save(serializer, None)
-
-    @extend_schema(summary="Change an alert rule")
-    def partial_update(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        return self._save(serializer, instance)

@@ -10,17 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def _empty_facts(request):
-    if "django_db" not in request.keywords and "services" not in request.keywords:
-        return
-    from smarketing.kpis.models import DirtyDay, Fact, FactsState
-
-    request.getfixturevalue("transactional_db" if "services" in request.keywords else "db")
-    Fact.objects.all().delete()
-    DirtyDay.objects.all().delete()
-    FactsState.objects.all().delete()
+# Every alerts test starts from empty facts too (autouse, like the KPI tests).
+from tests.kpis.conftest import _empty_facts  # noqa: F401
 
 
 @dataclass
