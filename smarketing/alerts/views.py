@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from smarketing.kpis.registry import METRICS
+from smarketing.kpis.windows import WINDOW_LABELS
 
 from .conditions import RuleError, condition_text
 from .forms import DestinationForm, RuleForm
@@ -59,6 +60,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
     for rule in rules:
         metric = METRICS.get(rule.metric)
         rows.append({"rule": rule, "metric": metric, "condition": condition_text(rule.condition),
+                     "window": WINDOW_LABELS.get(rule.window, rule.window),
                      "value": format_number(rule.last_value, metric.unit if metric else "count"),
                      "events": events.get(rule.pk, [])})
     attempts = attempts_for(destinations)

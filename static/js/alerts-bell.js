@@ -15,7 +15,14 @@
       bell.href = href;
       bell.title = "An alert rule watches this metric";
       bell.setAttribute("aria-label", "An alert rule watches this metric: see alerts");
-      bell.textContent = "🔔";
+      // An SVG bell: emoji fonts are not on every machine (a missing glyph draws a box).
+      var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.setAttribute("viewBox", "0 0 24 24");
+      svg.setAttribute("aria-hidden", "true");
+      var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      path.setAttribute("d", "M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z");
+      svg.appendChild(path);
+      bell.appendChild(svg);
       label.appendChild(bell);
     });
   });

@@ -14,6 +14,22 @@ import pytest
 from tests.kpis.conftest import _empty_facts  # noqa: F401
 
 
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch):
+    """Tests post to the loopback receiver only: a slip that would reach a real host fails here."""
+    from urllib.parse import urlsplit
+
+    from smarketing.alerts import senders
+
+    real = senders._post
+
+    def guarded(url, body, headers):
+        assert urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"), "a test tried to post off loopback"
+        return real(url, body, headers)
+
+    monkeypatch.setattr(senders, "_post", guarded)
+
+
 @dataclass
 class Received:
     path: str
