@@ -179,3 +179,19 @@ def test_targets_are_stored_sealed(user):
     row = Destination.objects.filter(pk=slack.pk).values().get()
     assert url not in json.dumps(row, default=str)
     assert row["target_hint"] == "hooks.slack.com/…mnop"
+
+
+def test_the_readme_verification_snippet_accepts_ours_and_refuses_a_forgery(user, receiver):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    snippet = readme.split("A receiver verifies:\n\n```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(snippet, namespace)  # the README's code, as a reader would paste it
+    verify = namespace["verify"]
+    hook = destination_save(owner=user, name="ops", kind="webhook", target=f"{receiver.url}/hook", secret=SECRET)
+    destination_test(hook)
+    (request,) = receiver.requests
+    assert verify(SECRET, request.headers, request.body)
+    assert not verify("another-secret-of-16+", request.headers, request.body)
+    assert not verify(SECRET, request.headers, request.body.replace(b"Test message", b"Tost message"))
