@@ -94,7 +94,8 @@ def test_signal_recomputes_on_commit_in_embedded_mode(django_capture_on_commit_c
         # Ingest names the activity's own day; the engine finds the MQL day it belongs to.
         records_changed.send(sender=None, resource="activities", days=[dt.date(2026, 5, 1)],
                              contact_ids=[lead.pk])
-    assert len(callbacks) == 1
+    # The recompute, then (registered by it) its announcement to listeners such as alerts.
+    assert len(callbacks) == 2
     assert not recompute_pending()
     assert value("leads_worked_rate", as_of="2026-03-31") == 100.0
     assert value("sales_calls", window="custom", start="2026-05-01", end="2026-05-01") == 1
