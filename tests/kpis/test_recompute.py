@@ -218,3 +218,24 @@ def test_contact_days_of_a_few_contacts_are_theirs_and_of_many_a_superset():
         dt.date(2026, 3, i + 2) for i in range(8)}
     assert contact_days(contact_ids=everyone, need="all") >= {
         dt.date(2026, 1, 20), dt.date(2026, 2, 5), dt.date(2026, 2, 25), dt.date(2026, 3, 5), dt.date(2026, 3, 9)}
+
+
+def test_a_recompute_announces_its_families_and_days_after_commit(django_capture_on_commit_callbacks):
+    from smarketing.kpis.signals import facts_recomputed
+
+    heard = []
+
+    def listen(sender, **kwargs):
+        heard.append((kwargs["families"], kwargs["days"]))
+
+    facts_recomputed.connect(listen)
+    try:
+        contact("x", "2026-03-01 09:00")
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            facts_rebuild(days=[dt.date(2026, 3, 1)], family_names=["contacts_lead"])
+        assert heard == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+        assert heard == [(["contacts_lead"], [dt.date(2026, 3, 1)])]
+    finally:
+        facts_recomputed.disconnect(listen)
