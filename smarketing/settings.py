@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "smarketing.kpis",
     "smarketing.dashboards",
     "smarketing.digests",
+    "smarketing.alerts",
     "smarketing.api",
     "smarketing.ops",
     "axes",
@@ -135,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "smarketing.alerts.context.watched",
             ],
         },
     },
@@ -231,6 +233,12 @@ CELERY_BEAT_SCHEDULE = {
     # Does nothing unless IMPORT_WATCH_DIR is set.
     "funnel-import-folder": {
         "task": "smarketing.funnel.tasks.import_folder_poll",
+        "schedule": crontab(minute="*"),
+    },
+    # Alerts are evaluated after each recompute; this only works off their outbox (retries,
+    # and deliveries a dead worker left behind).
+    "alerts-deliver-due": {
+        "task": "smarketing.alerts.tasks.alerts_deliver",
         "schedule": crontab(minute="*"),
     },
 }

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("smarketing.ops.urls")),
     path("data/", include("smarketing.funnel.urls")),
     path("digests/", include("smarketing.digests.urls")),
+    path("alerts/", include("smarketing.alerts.urls")),
     path("", include("smarketing.dashboards.urls")),
 ]

@@ -9,6 +9,7 @@ from .attention import AttentionView
 urlpatterns = [
     path("v1/kpis/", include("smarketing.api.kpi_urls")),
     path("v1/attention/", AttentionView.as_view(), name="api-attention"),
+    path("v1/alerts/", include("smarketing.alerts.api_urls")),
     path("v1/", include("smarketing.api.resource_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Signed out, the docs page sends a browser to sign in. The split view serves its start-up

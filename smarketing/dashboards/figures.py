@@ -590,3 +590,35 @@ def sparkline_partial(values: Sequence[float | int | None], partial: int | None,
         return None
     x, y = _spark_xy(numbers, width, height)[partial]
     return {"x": f"{x:.1f}", "y": f"{y:.1f}"}
+
+
+# --- annotations --------------------------------------------------------------------
+NOTE_COLOR = "#b26a00"
+
+
+def annotate(figure: dict, notes: Sequence[dict]) -> dict:
+    """Markers for dated notes on a date-axis figure: a dotted line on a day, a band over a
+    period, a short label on top and the whole note on hover."""
+    if not notes:
+        return figure
+    layout = figure["layout"]
+    shapes, labels = list(layout.get("shapes", [])), list(layout.get("annotations", []))
+    for note in notes:
+        day = _iso(note["day"])
+        if note.get("end"):
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": day, "x1": _iso(note["end"]),
+                           "y0": 0, "y1": 1, "fillcolor": "rgba(178,106,0,0.10)", "line": {"width": 0},
+                           "layer": "below"})
+        else:
+            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
+                           "line": {"color": NOTE_COLOR, "width": 1, "dash": "dot"}})
+        scope = f" ({note['scope']})" if note.get("scope") and not note.get("auto") else ""
+        labels.append({"x": day, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
+                       "showarrow": False, "text": "✎ " + _short(note["text"], 22),
+                       "hovertext": f"{day}: {note['text']}{scope}", "font": {"size": 10, "color": NOTE_COLOR},
+                       "name": "smarketing-note"})
+    layout["shapes"], layout["annotations"] = shapes, labels
+    margin = dict(layout.get("margin") or {})
+    margin["t"] = max(margin.get("t", 0), 22)
+    layout["margin"] = margin
+    return figure

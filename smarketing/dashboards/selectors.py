@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from smarketing.dashboards import figures
+from smarketing.dashboards.annotations import annotations_for, annotations_stamp
 from smarketing.dashboards.attention import layout_attention
 from smarketing.dashboards.formatting import (
     NONE,
@@ -288,7 +289,15 @@ def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
         step["filtered"] = result.get("filtered", True)
         step["not_meaningful"] = result.get("not_meaningful")
     compare = dashboard.key == "shared" or any(step["previous"] for step in steps)
+    header, units = ["Step", "This period", "Conversion from the step before"], ["text", "count", "percent"]
+    if compare:
+        header, units = [*header, "Previous period", "Change"], [*units, "count", "percent"]
+    export = _export(header, units, [
+        [step["label"], step["value"], step["rate"],
+         *([step["previous"], _change(step["value"], step["previous"])] if compare else [])]
+        for step in steps])
     return {
+        "export": export,
         "charts": [{"title": "", "figure": figures.figure_funnel(results, compare_previous=compare, norms=norms)}],
         "compare": compare,
         "compare_label": COMPARISON_LABELS[state.compare],
@@ -298,6 +307,13 @@ def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
         "filter_overridden": overridden,
         "values": [step["value"] for step in steps],
     }
+
+
+def _change(value, previous) -> float | None:
+    """The relative change the page's "Change" column shows, in percent."""
+    if value is None or not previous:
+        return None
+    return round((value - previous) / abs(previous) * 100, 6)
 
 
 def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
@@ -328,6 +344,7 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
             )
         table.append({"label": row["label"], "key": row["key"], "cells": cells})
     return {
+        "export": _breakdown_export(panel, results, rows),
         "charts": _breakdown_charts(results, top=top),
         "columns": columns,
         "rows": table,
@@ -338,6 +355,39 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
     }
+
+
+def _export(header: list[str], units: list[str], rows: list[list], total: list | None = None) -> dict:
+    """A panel's table as raw values for the CSV / XLSX download (`units[i]` of column i;
+    "text" for labels), in the order and with the rows the page shows."""
+    return {"header": header, "units": units, "rows": rows, "total": total}
+
+
+def _breakdown_export(panel: Panel, results: list[dict], rows: list[dict]) -> dict:
+    header, units = [DIMENSION_LABELS.get(panel.dimension or "", panel.dimension or "")], ["text"]
+    targeted = {result["metric"] for result in results for row in rows
+                if ((row["cells"].get(result["metric"]) or {}).get("target") or {}).get("value") is not None}
+    for result in results:
+        header.append(result["label"])
+        units.append(result["unit"])
+        if result["metric"] in targeted:
+            header.append(f"{result['label']} target")
+            units.append(result["unit"])
+    body = []
+    for row in rows:
+        line: list = [row["label"]]
+        for result in results:
+            item = row["cells"].get(result["metric"]) or {}
+            line.append(item.get("value"))
+            if result["metric"] in targeted:
+                line.append((item.get("target") or {}).get("value"))
+        body.append(line)
+    total: list = ["All"]
+    for result in results:
+        total.append(result.get("value"))
+        if result["metric"] in targeted:
+            total.append(None)
+    return _export(header, units, body, total)
 
 
 def _breakdown_charts(results: list[dict], *, top: int) -> list[dict]:
@@ -403,7 +453,15 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
             }
         )
     has_reps = bool(delivered.get("breakdown"))
+    export = _export(["Rep", "Delivered", "SLA", "Worked", "Attempt compliance"],
+                     ["text", "count", "count", "percent", "percent"], [
+        [row["label"], (row["cells"].get("leads_delivered") or {}).get("value"),
+         ((row["cells"].get("leads_delivered") or {}).get("target") or {}).get("value"),
+         (row["cells"].get("leads_worked_rate") or {}).get("value"),
+         (row["cells"].get("sla_attempt_compliance") or {}).get("value")]
+        for row in figures.breakdown_rows(results, top=None)])
     return {
+        "export": export,
         "summary": summary,
         "rows": rows,
         "worked_target": worked_target,
@@ -442,8 +500,11 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
         metric = metric_get(metric_key)
         points = series[_filters_key(filters)][metric_key]
         lines.append({"label": metric.label, "unit": metric.unit, "points": points})
+    notes = annotations_for(start=state.window.start, end=state.window.end, filters=filters)
     return {
-        "charts": [{"title": "", "figure": figures.figure_series(lines, grain=grain, today=company_today())}],
+        "charts": [{"title": "", "figure": figures.annotate(figures.figure_series(lines, grain=grain, today=company_today()),
+                                                             notes),
+                    "annotatable": True}],
         "grain": grain,
         "filter_overridden": overridden,
         "values": [point["value"] for line in lines for point in line["points"]],
@@ -577,6 +638,7 @@ def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     identity = (
         dashboard.key, state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
+        annotations_stamp(),
     )
     return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
 

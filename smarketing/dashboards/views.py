@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from smarketing.dashboards.exports import records_csv_lines, records_page
+from smarketing.dashboards.annotations import AnnotationError, annotation_can_edit, annotation_save
+from smarketing.dashboards.exports import (
+    export_filename,
+    records_csv_lines,
+    records_page,
+    table_lines,
+    table_xlsx,
+)
 from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
+from smarketing.dashboards.models import Annotation
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
 from smarketing.dashboards.selectors import (
     dashboard_page_cached,
@@ -19,6 +30,7 @@ from smarketing.dashboards.selectors import (
     filters_text,
 )
 from smarketing.dashboards.sla import sla_in_force
+from smarketing.funnel.models import Campaign, Channel
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import key_labels
@@ -87,6 +99,7 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         "filter_tokens": state.filter_tokens(),
         "filter_text": filters_text(state.filters),
         "clear_filter_query": state.query(filter=None),
+        "annotation_channels": Channel.choices,
         **page,
     }
     return render(request, "dashboards/dashboard.html", context)
@@ -156,3 +169,80 @@ def records_csv(request: HttpRequest, metric: str) -> StreamingHttpResponse:
     filename = f"{metric}-{state.window.start}-{state.window.end}{safe_suffix}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+def panel_table(request: HttpRequest, key: str, panel: str, fmt: str) -> HttpResponse:
+    """One panel's table (what the page shows, as raw numbers) as CSV or XLSX."""
+    try:
+        board = dashboard_get(key)
+    except KeyError:
+        raise Http404(f"no dashboard {key!r}") from None
+    if fmt not in ("csv", "xlsx"):
+        raise Http404(f"no export format {fmt!r}: use csv or xlsx")
+    state = state_from_query(request.GET)
+    page = dashboard_page_cached(dashboard=board, state=state)
+    found = next((item for item in page["panels"] if item["id"] == panel and item.get("export")), None)
+    if found is None:
+        raise Http404(f"dashboard {key!r} has no table {panel!r}")
+    name = export_filename(board.key, found["title"], state.window.name, state.window.start, state.window.end,
+                           extension=fmt)
+    if fmt == "csv":
+        writer = csv.writer(_Echo())
+        response = HttpResponse("".join(writer.writerow(line) for line in table_lines(found["export"])),
+                                content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(table_xlsx(found["export"], title=found["title"]),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("dashboards:annotations")
+
+
+@login_required
+def annotations(request: HttpRequest) -> HttpResponse:
+    """Every note (visible to all), with edit and delete for its author and data managers;
+    a POST adds one (the dashboard's click-a-date form posts here)."""
+    if request.method == "POST":
+        fields = {name: request.POST.get(name, "") for name in ("day", "end_day", "text", "channel", "campaign")}
+        try:
+            note = annotation_save(author=request.user, **fields)
+        except AnnotationError as error:
+            messages.error(request, f"The note was not saved: {error.field.replace('_', ' ')}: {error.message}")
+        else:
+            messages.success(request, f"Note added on {note.day:%b %-d, %Y}.")
+        return redirect(_back(request))
+    rows = Annotation.objects.select_related("author", "campaign")[:500]
+    context = {
+        "rows": [{"note": row, "can_edit": annotation_can_edit(user=request.user, annotation=row)} for row in rows],
+        "channels": Channel.choices,
+        "campaigns": Campaign.objects.order_by("name").values_list("external_id", "name")[:500],
+    }
+    return render(request, "dashboards/annotations.html", context)
+
+
+@login_required
+@require_POST
+def annotation_change(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(Annotation, pk=pk)
+    if not annotation_can_edit(user=request.user, annotation=note):
+        messages.error(request, "Only its author or a data manager can change this note.")
+        return redirect("dashboards:annotations")
+    if request.POST.get("delete"):
+        note.delete()
+        messages.success(request, "Note deleted.")
+        return redirect("dashboards:annotations")
+    fields = {name: request.POST.get(name, "") for name in ("day", "end_day", "text", "channel", "campaign")}
+    try:
+        annotation_save(author=request.user, annotation=note, **fields)
+    except AnnotationError as error:
+        messages.error(request, f"The note was not saved: {error.field.replace('_', ' ')}: {error.message}")
+    else:
+        messages.success(request, "Note saved.")
+    return redirect("dashboards:annotations")

@@ -173,16 +173,21 @@ def funnel_chart(
 
 def line_chart(
     *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter,
-    partial: int | None = None, partial_label: str = "so far",
+    partial: int | None = None, partial_label: str = "so far", marks: Sequence[tuple[int, str]] = (),
 ) -> Chart:
     """One line per series over shared buckets; gaps where a bucket has no value.
 
     The `partial` bucket (the day or week still running) is drawn apart: a dotted segment
     to a hollow marker labelled `partial_label`, never as the line dropping to zero.
+    `marks`: timeline notes as (bucket index, short text), drawn as dotted lines.
     """
     height_px = 200
     figure, axes = _figure(height_px)
     xs = list(range(len(labels)))
+    on_top = blended_transform_factory(axes.transData, axes.transAxes)
+    for index, text in marks:
+        axes.axvline(index, color=TARGET, linestyle=":", linewidth=1, zorder=1)
+        axes.text(index, 0.98, f" {text[:24]}", transform=on_top, fontsize=6, color=TARGET, va="top", ha="left")
     for index, (name, values) in enumerate(series):
         ys = [float(v) if v is not None else float("nan") for v in values]
         solid = [float("nan") if i == partial else y for i, y in enumerate(ys)]

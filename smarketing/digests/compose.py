@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from smarketing.dashboards import figures
+from smarketing.dashboards.annotations import annotations_for
 from smarketing.dashboards.attention import dashboard_attention
 from smarketing.dashboards.formatting import (
     format_delta,
@@ -82,6 +83,8 @@ class Section:
     headline: list[str]
     images: list[InlineImage]
     attention_count: int
+    # The "needs attention" items ({"tone", "title", "detail"}) for chat deliveries.
+    attention: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Digest:
     images: list[InlineImage]
     as_of: dt.date
     local_date: dt.date
+    sections: list[Section] = field(default_factory=list)
 
 
 @dataclass
@@ -424,6 +428,8 @@ class SectionBuilder:
             buckets = [_day(point["start"]).strftime("%-d %b") for point in points]
             lines.append((_label(key), [point.get("value") for point in points]))
         unit = metric_get(panel.metrics[0]).unit
+        marks = _note_marks(series[panel.metrics[0]], annotations_for(start=window.start, end=window.end,
+                                                                       filters=filters))
         image = None
         if buckets:
             # Never set while the window ends before this Monday; kept so a window reaching
@@ -431,7 +437,7 @@ class SectionBuilder:
             partial = figures.partial_index(series[panel.metrics[0]], company_today())
             image = self.chart(f"p{index}", lambda: charts.line_chart(labels=buckets, series=lines,
                                                                       fmt=_formatter(unit), partial=partial,
-                                                                      partial_label="this week so far"),
+                                                                      partial_label="this week so far", marks=marks),
                                alt=f"{panel.title}, weekly over the last {SERIES_WEEKS} weeks")
         latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
                   for name, values in lines]
@@ -471,6 +477,7 @@ class SectionBuilder:
             headline=self.headline(),
             images=self.images,
             attention_count=sum(1 for item in attention if item["tone"] in ("bad", "warn")),
+            attention=attention,
         )
 
     def headline(self) -> list[str]:
@@ -642,4 +649,33 @@ def digest_compose(
         images=list(images.values()),
         as_of=as_of,
         local_date=local_date,
+        sections=sections,
     )
+
+
+def digest_chat_payload(*, digest: Digest, settings_url: str) -> dict:
+    """What a Slack or Teams destination gets of a digest: per dashboard, the headline tiles and
+    the items that need attention (alerts.senders renders it as Block Kit or an Adaptive Card)."""
+    return {
+        "kind": "digest",
+        "title": digest.subject,
+        "url": digest.sections[0].url if digest.sections else settings.SITE_URL,
+        "footer": f"Data as of {digest.as_of:%b %-d, %Y} · change or stop this digest: {settings_url}",
+        "sections": [
+            {"title": section.title, "url": section.url, "headline": list(section.headline),
+             "attention": [{"title": item["title"], "detail": item["detail"]} for item in section.attention
+                           if item["tone"] in ("bad", "warn")]}
+            for section in digest.sections
+        ],
+    }
+
+
+def _note_marks(points: list[dict], notes: list[dict]) -> list[tuple[int, str]]:
+    """Each note at the index of the weekly bucket holding its day."""
+    marks = []
+    for note in notes:
+        for index, point in enumerate(points):
+            if _day(point["start"]) <= note["day"] <= _day(point["end"]):
+                marks.append((index, note["text"]))
+                break
+    return marks

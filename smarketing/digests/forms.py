@@ -24,9 +24,20 @@ class SubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = Subscription
-        fields = ["dashboards", "send_time", "time_zone", "cadence", "weekday", "active"]
-        labels = {"cadence": "How often", "weekday": "Weekly on", "active": "Send me the digest"}
+        fields = ["dashboards", "send_time", "time_zone", "cadence", "weekday", "active", "chat_destination"]
+        labels = {"cadence": "How often", "weekday": "Weekly on", "active": "Send me the digest",
+                  "chat_destination": "Also post to Slack or Teams"}
         widgets = {"cadence": forms.RadioSelect}
+        help_texts = {"chat_destination": "The headline numbers and what needs attention, each morning, "
+                                          "to a channel you added on the Alerts page."}
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["chat_destination"]
+        field.empty_label = "No, e-mail only"
+        if user is not None:
+            # One's own channels only: a destination's URL is its owner's secret.
+            field.queryset = field.queryset.filter(owner=user)
 
     def clean_dashboards(self) -> list[str]:
         chosen = self.cleaned_data["dashboards"]

@@ -68,6 +68,10 @@ class Subscription(models.Model):
     # The day a weekly digest is sent (Python's weekday(): Monday is 0); unused otherwise.
     weekday = models.PositiveSmallIntegerField(choices=WEEKDAY_CHOICES, default=0)
     active = models.BooleanField(default=True)
+    # Also post the headline tiles and what needs attention to this Slack or Teams channel.
+    chat_destination = models.ForeignKey("alerts.Destination", on_delete=models.SET_NULL, null=True, blank=True,
+                                         related_name="digest_subscriptions",
+                                         limit_choices_to={"kind__in": ("slack", "teams")})
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

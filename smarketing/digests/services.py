@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from smarketing.dashboards.layouts import DASHBOARDS
-from smarketing.digests.compose import ComposeCache, Digest, digest_compose
+from smarketing.digests.compose import ComposeCache, Digest, digest_chat_payload, digest_compose
 from smarketing.digests.models import Cadence, Delivery, DeliveryStatus, Subscription
 from smarketing.funnel.models import company_tz
 
@@ -92,7 +92,7 @@ def subscriptions_active() -> list[Subscription]:
     candidates = (
         Subscription.objects.filter(active=True, user__is_active=True)
         .exclude(user__email="")
-        .select_related("user")
+        .select_related("user", "chat_destination")
         .order_by("pk")
     )
     return [subscription for subscription in candidates if subscription.dashboards]
@@ -412,6 +412,8 @@ def digests_send_due(
                 report.compose_errors += 1
                 _record_failure(delivery, error=error, now=now)
                 continue
+            if subscription.chat_destination_id:
+                _chat_enqueue(subscription=subscription, digest=digest, local_date=delivery.local_date)
             message.connection = connection
             outcome = digest_send(delivery=delivery, message=message, connection=connection, now=now,
                                   pending=pending)
@@ -424,6 +426,17 @@ def digests_send_due(
     report.sections_composed = len(cache.sections)
     logger.info("digests at %s: %s", now.isoformat(), report.summary())
     return report
+
+
+def _chat_enqueue(*, subscription: Subscription, digest: Digest, local_date: dt.date) -> None:
+    """Hand the digest to the subscription's Slack / Teams destination, once per local date
+    (the alerts outbox sends it with its retries; a reclaimed delivery hands it over again,
+    which the dedupe key makes a no-op)."""
+    from smarketing.alerts.services import message_enqueue
+
+    payload = digest_chat_payload(digest=digest, settings_url=f"{settings.SITE_URL}{reverse('digests:settings')}")
+    message_enqueue(destination=subscription.chat_destination, payload=payload,
+                    dedupe_key=f"digest:{subscription.pk}:{local_date.isoformat()}")
 
 
 def _record_failure(delivery: Delivery, *, error: Exception, now: dt.datetime) -> None:
@@ -481,12 +494,12 @@ def subscription_for_preview(*, user) -> Subscription:
 
 
 def subscription_save(*, user, dashboards: list[str], send_time: dt.time, time_zone: str,
-                      cadence: str, weekday: int, active: bool) -> Subscription:
+                      cadence: str, weekday: int, active: bool, chat_destination=None) -> Subscription:
     zoneinfo.ZoneInfo(time_zone)
     subscription, _created = Subscription.objects.update_or_create(
         user=user,
         defaults={"dashboards": dashboards, "send_time": send_time, "time_zone": time_zone,
-                  "cadence": cadence, "weekday": weekday, "active": active},
+                  "cadence": cadence, "weekday": weekday, "active": active, "chat_destination": chat_destination},
     )
     return subscription
 

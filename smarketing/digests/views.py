@@ -35,7 +35,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     if existing is None:
         # Nobody is subscribed by merely opening the page: the box starts unticked for them.
         instance.active = False
-    form = SubscriptionForm(request.POST or None, instance=instance)
+    form = SubscriptionForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         subscription_save(user=request.user, **{name: form.cleaned_data[name] for name in SubscriptionForm.Meta.fields})
         messages.success(request, "Digest settings saved.")

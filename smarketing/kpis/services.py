@@ -24,6 +24,7 @@ from smarketing.funnel.db import bound_cursor
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
 from .facts import LAG_FAMILIES, families, family_rebuild
+from .signals import facts_recomputed
 
 logger = logging.getLogger("smarketing.kpis")
 
@@ -135,7 +136,21 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
     result = RebuildResult(len(chosen), None if day_list is None else len(day_list), time.monotonic() - clock)
     logger.info("facts rebuilt: %s families, %s days in %.2f s", result.families,
                 "all" if result.days is None else result.days, result.seconds)
+    _announce(families=sorted(chosen), days=day_list)
     return result
+
+
+def _announce(*, families: list[str], days: list[dt.date] | None) -> None:
+    """Tell listeners (alert rules) which facts changed, once the rebuild is visible to others."""
+    if not families or days == []:
+        return
+    def send() -> None:
+        # The facts are committed: a listener's failure is logged, it must not fail the recompute.
+        for receiver, outcome in facts_recomputed.send_robust(sender=RebuildResult, families=families, days=days):
+            if isinstance(outcome, Exception):
+                logger.error("facts_recomputed listener %r failed", receiver, exc_info=outcome)
+
+    transaction.on_commit(send)
 
 
 def facts_sweep(*, older_than: dt.timedelta) -> RebuildResult | None:
@@ -181,6 +196,8 @@ def facts_recompute_dirty(*, wait: bool = True) -> RebuildResult | None:
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM {Fact._meta.db_table}")
     result = RebuildResult(len(by_family), len({day for _, _, day in marks}), time.monotonic() - clock)
+    _announce(families=sorted(name for name in by_family if name in known),
+              days=sorted({day for _, _, day in marks}))
     logger.info("dirty facts rebuilt: %s families, %s days in %.2f s", result.families, result.days, result.seconds)
     return result
 

@@ -27,6 +27,36 @@
     if (figure.layout.xaxis) { figure.layout.xaxis.nticks = 4; }
   }
 
+  var DOWNLOAD_ICON = {
+    width: 1000, height: 1000,
+    path: "M450 100h100v450l150-150 70 70-270 270-270-270 70-70 150 150zM150 800h700v100h-700z"
+  };
+
+  /* dashboard-chart-window-start-end, lower case, file-system safe. */
+  function exportName(element) {
+    var main = element.closest("[data-export-name]");
+    var parts = [main ? main.dataset.exportName : "chart", element.getAttribute("aria-label") || "chart",
+                 main ? main.dataset.exportWindow : ""];
+    return parts.join("-").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  }
+
+  /* The toolbar offers exactly the downloads; Plotly renders the files in the browser. */
+  function downloadButtons(element) {
+    function button(format, label, icon) {
+      return {
+        name: "download-" + format, title: label, icon: icon,
+        click: function (gd) {
+          window.Plotly.downloadImage(gd, {
+            format: format, filename: exportName(element),
+            width: gd._fullLayout.width, height: gd._fullLayout.height, scale: format === "png" ? 2 : 1
+          });
+        }
+      };
+    }
+    return [[button("png", "Download PNG", window.Plotly.Icons.camera),
+             button("svg", "Download SVG", DOWNLOAD_ICON)]];
+  }
+
   function drawCharts() {
     if (!window.Plotly) { return; }
     document.querySelectorAll("[data-figure]").forEach(function (element) {
@@ -35,8 +65,9 @@
       var figure = JSON.parse(source.textContent);
       fitNarrow(element, figure);
       window.Plotly.newPlot(element, figure.data, figure.layout, {
-        displayModeBar: false, responsive: true, displaylogo: false
+        displayModeBar: true, modeBarButtons: downloadButtons(element), responsive: true, displaylogo: false
       });
+      element.dispatchEvent(new CustomEvent("smarketing:chart-drawn", { bubbles: true }));
     });
   }
 

@@ -94,7 +94,8 @@ def test_signal_recomputes_on_commit_in_embedded_mode(django_capture_on_commit_c
         # Ingest names the activity's own day; the engine finds the MQL day it belongs to.
         records_changed.send(sender=None, resource="activities", days=[dt.date(2026, 5, 1)],
                              contact_ids=[lead.pk])
-    assert len(callbacks) == 1
+    # The recompute, then (registered by it) its announcement to listeners such as alerts.
+    assert len(callbacks) == 2
     assert not recompute_pending()
     assert value("leads_worked_rate", as_of="2026-03-31") == 100.0
     assert value("sales_calls", window="custom", start="2026-05-01", end="2026-05-01") == 1
@@ -242,3 +243,24 @@ def test_half_of_the_contacts_or_more_read_every_contacts_days_counted_exactly()
     assert contact_days(contact_ids=ids[:4], need="mql") == {dt.date(2026, 4, i + 1) for i in range(4)}
     # 5 of 10 is half: every contact's MQL day, a superset of theirs.
     assert contact_days(contact_ids=ids[:5], need="mql") == {dt.date(2026, 4, i + 1) for i in range(10)}
+
+
+def test_a_recompute_announces_its_families_and_days_after_commit(django_capture_on_commit_callbacks):
+    from smarketing.kpis.signals import facts_recomputed
+
+    heard = []
+
+    def listen(sender, **kwargs):
+        heard.append((kwargs["families"], kwargs["days"]))
+
+    facts_recomputed.connect(listen)
+    try:
+        contact("x", "2026-03-01 09:00")
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            facts_rebuild(days=[dt.date(2026, 3, 1)], family_names=["contacts_lead"])
+        assert heard == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+        assert heard == [(["contacts_lead"], [dt.date(2026, 3, 1)])]
+    finally:
+        facts_recomputed.disconnect(listen)

@@ -1,0 +1,47 @@
+"""Forms of the alerts page; they collect fields, alerts.services checks and saves them."""
+
+from __future__ import annotations
+
+from django import forms
+
+from smarketing.kpis.registry import DIMENSIONS, METRICS
+from smarketing.kpis.windows import WINDOW_LABELS
+
+from .conditions import DIRECTIONS, RULE_WINDOWS
+from .models import DestinationKind
+
+
+class DestinationForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="e.g. #marketing-alerts")
+    kind = forms.ChoiceField(choices=DestinationKind.choices)
+    target = forms.CharField(label="Address or webhook URL", max_length=2000,
+                             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+                             help_text="Stored encrypted; only a masked form is shown afterwards.")
+    secret = forms.CharField(label="Signing secret (signed webhook only)", required=False, max_length=500,
+                             strip=False, widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
+
+
+class RuleForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    metric = forms.ChoiceField(choices=sorted(((key, metric.label) for key, metric in METRICS.items()),
+                                              key=lambda choice: choice[1]))
+    window = forms.ChoiceField(choices=[(name, WINDOW_LABELS[name]) for name in RULE_WINDOWS])
+    condition_type = forms.ChoiceField(label="Condition", choices=[
+        ("below", "Value below"), ("above", "Value above"), ("change", "Change vs previous period beyond (%)")])
+    threshold = forms.FloatField(label="Number or percentage")
+    direction = forms.ChoiceField(label="Change direction", choices=[(d, d) for d in DIRECTIONS], initial="any",
+                                  required=False)
+    dimension = forms.ChoiceField(label="Only one (optional)", required=False,
+                                  choices=[("", "Everything"), *((name, name.replace("_", " ")) for name in DIMENSIONS)])
+    key = forms.CharField(label="Key (e.g. paid_search, a campaign id, a rep's e-mail)", required=False, max_length=500)
+    destinations = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, destinations=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["destinations"].choices = [(str(d.pk), str(d)) for d in destinations]
+
+    def condition(self) -> dict:
+        data = self.cleaned_data
+        if data["condition_type"] == "change":
+            return {"type": "change", "percent": data["threshold"], "direction": data.get("direction") or "any"}
+        return {"type": data["condition_type"], "value": data["threshold"]}

@@ -1,0 +1,45 @@
+"""What a person may see of alerts: their own rules and destinations; a data manager sees all."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from .models import AlertEvent, DeliveryAttempt, Destination, Rule
+
+
+def is_manager(user) -> bool:
+    return user.has_perm(settings.DATA_MANAGER_PERMISSION)
+
+
+def rules_visible(user) -> QuerySet[Rule]:
+    query = Rule.objects.select_related("owner").prefetch_related("destinations")
+    return query if is_manager(user) else query.filter(owner=user)
+
+
+def destinations_visible(user) -> QuerySet[Destination]:
+    query = Destination.objects.select_related("owner")
+    return query if is_manager(user) else query.filter(owner=user)
+
+
+def events_for(rules: QuerySet[Rule], *, per_rule: int = 10) -> dict[int, list[AlertEvent]]:
+    out: dict[int, list[AlertEvent]] = {}
+    for event in AlertEvent.objects.filter(rule__in=rules).order_by("-created_at", "-pk")[:500]:
+        bucket = out.setdefault(event.rule_id, [])
+        if len(bucket) < per_rule:
+            bucket.append(event)
+    return out
+
+
+def attempts_for(destinations: QuerySet[Destination], *, per_destination: int = 10) -> dict[int, list]:
+    out: dict[int, list[DeliveryAttempt]] = {}
+    for attempt in DeliveryAttempt.objects.filter(destination__in=destinations).order_by("-at", "-pk")[:500]:
+        bucket = out.setdefault(attempt.destination_id, [])
+        if len(bucket) < per_destination:
+            bucket.append(attempt)
+    return out
+
+
+def watched_metrics(user) -> list[str]:
+    """Metric keys an active rule the user can see watches (the bell on their tiles)."""
+    return sorted(set(rules_visible(user).filter(active=True).values_list("metric", flat=True)))

@@ -1,0 +1,86 @@
+"""The alerts page: rules with their state and history, destinations with their delivery log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from smarketing.kpis.registry import METRICS
+from smarketing.kpis.windows import WINDOW_LABELS
+
+from .conditions import RuleError, condition_text
+from .forms import DestinationForm, RuleForm
+from .selectors import attempts_for, destinations_visible, events_for, rules_visible
+from .services import destination_save, destination_test, format_number, rule_save
+
+
+def _form_error(form, error: RuleError) -> None:
+    field = error.field.split(".")[0]
+    field = {"condition": "threshold"}.get(field, field)
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+@login_required
+def rules_page(request: HttpRequest) -> HttpResponse:
+    destinations = destinations_visible(request.user)
+    destination_form = DestinationForm(prefix="d")
+    rule_form = RuleForm(prefix="r", destinations=destinations)
+    if request.method == "POST" and request.POST.get("form") == "destination":
+        destination_form = DestinationForm(request.POST, prefix="d")
+        if destination_form.is_valid():
+            data = destination_form.cleaned_data
+            try:
+                destination_save(owner=request.user, name=data["name"], kind=data["kind"], target=data["target"],
+                                 secret=data["secret"] or None)
+            except RuleError as error:
+                _form_error(destination_form, error)
+            else:
+                messages.success(request, f"Destination “{data['name']}” added.")
+                return redirect("alerts:rules")
+    elif request.method == "POST" and request.POST.get("form") == "rule":
+        rule_form = RuleForm(request.POST, prefix="r", destinations=destinations)
+        if rule_form.is_valid():
+            data = rule_form.cleaned_data
+            try:
+                rule = rule_save(owner=request.user, name=data["name"], metric=data["metric"],
+                                 dimension=data["dimension"], key=data["key"], window=data["window"],
+                                 condition=rule_form.condition(),
+                                 destinations=destinations.filter(pk__in=[int(pk) for pk in data["destinations"]]))
+            except RuleError as error:
+                _form_error(rule_form, error)
+            else:
+                messages.success(request, f"Rule “{rule.name}” saved; it is checked after the next recompute.")
+                return redirect("alerts:rules")
+    rules = rules_visible(request.user)
+    events = events_for(rules)
+    rows = []
+    for rule in rules:
+        metric = METRICS.get(rule.metric)
+        rows.append({"rule": rule, "metric": metric, "condition": condition_text(rule.condition),
+                     "window": WINDOW_LABELS.get(rule.window, rule.window),
+                     "value": format_number(rule.last_value, metric.unit if metric else "count"),
+                     "events": events.get(rule.pk, [])})
+    attempts = attempts_for(destinations)
+    context = {
+        "rows": rows,
+        "destinations": [{"destination": d, "attempts": attempts.get(d.pk, [])} for d in destinations],
+        "destination_form": destination_form,
+        "rule_form": rule_form,
+    }
+    return render(request, "alerts/rules.html", context)
+
+
+@login_required
+@require_POST
+def destination_test_view(request: HttpRequest, pk: int) -> HttpResponse:
+    destination = get_object_or_404(destinations_visible(request.user), pk=pk)
+    outcome = destination_test(destination)
+    if outcome.ok:
+        messages.success(request, f"Test message sent to “{destination.name}”"
+                         + (f" (HTTP {outcome.status_code})." if outcome.status_code else "."))
+    else:
+        messages.error(request, f"The test message to “{destination.name}” failed: {outcome.error}")
+    return redirect("alerts:rules")

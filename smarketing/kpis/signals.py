@@ -1,0 +1,10 @@
+"""What `kpis` tells the rest of the project after the facts changed (kpis imports none of them).
+
+`facts_recomputed` is sent after a recompute's transaction committed, with:
+- `families`: names of the families of measures rebuilt (see `facts.families()`);
+- `days`: the record days rebuilt, or None when every day was.
+"""
+
+from django.dispatch import Signal
+
+facts_recomputed = Signal()
