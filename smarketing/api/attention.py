@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from smarketing.api.errors import errors
 from smarketing.api.kpis import KpiWindowSerializer
 from smarketing.dashboards.attention import dashboard_attention
 from smarketing.dashboards.layouts import DASHBOARDS
@@ -34,9 +35,6 @@ class AttentionSerializer(serializers.Serializer):
     items = AttentionItemSerializer(many=True)
 
 
-_error = inline_serializer("AttentionError", {"detail": serializers.CharField()})
-
-
 class AttentionView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -52,17 +50,17 @@ class AttentionView(APIView):
             OpenApiParameter("start", OpenApiTypes.DATE, description="custom window start"),
             OpenApiParameter("end", OpenApiTypes.DATE, description="custom window end"),
         ],
-        responses={200: AttentionSerializer, 400: _error},
+        responses={200: AttentionSerializer},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
         key = params.get("dashboard") or ""
         if key not in DASHBOARDS:
-            return Response({"detail": f"dashboard: {key!r} is not a dashboard key "
-                                       f"(use one of {', '.join(DASHBOARDS)})"}, status=400)
+            return Response(errors(f"dashboard: {key!r} is not a dashboard key (use one of {', '.join(DASHBOARDS)})",
+                                   field="dashboard"), status=400)
         try:
             report = dashboard_attention(key, params.get("window") or "mtd", params.get("as_of") or None,
                                          start=params.get("start"), end=params.get("end"))
         except WindowError as error:
-            return Response({"detail": str(error)}, status=400)
+            return Response(errors(str(error)), status=400)
         return Response(report)

@@ -250,7 +250,8 @@ def _sla_lag_family() -> Family:
     lag = _day_diff("x.mql_on", "x.occurred_on")
     conn = _day_diff("x.mql_on", "x.conn_on")
     keys = _contact_keys("x")
-    ranked = ("SELECT c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id, a.occurred_on, "
+    ranked = ("SELECT c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
+              "a.occurred_on, "
               "ROW_NUMBER() OVER (PARTITION BY c.id ORDER BY a.occurred_at, a.id) AS k, "
               "MIN(CASE WHEN a.connected THEN a.occurred_on END) OVER (PARTITION BY c.id) AS conn_on "
               "FROM {contact} c JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "

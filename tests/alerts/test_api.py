@@ -55,7 +55,7 @@ def test_destination_round_trip_never_shows_the_target_or_secret(api, caplog):
 def test_bad_destinations_are_refused_naming_the_field(api, payload, field):
     response = api.post("/api/v1/alerts/destinations/", payload, format="json")
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in {error.get("field") for error in response.json()["errors"]}
     assert not Destination.objects.exists()
 
 
@@ -93,7 +93,7 @@ def test_bad_rules_are_refused_naming_the_field(api, change, field):
     payload = {"name": "r", "metric": "leads", "window": "mtd", "condition": {"type": "below", "value": 3}, **change}
     response = api.post("/api/v1/alerts/rules/", payload, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in {error.get("field") for error in response.json()["errors"]}, response.json()
     assert not Rule.objects.exists()
 
 
@@ -104,7 +104,7 @@ def test_others_rules_and_destinations_are_out_of_reach(api, django_user_model):
     response = api.post("/api/v1/alerts/rules/", {"name": "r", "metric": "leads", "window": "mtd",
                                                   "condition": {"type": "below", "value": 3},
                                                   "destinations": [theirs.pk]}, format="json")
-    assert response.status_code == 400 and "destinations" in response.json()
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "destinations"
 
 
 def test_alerts_page_shows_the_masked_target_only(signed_in_client, user):

@@ -31,7 +31,8 @@ def numbers():
     with time_machine.travel(NOW, tick=False):
         for index in range(3):
             contact(f"c{index}", f"2026-03-0{index + 2} 10:00")
-        # 3 leads against a monthly target of 100: 16 of 31 days → pace 100 × 16 / 31 ≈ 51.6, behind.
+        # 3 leads against a monthly target of 100. The digest reads complete days (as of Mar 15):
+        # pace 100 × 15 / 31 = 48.4 → 48, projection 3 × 31 / 15 = 6.2 → 6: behind, a target item.
         Target.objects.create(metric="leads", period="month", period_start=dt.date(2026, 3, 1), value=100)
         facts_rebuild()
         yield
@@ -55,14 +56,14 @@ def test_digest_goes_to_the_channel_once(subscriber, numbers, receiver, kind):
         assert message["blocks"][0]["text"]["text"].startswith("Shared sales & marketing · Mon 16 Mar")
         section = message["blocks"][1]["text"]["text"]
         assert section.startswith("*<http://127.0.0.1:8000/dashboards/shared/?window=mtd|Shared sales & marketing>*")
-        assert "⚠ Leads: behind pace: 3 against a pace of 51.6 this month (target 100)" in section
+        assert "⚠ Target: Leads: 3, behind the pace of 48; heading for 6 against a target of 100" in section
         assert message["blocks"][-1]["type"] == "context"
     else:
         card = message["attachments"][0]["content"]
         assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
         texts = [block["text"] for block in card["body"]]
         assert texts[0].startswith("Shared sales & marketing · Mon 16 Mar")
-        assert "⚠ Leads: behind pace: 3 against a pace of 51.6 this month (target 100)" in texts
+        assert "⚠ Target: Leads: 3, behind the pace of 48; heading for 6 against a target of 100" in texts
         assert card["actions"][0]["url"] == "http://127.0.0.1:8000/dashboards/shared/?window=mtd"
     assert AlertDelivery.objects.get().dedupe_key == f"digest:{subscriber.pk}:2026-03-16"
 
@@ -83,7 +84,7 @@ def test_settings_page_offers_only_ones_own_chat_channels(client, subscriber, dj
     page = client.get("/digests/settings/").content.decode()
     assert "my slack" in page and "my mail" not in page and "bob&#x27;s teams" not in page and "bob's" not in page
     response = client.post("/digests/settings/", {"dashboards": ["shared"], "send_time": "07:30", "time_zone": "UTC",
-                                                  "weekdays_only": "on", "active": "on",
+                                                  "cadence": "weekdays", "weekday": "0", "active": "on",
                                                   "chat_destination": str(mine.pk)})
     assert response.status_code == 302
     subscriber.refresh_from_db()

@@ -69,7 +69,7 @@ def test_the_list_as_of_yesterday_by_default(signed_in_client, april):
 def test_bad_parameters_are_a_clear_400(signed_in_client, april, params, message):
     response = signed_in_client.get(URL, params)
     assert response.status_code == 400
-    assert message in response.json()["detail"]
+    assert message in response.json()["errors"][0]["message"]
 
 
 def test_command_prints_the_same_json(signed_in_client, april, capsys):

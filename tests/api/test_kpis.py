@@ -140,13 +140,13 @@ def test_compare_names_the_comparison_in_previous(signed_in_client, data, compar
     previous = signed_in_client.get(URL, params).json()["results"][0]["previous"]
     # a and b are March leads; c (Feb 3) is within Feb 1–15 and Feb 1–28; nothing in March 2025
     assert previous == {"value": 1 if kind != "same_period_last_year" else 0, "start": start, "end": end,
-                        "kind": kind}
+                        "kind": kind, "same_age": False}
 
 
 def test_unknown_compare_is_a_clear_400(signed_in_client, data):
     response = signed_in_client.get(URL, {"metrics": "leads", "compare": "yesterday"})
     assert response.status_code == 400
-    assert response.json()["detail"].startswith("compare: 'yesterday' is not a comparison: use one of")
+    assert response.json()["errors"][0]["message"].startswith("compare: 'yesterday' is not a comparison: use one of")
 
 
 def test_command_compare(data, capsys):

@@ -82,10 +82,13 @@ def test_signed_out_cannot_download(client):
 
 def test_download_links_sit_on_table_panels_only(signed_in_client, campaigns):
     page = signed_in_client.get("/dashboards/shared/?window=mtd&as_of=2026-03-15").content.decode()
-    # The SLA (an MQL delivered to nobody is a row) and funnel tables, CSV and XLSX each.
-    assert page.count('class="export-link"') == 4
+    # The SLA (an MQL delivered to nobody is a row), sales SLA by rep and funnel tables, CSV and
+    # XLSX each; the rejection reasons (p3) have no row: nobody was disqualified.
+    assert page.count('class="export-link"') == 6
     assert "/dashboards/shared/tables/p1.csv?window=mtd" in page
     assert "/dashboards/shared/tables/p2.xlsx?window=mtd" in page
+    assert "/dashboards/shared/tables/p4.csv?window=mtd" in page
+    assert "/dashboards/shared/tables/p3.csv" not in page
 
 
 def test_export_filenames_are_file_system_safe():

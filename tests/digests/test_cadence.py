@@ -73,7 +73,7 @@ def test_weekly_digest_shows_last_week_and_month_to_date(settings):
                               cache=ComposeCache(render_charts=False), weekly=weekly).text
 
     weekly, daily = compose(True), compose(False)
-    assert "Last week (2 Mar–8 Mar) and month to date" in weekly
+    assert "Complete days only: last week (2 Mar–8 Mar) and month to date" in weekly
     # Blog visits: month to date 500 + 40 + 2 + 300; last week (Mon 2 – Sun 8 March) 40 + 2.
     assert "Blog visits: 842 MTD" in weekly and "| Last week 42 (" in weekly
-    assert "Month to date and year to date" in daily and "| YTD 842 (" in daily
+    assert "Complete days only: month to date 1–11 Mar 2026, and year to date." in daily and "| YTD 842 (" in daily
