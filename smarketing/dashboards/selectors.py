@@ -136,7 +136,8 @@ def _target_view(target: dict | None, unit: str, value: float | None) -> dict | 
         "value": format_value(target.get("value"), unit),
         "status": target.get("status"),
         "status_label": label if target.get("status") else "",
-        "detail": target_detail(value, target, unit),
+        # a percentage keeps its sign on its number's line ("33.0 %" never breaks before "%")
+        "detail": target_detail(value, target, unit).replace(" %", "\u00a0%"),
         # the detail reads on from the status ("by 2", "of 90.0 %") or after a separator
         "joiner": "" if target_detail(value, target, unit).startswith(("by ", "of ")) else "· ",
         "good": {"good": True, "bad": False}.get(tone),
