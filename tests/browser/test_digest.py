@@ -50,8 +50,9 @@ def test_shared_digest_reads_well_in_chromium(page, live_server, screenshot_dir,
     for title in ("The agreed metrics", "Lead handover SLA by rep", "Funnel vs the previous period",
                   "Leads and MQLs over time"):
         assert page.locator(f"text={title}").count() == 1, title
-    # SLA chart, funnel and series, drawn server-side and inlined as data URIs
-    assert page.locator('img[src^="data:image/png;base64,"]').count() == 3
+    # SLA chart, sales SLA by rep, rejection reasons, funnel and series, drawn server-side and inlined
+    # as data URIs
+    assert page.locator('img[src^="data:image/png;base64,"]').count() == 5
     assert "cid:" not in page.content()
     page.set_viewport_size({"width": 760, "height": 1000})
     page.screenshot(path=str(screenshot_dir / "digest_shared.png"), full_page=True)
@@ -62,11 +63,12 @@ def test_shared_digest_reads_well_in_chromium(page, live_server, screenshot_dir,
 def test_multi_dashboard_digest_renders_every_panel(page, live_server, screenshot_dir, reader):
     Subscription.objects.filter(user=reader).update(dashboards=["sales_manager", "executive"])
     sign_in_to_preview(page, live_server)
-    # sales_manager: SLA chart + 3 breakdowns; executive: velocity, attribution, funnel, series.
-    # A breakdown with no records this month says so instead of drawing an empty chart.
+    # sales_manager: SLA chart + 5 breakdowns (leads needed and the sales SLA among them); executive:
+    # velocity, attribution, funnel, series. A breakdown with no records this month says so instead
+    # of drawing an empty chart.
     charts = page.locator('img[src^="data:image/png;base64,"]').count()
     empty = page.locator("text=No records in this window yet.").count()
-    assert charts >= 5 and charts + empty == 8
+    assert charts >= 5 and charts + empty == 10
     assert page.locator("text=Sales activity by rep").count() == 1
     assert page.locator("text=Attributed revenue by channel").count() == 1
     page.set_viewport_size({"width": 760, "height": 1000})
