@@ -25,7 +25,12 @@ RETRY_AFTER_SECONDS = 30
 
 
 class StatementTimeoutMiddleware:
-    """PostgreSQL: no statement of a web request runs longer than WEB_STATEMENT_TIMEOUT seconds."""
+    """PostgreSQL: no statement of a web request runs longer than WEB_STATEMENT_TIMEOUT seconds.
+
+    The limit is set just before the request's first query (a request that never reads the
+    database opens no connection for it) and lifted after the response, because the
+    connection outlives the request (CONN_MAX_AGE) and may serve other code.
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -34,21 +39,31 @@ class StatementTimeoutMiddleware:
         limit_ms = int(float(settings.WEB_STATEMENT_TIMEOUT) * 1000)
         if not limit_ms or connection.vendor != "postgresql":
             return self.get_response(request)
+        limit = _FirstQueryTimeout(limit_ms)
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET statement_timeout = {limit_ms}")
-        except DatabaseError:
-            # The database is down: the view's own query fails and is answered with a 503.
-            return self.get_response(request)
-        try:
-            return self.get_response(request)
+            with connection.execute_wrapper(limit):
+                return self.get_response(request)
         finally:
-            # The connection outlives the request (CONN_MAX_AGE) and may serve other code.
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("RESET statement_timeout")
-            except DatabaseError:
-                pass  # the connection is broken or mid-rollback: Django discards or resets it
+            if limit.applied:
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute("RESET statement_timeout")
+                except DatabaseError:
+                    pass  # the connection is broken or mid-rollback: Django discards or resets it
+
+
+class _FirstQueryTimeout:
+    """An execute wrapper that sets the statement timeout before the first query it sees."""
+
+    def __init__(self, limit_ms: int) -> None:
+        self.limit_ms = limit_ms
+        self.applied = False
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.applied:
+            self.applied = True
+            context["cursor"].execute(f"SET statement_timeout = {self.limit_ms}")
+        return execute(sql, params, many, context)
 
 
 class ServiceErrorMiddleware:
