@@ -209,3 +209,18 @@ def test_json_logs_are_one_object_per_line_with_the_traceback(client, settings):
     assert line["level"] == "ERROR" and line["logger"] == "django.request"
     assert line["message"] == "Internal Server Error: /boom/"
     assert "ZeroDivisionError: the numbers did not add up" in line["exc_info"]
+
+
+def test_a_sentry_dsn_switches_error_reporting_on(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import django; django.setup(); import sentry_sdk; "
+              "client = sentry_sdk.get_client(); print(client.is_active(), client.dsn)")
+    env = {**os.environ, "SENTRY_DSN": "http://public@127.0.0.1:9/1", "SMARKETING_VAR_DIR": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "smarketing.settings"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["True", "http://public@127.0.0.1:9/1"], result.stderr

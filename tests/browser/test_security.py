@@ -44,3 +44,27 @@ def test_a_locked_out_sign_in_says_why_and_for_how_long(page, live_server, djang
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(screenshot_dir / "sign-in-locked.png"), full_page=True)
     page.watch.console_errors.clear()  # the 429 answer itself is logged by the browser
+
+
+def test_an_upload_past_the_limit_is_refused_with_the_limit_named(page, live_server, data_manager, settings,
+                                                                   tmp_path, screenshot_dir):
+    from smarketing.funnel.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.UPLOAD_MAX_MB = 1
+    page.goto(f"{live_server.url}/accounts/login/?next=/data/upload/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "manager-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/data/upload/")
+    page.select_option("#id_resource", "campaigns")
+    body = b"external_id,name,channel\n" + b"a,A,email\n" * 300_000  # 3 MB
+    page.set_input_files("#id_file", files=[{"name": "campaigns.csv", "mimeType": "text/csv", "buffer": body}])
+    page.click("#check-button")
+    alert = page.locator(".form-errors[role=alert]")
+    alert.wait_for()
+    assert "the limit is 1 MB (UPLOAD_MAX_MB)" in alert.inner_text()
+    assert not ImportJob.objects.exists()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(screenshot_dir / "upload-too-big-phone.png"), full_page=True)
+    page.watch.console_errors.clear()  # the 413 answer itself is logged by the browser
