@@ -124,10 +124,7 @@ HUBSPOT_EXTRA = ["Campaign ID", "Referred By", "Nurture Date", "Demo Date", "Chu
 
 
 def generate_hubspot() -> None:
-    """contacts.csv as a HubSpot export, and the mapping file that turns it back."""
-    sys.path.insert(0, str(ROOT))
-    from smarketing.funnel.presets import PRESETS
-
+    """contacts.csv as a HubSpot export."""
     names = {email: f"Rep {i}" for i, email in enumerate(REPS, 1)}
     with (OUT / "contacts.csv").open(newline="") as source, (OUT / "hubspot_contacts.csv").open("w", newline="") as f:
         rows = csv.reader(source)
@@ -144,7 +141,17 @@ def generate_hubspot() -> None:
                         _hubspot(lead), "" if i % 2 else _hubspot(lead), _hubspot(mql), _hubspot(sql),
                         _hubspot(opp), _hubspot(cust), campaign, referred, _hubspot(nurture), _hubspot(demo),
                         _hubspot(churn)])
-    fields = dict(PRESETS["hubspot_contacts"].spec["fields"])
+
+
+def write_hubspot_mapping() -> None:
+    """The hubspot_contacts preset plus the columns HubSpot's export lacks, limited to the contract's
+    columns (the contract file's header): a preset may name columns a newer contract adds."""
+    sys.path.insert(0, str(ROOT))
+    from smarketing.funnel.presets import PRESETS
+
+    with (OUT / "contacts.csv").open(newline="") as source:
+        columns = set(next(csv.reader(source)))
+    fields = {k: v for k, v in PRESETS["hubspot_contacts"].spec["fields"].items() if k in columns}
     fields.update({"campaign_id": "Campaign ID", "referred_by": "Referred By"})
     for column, name in (("nurture_at", "Nurture Date"), ("demo_at", "Demo Date"), ("churned_at", "Churn Date")):
         fields[column] = {"from": name, "format": "YYYY-MM-DD HH:MM"}
@@ -268,6 +275,7 @@ def main() -> None:
         if not (args.keep_files and (OUT / "hubspot_contacts.csv").exists()):
             generate(args.contacts, 0)
             generate_hubspot()
+        write_hubspot_mapping()
         mapped_runs(args.runs)
         return
 
