@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import sign_in
-from tests.browser.test_dashboards import PASSWORD, PHONE, _charts_drawn, demo_data  # noqa: F401 (fixture)
+from tests.browser.conftest import PASSWORD, sign_in
+from tests.browser.test_dashboards import PHONE, _charts_drawn
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
