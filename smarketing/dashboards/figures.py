@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from smarketing.dashboards.formatting import currency_symbol, format_value
+from smarketing.kpis.formatting import currency_symbol, format_value
 
 BRAND = "#1f4e79"
 ACCENT = "#2f6fde"

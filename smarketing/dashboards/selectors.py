@@ -18,7 +18,9 @@ from django.urls import reverse
 from smarketing.dashboards import figures
 from smarketing.dashboards.annotations import annotations_for, annotations_stamp
 from smarketing.dashboards.attention import layout_attention
-from smarketing.dashboards.formatting import (
+from smarketing.dashboards.layouts import Dashboard, Panel
+from smarketing.dashboards.params import DashboardState
+from smarketing.kpis.formatting import (
     NONE,
     format_delta,
     format_value,
@@ -26,8 +28,6 @@ from smarketing.dashboards.formatting import (
     target_detail,
     target_status,
 )
-from smarketing.dashboards.layouts import Dashboard, Panel
-from smarketing.dashboards.params import DashboardState
 from smarketing.kpis.judgement import side_status
 from smarketing.kpis.registry import NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (

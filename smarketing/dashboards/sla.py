@@ -12,8 +12,8 @@ import datetime as dt
 
 from django.conf import settings
 
-from smarketing.dashboards.formatting import format_value
 from smarketing.funnel import models as funnel
+from smarketing.kpis.formatting import format_value
 from smarketing.kpis.registry import SLA_MIN_ATTEMPTS_KEY
 from smarketing.kpis.selectors import kpi_values
 from smarketing.kpis.windows import period_bounds, window_for

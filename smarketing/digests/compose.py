@@ -20,14 +20,6 @@ from django.utils.safestring import mark_safe
 from smarketing.dashboards import figures
 from smarketing.dashboards.annotations import annotations_for
 from smarketing.dashboards.attention import dashboard_attention
-from smarketing.dashboards.formatting import (
-    format_delta,
-    format_value,
-    format_values,
-    target_detail,
-    target_sentence,
-    target_status,
-)
 from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
 from smarketing.dashboards.selectors import (
     DIMENSION_LABELS,
@@ -36,6 +28,14 @@ from smarketing.dashboards.selectors import (
     not_meaningful,
 )
 from smarketing.digests import charts
+from smarketing.kpis.formatting import (
+    format_delta,
+    format_value,
+    format_values,
+    target_detail,
+    target_sentence,
+    target_status,
+)
 from smarketing.kpis.judgement import side_status
 from smarketing.kpis.registry import NONE_KEY, metric_get
 from smarketing.kpis.selectors import facts_as_of, kpi_series_many, kpi_values

@@ -11,11 +11,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from smarketing.funnel import models as funnel
 
 from . import judgement
+from .formatting import format_value, format_values
 from .registry import NONE_KEY, metric_get
 from .selectors import key_labels, kpi_values
 from .windows import WINDOW_NAMES, Window, WindowError, company_today, window_for
@@ -60,21 +59,13 @@ def sales_owners() -> list[str]:
 
 
 def _text(value: float | int | None, unit: str) -> str:
-    if value is None:
-        return "no value"
-    number = float(value)
-    if unit == "percent":
-        return f"{number:,.1f} %"
-    if unit == "count":
-        return f"{number:,.0f}"
-    if unit in ("currency", "currency_per_day"):
-        text = f"{number:,.2f}".removesuffix(".00")
-        return f"{text} {settings.CURRENCY}" + ("/day" if unit == "currency_per_day" else "")
-    if unit == "days":
-        return f"{number:,.1f} days"
-    if unit == "hours":
-        return f"{number:,.1f} hours"
-    return f"{number:,.2f}"
+    return "no value" if value is None else format_value(value, unit)
+
+
+def _texts(values: list[float | int | None], unit: str) -> list[str]:
+    """Several numbers of one sentence on one scale, as the tiles write them."""
+    return ["no value" if value is None else text for value, text in zip(values, format_values(values, unit),
+                                                                          strict=True)]
 
 
 @dataclass
@@ -171,10 +162,11 @@ def _target_item(item: _Slice) -> dict | None:
     value = _judged_value(item.result)
     where = "" if item.dimension is None else f" ({item.label})"
     if status == "behind" and judgement.behind_enough(target=target, direction=metric.direction):
+        now, pace, projection, goal = _texts([value, target["pace"], target["projection"], target["value"]],
+                                             metric.unit)
         return _item("target", item, value, target["pace"],
-                     f"{metric.label}{where}: {_text(value, metric.unit)}, behind the pace of "
-                     f"{_text(target['pace'], metric.unit)}; heading for {_text(target['projection'], metric.unit)} "
-                     f"against a target of {_text(target['value'], metric.unit)}")
+                     f"{metric.label}{where}: {now}, behind the pace of {pace}; heading for {projection} "
+                     f"against a target of {goal}")
     if status in ("missed", "below_target"):
         verb = "missed the target of" if status == "missed" else "below the target of"
         return _item("target", item, value, target["value"],

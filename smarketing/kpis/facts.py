@@ -245,13 +245,15 @@ def _sla_lag_family() -> Family:
     count, so a query for another minimum (a `sla_min_attempts` target) can tell it has none.
 
     Only the n-th attempt is stored: one event per MQL, not one per attempt (the query reads
-    these facts over a whole previous year)."""
+    these facts over a whole previous year). `sla_on_time_lag` is the first attempt again, only
+    when it came within SLA_FIRST_ATTEMPT_HOURS of the MQL."""
     number = sla_min_attempts_setting()
     lag = _day_diff("x.mql_on", "x.occurred_on")
     conn = _day_diff("x.mql_on", "x.conn_on")
     keys = _contact_keys("x")
-    ranked = ("SELECT c.id, c.mql_on, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
-              "a.occurred_on, "
+    on_time = _at_most_hours_after("x.mql_at", "x.occurred_at", settings.SLA_FIRST_ATTEMPT_HOURS)
+    ranked = ("SELECT c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
+              "a.occurred_on, a.occurred_at, "
               "ROW_NUMBER() OVER (PARTITION BY c.id ORDER BY a.occurred_at, a.id) AS k, "
               "MIN(CASE WHEN a.connected THEN a.occurred_on END) OVER (PARTITION BY c.id) AS conn_on "
               "FROM {contact} c JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
@@ -260,17 +262,21 @@ def _sla_lag_family() -> Family:
     base = (
         f"WITH x AS ({ranked}) "
         f"SELECT x.mql_on AS day, {lag_bucket(lag)} AS bucket, {keys}, 1 AS m_sla_worked_lag, "
-        f"{null} AS m_sla_connected_lag, {null} AS m_sla_nth_start, {null} AS m_sla_nth_stop "
+        f"{null} AS m_sla_connected_lag, {null} AS m_sla_nth_start, {null} AS m_sla_nth_stop, "
+        f"{null} AS m_sla_on_time_lag "
         f"FROM x {_contact_joins('x')} WHERE x.k = 1 "
-        f"UNION ALL SELECT x.mql_on, {lag_bucket(conn)}, {keys}, {null}, 1, {null}, {null} "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(conn)}, {keys}, {null}, 1, {null}, {null}, {null} "
         f"FROM x {_contact_joins('x')} WHERE x.k = 1 AND x.conn_on IS NOT NULL "
-        f"UNION ALL SELECT x.mql_on, {lag_bucket(lag, 'x.k')}, {keys}, {null}, {null}, 1, {null} "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(lag, 'x.k')}, {keys}, {null}, {null}, 1, {null}, {null} "
         f"FROM x {_contact_joins('x')} WHERE x.k = {number} "
-        f"UNION ALL SELECT x.mql_on, {lag_bucket(_greatest(lag, conn), 'x.k')}, {keys}, {null}, {null}, {null}, 1 "
-        f"FROM x {_contact_joins('x')} WHERE x.k = {number} AND x.conn_on IS NOT NULL"
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(_greatest(lag, conn), 'x.k')}, {keys}, {null}, {null}, {null}, 1, "
+        f"{null} FROM x {_contact_joins('x')} WHERE x.k = {number} AND x.conn_on IS NOT NULL "
+        f"UNION ALL SELECT x.mql_on, {lag_bucket(lag)}, {keys}, {null}, {null}, {null}, {null}, 1 "
+        f"FROM x {_contact_joins('x')} WHERE x.k = 1 AND {on_time}"
     )
     return Family("sla_lags", base, "c.mql_on",
-                  ("sla_worked_lag", "sla_connected_lag", "sla_nth_start", "sla_nth_stop"), CONTACT_DIMS)
+                  ("sla_worked_lag", "sla_connected_lag", "sla_nth_start", "sla_nth_stop", "sla_on_time_lag"),
+                  CONTACT_DIMS)
 
 
 LAG_FAMILIES = (*(f"lags_{stage}" for stage in dict.fromkeys(a for a, _ in COHORTS)), "sla_lags")

@@ -531,10 +531,12 @@ def _declare() -> tuple[Metric, ...]:
         average("speed_to_lead_hours", "Speed to lead", "sla_speed_hours_total", "sla_worked", c,
                 "Of the leads delivered in the window that sales attempted, the mean hours from delivery "
                 "(MQL) to the first attempt.", unit="hours"),
-        ratio("leads_worked_on_time_rate", "Worked on time", "sla_on_time", "entered_mql", c,
-              "Of the leads delivered in the window, the share whose first sales attempt came at most "
-              "SLA_FIRST_ATTEMPT_HOURS (24 by default) hours after delivery; leads never attempted count "
-              "as late.", kind="cohort"),
+        _same_age(ratio("leads_worked_on_time_rate", "Worked on time", "sla_on_time", "entered_mql", c,
+                        "Of the leads delivered in the window, the share whose first sales attempt came at "
+                        "most SLA_FIRST_ATTEMPT_HOURS (24 by default) hours after delivery; leads never "
+                        "attempted count as late.", kind="cohort"),
+                  ("sla_on_time_lag",),
+                  _aged_ratio(lambda s: s.by_end("sla_on_time_lag"), lambda s: s.flow("entered_mql"))),
         flow_sum("disqualified_leads", "Disqualified leads", "entered_disqualified", DISQUALIFIED_DIMS,
                  "Contacts ruled out (disqualified) in the window, whatever their stage.", direction="down"),
         _metric("mql_rejection_rate", "MQL rejection rate", "percent", "cohort",

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from smarketing.alerts.models import Rule
 from smarketing.alerts.services import destination_save, rule_save
-from smarketing.dashboards.formatting import format_value
 from smarketing.dashboards.models import Annotation
+from smarketing.kpis.formatting import format_value
 from tests.alerts.conftest import receiver  # noqa: F401 (the loopback webhook receiver fixture)
 from tests.browser.conftest import sign_in
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from smarketing.dashboards.formatting import format_delta, format_value
+from smarketing.kpis.formatting import format_delta, format_value
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_arrows_follow_the_value_and_colour_follows_the_metric():
     ([21.7, 35], "percent", ["21.7 %", "35.0 %"]),
 ])
 def test_format_values_share_one_scale(values, unit, texts):
-    from smarketing.dashboards.formatting import format_values
+    from smarketing.kpis.formatting import format_values
 
     assert format_values(values, unit) == texts
 
@@ -102,13 +102,13 @@ def test_format_values_share_one_scale(values, unit, texts):
     (12.345, "currency", 12.35), (21.74, "percent", 21.74), (None, "count", None),
 ])
 def test_round_like_value_rounds_half_up_like_the_value(value, unit, rounded):
-    from smarketing.dashboards.formatting import round_like_value
+    from smarketing.kpis.formatting import round_like_value
 
     assert round_like_value(value, unit) == rounded
 
 
 def test_target_detail_gives_the_real_gap_to_pace():
-    from smarketing.dashboards.formatting import target_detail, target_status
+    from smarketing.kpis.formatting import target_detail, target_status
 
     # the "$7.0M behind pace · pace $7.0M" for a $1,305 gap
     target = {"value": 12_000_000, "pace": 7_000_000, "projection": 11_997_762.86, "status": "behind"}
@@ -137,7 +137,7 @@ def test_target_detail_gives_the_real_gap_to_pace():
     ({"value": 100, "pace": None, "status": None}, ("—", "neutral")),
 ])
 def test_target_status_words(target, words):
-    from smarketing.dashboards.formatting import target_detail, target_status
+    from smarketing.kpis.formatting import target_detail, target_status
 
     assert target_status(target) == words
     if target["pace"] is None:
@@ -145,7 +145,7 @@ def test_target_status_words(target, words):
 
 
 def test_target_sentence_reads_on_from_the_status():
-    from smarketing.dashboards.formatting import target_detail, target_sentence
+    from smarketing.kpis.formatting import target_detail, target_sentence
 
     rate = {"value": 90, "pace": None, "projection": None, "status": "behind"}
     assert target_detail(80, rate, "percent") == "of 90.0 %"

@@ -199,6 +199,15 @@ class Reference:
             rows.append((len(attempts), connected))
         if key == "leads_worked_rate":
             return sum(1 for n, _ in rows if n > 0), len(rows)
+        if key == "leads_worked_on_time_rate":
+            # On time: the first attempt (of all time) within the SLA hours, and dated by the end.
+            mqls = self.entered("mql", w, flt)
+            firsts = [min((x.occurred_at for x in self.activities if x.contact_id == c.pk and x.occurred_at >= c.mql_at),
+                          default=None) for c in mqls]
+            on_time = sum(1 for c, first in zip(mqls, firsts, strict=True)
+                          if first is not None and by_end(first)
+                          and (first - c.mql_at).total_seconds() <= self.first_attempt_hours * 3600)
+            return on_time, len(mqls)
         if key == "worked_to_connected_rate":
             return sum(1 for n, conn in rows if n > 0 and conn), sum(1 for n, _ in rows if n > 0)
         candidates = [n for n, conn in rows if n > 0 and not conn]

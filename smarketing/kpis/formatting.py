@@ -1,4 +1,5 @@
-"""Numbers for people ("1.2k", "$45,300", "23.5 %"), shared by the web dashboards and the email digest."""
+"""Numbers for people ("1.2k", "$45,300", "23.5 %"), shared by the dashboards, the digest and the
+attention list's messages (kpis holds it so that every layer above can read a number the same way)."""
 
 from __future__ import annotations
 
