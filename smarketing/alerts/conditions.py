@@ -4,7 +4,10 @@
 - `{"type": "above", "value": N}`: fires while the value is strictly above N;
 - `{"type": "change", "percent": P, "direction": "any"|"up"|"down"}` (P > 0, direction
   default "any"): fires while the change against the previous period (the same days one
-  period back, as the dashboards' tiles compare) is strictly beyond P percent.
+  period back, as the dashboards' tiles compare) is strictly beyond P percent;
+- `{"type": "attention"}`: fires while the metric's slice is an item of the attention list
+  (kpi-catalogue.md, "Reading the numbers" rule 6: SLA, target, significant change), judged
+  on complete days like the dashboards' banner and the digest.
 
 A value the engine cannot compute (a rate over nothing) or a change from a previous value of
 0 or none has no answer: the rule keeps its state rather than fire or resolve on nothing.
@@ -17,7 +20,7 @@ import math
 from smarketing.kpis.registry import DIMENSIONS, metric_get
 from smarketing.kpis.windows import WINDOW_NAMES
 
-CONDITION_TYPES = ("below", "above", "change")
+CONDITION_TYPES = ("below", "above", "change", "attention")
 DIRECTIONS = ("any", "up", "down")
 # A custom range never moves: nothing new could ever make it fire.
 RULE_WINDOWS = tuple(name for name in WINDOW_NAMES if name != "custom")
@@ -45,10 +48,13 @@ def condition_clean(raw: object) -> dict:
     kind = raw.get("type")
     if kind not in CONDITION_TYPES:
         raise RuleError("condition.type", f"{kind!r} is not one of {', '.join(CONDITION_TYPES)}")
-    allowed = {"type", "value"} if kind in ("below", "above") else {"type", "percent", "direction"}
+    allowed = {"type", "value"} if kind in ("below", "above") else \
+        {"type"} if kind == "attention" else {"type", "percent", "direction"}
     extra = sorted(set(raw) - allowed)
     if extra:
         raise RuleError(f"condition.{extra[0]}", f"is not a field of a {kind!r} condition")
+    if kind == "attention":
+        return {"type": "attention"}
     if kind in ("below", "above"):
         if "value" not in raw:
             raise RuleError("condition.value", f"a {kind!r} condition needs a number")
@@ -90,11 +96,15 @@ def change_percent(value: float | None, previous: float | None) -> float | None:
     return (value - previous) / abs(previous) * 100
 
 
-def condition_holds(condition: dict, *, value: float | None, previous: float | None) -> bool | None:
-    """True (fire), False (resolve) or None (no answer: keep the state)."""
+def condition_holds(condition: dict, *, value: float | None, previous: float | None,
+                    attention: dict | None = None) -> bool | None:
+    """True (fire), False (resolve) or None (no answer: keep the state). `attention` is the
+    slice's attention item, if it has one."""
     if value is None:
         return None
     kind = condition["type"]
+    if kind == "attention":
+        return attention is not None
     if kind == "below":
         return value < condition["value"]
     if kind == "above":
@@ -110,13 +120,18 @@ def condition_holds(condition: dict, *, value: float | None, previous: float | N
     return abs(change) > percent
 
 
-def condition_reference(condition: dict, *, previous: float | None) -> float | None:
-    """What the value is held against: the threshold, or the previous period's value."""
+def condition_reference(condition: dict, *, previous: float | None, attention: dict | None = None) -> float | None:
+    """What the value is held against: the threshold, the previous period's value, or the
+    target, pace or previous value the attention item names."""
+    if condition["type"] == "attention":
+        return (attention or {}).get("reference")
     return previous if condition["type"] == "change" else condition["value"]
 
 
 def condition_text(condition: dict) -> str:
     kind = condition["type"]
+    if kind == "attention":
+        return "needs attention"
     if kind in ("below", "above"):
         return f"{kind} {_plain(condition['value'])}"
     sign = {"any": "±", "up": "+", "down": "−"}[condition.get("direction", "any")]

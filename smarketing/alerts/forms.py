@@ -27,8 +27,10 @@ class RuleForm(forms.Form):
                                               key=lambda choice: choice[1]))
     window = forms.ChoiceField(choices=[(name, WINDOW_LABELS[name]) for name in RULE_WINDOWS])
     condition_type = forms.ChoiceField(label="Condition", choices=[
-        ("below", "Value below"), ("above", "Value above"), ("change", "Change vs previous period beyond (%)")])
-    threshold = forms.FloatField(label="Number or percentage")
+        ("below", "Value below"), ("above", "Value above"), ("change", "Change vs previous period beyond (%)"),
+        ("attention", "Needs attention (behind target, below the SLA or a significant change)")])
+    threshold = forms.FloatField(label="Number or percentage", required=False,
+                                 help_text="Not used for “needs attention”.")
     direction = forms.ChoiceField(label="Change direction", choices=[(d, d) for d in DIRECTIONS], initial="any",
                                   required=False)
     dimension = forms.ChoiceField(label="Only one (optional)", required=False,
@@ -40,8 +42,16 @@ class RuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["destinations"].choices = [(str(d.pk), str(d)) for d in destinations]
 
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("condition_type") not in (None, "attention") and data.get("threshold") is None:
+            self.add_error("threshold", "This condition needs a number.")
+        return data
+
     def condition(self) -> dict:
         data = self.cleaned_data
+        if data["condition_type"] == "attention":
+            return {"type": "attention"}
         if data["condition_type"] == "change":
             return {"type": "change", "percent": data["threshold"], "direction": data.get("direction") or "any"}
         return {"type": data["condition_type"], "value": data["threshold"]}

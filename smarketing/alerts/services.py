@@ -34,7 +34,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from smarketing.kpis.attention import Watch, attention_items
 from smarketing.kpis.facts import families
+from smarketing.kpis.formatting import format_value
 from smarketing.kpis.registry import metric_get
 from smarketing.kpis.selectors import kpi_values
 from smarketing.kpis.windows import Window, company_today, window_for
@@ -181,6 +183,7 @@ class Verdict:
     previous: float | None
     holds: bool | None
     transition: str | None  # "firing" | "resolved" | None
+    attention: dict | None = None  # the attention item of an `attention` rule's slice
 
 
 @dataclass
@@ -221,6 +224,25 @@ def _values(rules: list[Rule], windows: dict[str, Window]) -> dict[int, tuple[fl
     return out
 
 
+def _attention(rules: list[Rule], windows: dict[str, Window]) -> dict[int, dict | None]:
+    """The attention item of each `attention` rule's metric and slice (None: it has none), from
+    the same list the dashboards' banner and the digest show, one list per (window, slice)."""
+    groups: dict[tuple[str, str, str], list[Rule]] = defaultdict(list)
+    for rule in rules:
+        if rule.condition["type"] == "attention":
+            groups[(rule.window, rule.dimension, rule.key)].append(rule)
+    out: dict[int, dict | None] = {}
+    for (window_name, dimension, key), members in groups.items():
+        filters = ((dimension, (key,)),) if dimension else ()
+        watches = [Watch(metric=metric, filters=filters) for metric in dict.fromkeys(r.metric for r in members)]
+        items = attention_items(watches=watches, window=windows[window_name])
+        found = {item["metric"]: item for item in items
+                 if (item["dimension"], item["key"]) == ((dimension, key) if dimension else (None, None))}
+        for rule in members:
+            out[rule.pk] = found.get(rule.metric)
+    return out
+
+
 def rules_evaluate(*, families_changed: Iterable[str] | None = None, days: Iterable[dt.date] | None = None,
                    now: dt.datetime | None = None, as_of: dt.date | None = None, dry_run: bool = False,
                    rule_ids: Iterable[int] | None = None) -> EvaluationReport:
@@ -239,32 +261,40 @@ def rules_evaluate(*, families_changed: Iterable[str] | None = None, days: Itera
         if rule_ids is not None:
             query = query.filter(pk__in=list(rule_ids))
         windows = {name: window_for(name, as_of=as_of) for name in {rule.window for rule in query}}
+        # The attention list reads complete days (up to yesterday), like the banner and the digest.
+        attention_windows = {name: window_for(name, as_of=as_of - dt.timedelta(days=1))
+                             for name in {rule.window for rule in query}}
         measure_families = _measure_families()
         rules = [rule for rule in query if rule_touched(rule, windows[rule.window], families_changed=family_set,
                                                         days=day_list, measure_families=measure_families)]
-        values = _values(rules, windows)
+        plain = [rule for rule in rules if rule.condition["type"] != "attention"]
+        watched = [rule for rule in rules if rule.condition["type"] == "attention"]
+        values = {**_values(plain, windows), **_values(watched, attention_windows)}
+        attention = _attention(watched, attention_windows)
         fresh: list[Rule] = []
         for rule in rules:
             value, previous = values[rule.pk]
-            holds = condition_holds(rule.condition, value=value, previous=previous)
+            item = attention.get(rule.pk)
+            holds = condition_holds(rule.condition, value=value, previous=previous, attention=item)
             transition = None
             if holds is True and rule.state == RuleState.OK:
                 transition = EventState.FIRING
             elif holds is False and rule.state == RuleState.FIRING:
                 transition = EventState.RESOLVED
-            verdict = Verdict(rule, value, previous, holds, transition)
+            verdict = Verdict(rule, value, previous, holds, transition, item)
+            window = attention_windows[rule.window] if rule.condition["type"] == "attention" else windows[rule.window]
             report.verdicts.append(verdict)
             report.evaluated += 1
             report.unknown += holds is None
             if dry_run:
                 continue
-            if transition is not None and _transition(verdict, window=windows[rule.window], now=now):
+            if transition is not None and _transition(verdict, window=window, now=now):
                 report.fired += transition == EventState.FIRING
                 report.resolved += transition == EventState.RESOLVED
             else:
                 rule.last_value = value
-                rule.last_reference = condition_reference(rule.condition, previous=previous)
-                rule.last_as_of, rule.last_evaluated_at = as_of, now
+                rule.last_reference = condition_reference(rule.condition, previous=previous, attention=item)
+                rule.last_as_of, rule.last_evaluated_at = window.as_of, now
                 fresh.append(rule)
         Rule.objects.bulk_update(fresh, ["last_value", "last_reference", "last_as_of", "last_evaluated_at"])
         if report.fired or report.resolved:
@@ -282,7 +312,7 @@ def _transition(verdict: Verdict, *, window: Window, now: dt.datetime) -> bool:
     evaluation moved it first."""
     rule = verdict.rule
     new_state = RuleState.FIRING if verdict.transition == EventState.FIRING else RuleState.OK
-    reference = condition_reference(rule.condition, previous=verdict.previous)
+    reference = condition_reference(rule.condition, previous=verdict.previous, attention=verdict.attention)
     with transaction.atomic():
         won = Rule.objects.filter(pk=rule.pk, state=rule.state, active=True).update(
             state=new_state, state_since=now, last_value=verdict.value, last_reference=reference,
@@ -292,7 +322,8 @@ def _transition(verdict: Verdict, *, window: Window, now: dt.datetime) -> bool:
         event = AlertEvent.objects.create(rule=rule, state=verdict.transition, value=verdict.value,
                                           reference=reference, as_of=window.as_of,
                                           message=event_message(rule, verdict.transition, value=verdict.value,
-                                                                previous=verdict.previous, window=window))
+                                                                previous=verdict.previous, window=window,
+                                                                attention=verdict.attention))
         AlertDelivery.objects.bulk_create([AlertDelivery(event=event, destination=destination)
                                            for destination in rule.destinations.all()])
     rule.state = new_state
@@ -301,19 +332,8 @@ def _transition(verdict: Verdict, *, window: Window, now: dt.datetime) -> bool:
 
 # --- wording -----------------------------------------------------------------------------
 def format_number(value: float | None, unit: str) -> str:
-    """A value as the message reads it (units as the catalogue names them)."""
-    if value is None:
-        return "—"
-    plain = f"{value:,.0f}" if unit == "count" or float(value).is_integer() else f"{value:,.2f}"
-    if unit == "percent":
-        return f"{value:,.1f} %"
-    if unit.startswith("currency"):
-        return f"{settings.CURRENCY} {value:,.0f}" + ("/day" if unit == "currency_per_day" else "")
-    if unit == "days":
-        return f"{value:,.1f} days"
-    if unit == "ratio":
-        return f"{value:,.2f}×"
-    return plain
+    """A value as the message reads it: as the dashboards' tiles write it."""
+    return format_value(value, unit)
 
 
 def _subject(rule: Rule, window: Window) -> str:
@@ -322,8 +342,13 @@ def _subject(rule: Rule, window: Window) -> str:
     return f"{metric.label}{where}, {window.label.lower()}"
 
 
-def event_message(rule: Rule, state: str, *, value: float | None, previous: float | None, window: Window) -> str:
+def event_message(rule: Rule, state: str, *, value: float | None, previous: float | None, window: Window,
+                  attention: dict | None = None) -> str:
     unit = metric_get(rule.metric).unit
+    if rule.condition["type"] == "attention":
+        if state == EventState.FIRING and attention is not None:
+            return f"{_subject(rule, window)} needs attention. {attention['message']}."
+        return f"{_subject(rule, window)} is {format_number(value, unit)}: no longer needs attention."
     shown = format_number(value, unit)
     condition = rule.condition
     if condition["type"] == "change":

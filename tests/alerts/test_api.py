@@ -83,7 +83,7 @@ def test_rule_crud(api, user):
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"condition": {"type": "attention"}}, "condition.type"),
+    ({"condition": {"type": "trend"}}, "condition.type"),
     ({"condition": {"type": "below"}}, "condition.value"),
     ({"metric": "nope"}, "metric"),
     ({"window": "custom"}, "window"),

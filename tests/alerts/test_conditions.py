@@ -53,7 +53,7 @@ def test_no_value_and_no_previous_have_no_answer():
 
 
 @pytest.mark.parametrize(("raw", "field", "words"), [
-    ({"type": "attention"}, "condition.type", "not one of below, above, change"),
+    ({"type": "trend"}, "condition.type", "not one of below, above, change, attention"),
     ({"type": "below"}, "condition.value", "needs a number"),
     ({"type": "above", "value": "ten"}, "condition.value", "is not a number"),
     ({"type": "above", "value": True}, "condition.value", "is not a number"),

@@ -153,3 +153,39 @@ def test_paused_rules_are_not_evaluated(user):
     rule = _rule(user, {"type": "above", "value": 0})
     Rule.objects.filter(pk=rule.pk).update(active=False)
     assert rules_evaluate().evaluated == 0
+
+
+def test_attention_fires_while_the_metric_is_on_the_attention_list_and_resolves_after(
+        user, inbox, django_capture_on_commit_callbacks):
+    from smarketing.funnel.models import Target
+
+    # Today is Mar 15: the attention list reads Mar 1–14 (14 complete days of 31).
+    for index in range(3):
+        contact(f"l{index}", f"2026-03-0{index + 2} 10:00")
+    # Target 100 leads in March: pace 100 × 14 / 31 = 45.2 → 45; projection 3 × 31 / 14 = 6.6 → 7,
+    # under 95 % of 100 with 14 ≥ 7 days elapsed: a `target` item.
+    target = Target.objects.create(metric="leads", period="month", period_start=dt.date(2026, 3, 1), value=100)
+    rule = _rule(user, {"type": "attention"}, destinations=[inbox])
+    _recompute(django_capture_on_commit_callbacks)
+    _recompute(django_capture_on_commit_callbacks)  # still on the list: no second event
+    rule.refresh_from_db()
+    assert (rule.state, rule.last_value, rule.last_reference, rule.last_as_of) == ("firing", 3.0, 45.0,
+                                                                                  dt.date(2026, 3, 14))
+    [event] = AlertEvent.objects.all()
+    assert event.message == ("Leads, month to date needs attention. Leads: 3, behind the pace of 45; "
+                             "heading for 7 against a target of 100.")
+    # A target of 6 paces at 6 × 14 / 31 = 2.7 → 3: 3 leads are at pace, off the list.
+    target.value = 6
+    target.save()
+    _recompute(django_capture_on_commit_callbacks)
+    assert list(AlertEvent.objects.order_by("pk").values_list("state", flat=True)) == ["firing", "resolved"]
+    rule.refresh_from_db()
+    assert rule.state == "ok" and rule.last_reference is None
+
+
+def test_attention_conditions_take_no_other_field():
+    from smarketing.alerts.conditions import RuleError, condition_clean
+
+    assert condition_clean({"type": "attention"}) == {"type": "attention"}
+    with pytest.raises(RuleError, match=r"condition\.value: is not a field of a 'attention' condition"):
+        condition_clean({"type": "attention", "value": 3})
