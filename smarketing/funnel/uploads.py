@@ -22,7 +22,7 @@ def upload_limit() -> int:
 def size_error(size: int) -> str | None:
     if size > upload_limit():
         return (f"The file is {size / MB:,.0f} MB; the limit is {settings.UPLOAD_MAX_MB:,} MB (UPLOAD_MAX_MB). "
-                "Split it, or import it on the server with `manage.py import_csv`.")
+                "Split it, or import it on the server with manage.py import_csv.")
     return None
 
 
