@@ -207,13 +207,18 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ALERTS_LOCK_ID])
 
 
-def _values(rules: list[Rule], windows: dict[str, Window]) -> dict[int, tuple[float | None, float | None]]:
-    """(value, previous value) per rule: one KPI query per (window, slice), all metrics at once."""
+def _by_slice(rules: list[Rule]) -> dict[tuple[str, str, str], list[Rule]]:
+    """The rules grouped by what they read (window, dimension, key): one query per group."""
     groups: dict[tuple[str, str, str], list[Rule]] = defaultdict(list)
     for rule in rules:
         groups[(rule.window, rule.dimension, rule.key)].append(rule)
+    return groups
+
+
+def _values(rules: list[Rule], windows: dict[str, Window]) -> dict[int, tuple[float | None, float | None]]:
+    """(value, previous value) per rule: one KPI query per (window, slice), all metrics at once."""
     out: dict[int, tuple[float | None, float | None]] = {}
-    for (window_name, dimension, key), members in groups.items():
+    for (window_name, dimension, key), members in _by_slice(rules).items():
         filters = {dimension: [key]} if dimension else None
         metrics = list(dict.fromkeys(rule.metric for rule in members))
         results = {row["metric"]: row for row in kpi_values(metrics=metrics, window=windows[window_name],
@@ -227,12 +232,9 @@ def _values(rules: list[Rule], windows: dict[str, Window]) -> dict[int, tuple[fl
 def _attention(rules: list[Rule], windows: dict[str, Window]) -> dict[int, dict | None]:
     """The attention item of each `attention` rule's metric and slice (None: it has none), from
     the same list the dashboards' banner and the digest show, one list per (window, slice)."""
-    groups: dict[tuple[str, str, str], list[Rule]] = defaultdict(list)
-    for rule in rules:
-        if rule.condition["type"] == "attention":
-            groups[(rule.window, rule.dimension, rule.key)].append(rule)
     out: dict[int, dict | None] = {}
-    for (window_name, dimension, key), members in groups.items():
+    watched = [rule for rule in rules if rule.condition["type"] == "attention"]
+    for (window_name, dimension, key), members in _by_slice(watched).items():
         filters = ((dimension, (key,)),) if dimension else ()
         watches = [Watch(metric=metric, filters=filters) for metric in dict.fromkeys(r.metric for r in members)]
         items = attention_items(watches=watches, window=windows[window_name])
@@ -331,9 +333,6 @@ def _transition(verdict: Verdict, *, window: Window, now: dt.datetime) -> bool:
 
 
 # --- wording -----------------------------------------------------------------------------
-def format_number(value: float | None, unit: str) -> str:
-    """A value as the message reads it: as the dashboards' tiles write it."""
-    return format_value(value, unit)
 
 
 def _subject(rule: Rule, window: Window) -> str:
@@ -348,12 +347,12 @@ def event_message(rule: Rule, state: str, *, value: float | None, previous: floa
     if rule.condition["type"] == "attention":
         if state == EventState.FIRING and attention is not None:
             return f"{_subject(rule, window)} needs attention. {attention['message']}."
-        return f"{_subject(rule, window)} is {format_number(value, unit)}: no longer needs attention."
-    shown = format_number(value, unit)
+        return f"{_subject(rule, window)} is {format_value(value, unit)}: no longer needs attention."
+    shown = format_value(value, unit)
     condition = rule.condition
     if condition["type"] == "change":
         change = change_percent(value, previous)
-        detail = (f"{shown}, {change:+.1f} % vs {format_number(previous, unit)} the period before"
+        detail = (f"{shown}, {change:+.1f} % vs {format_value(previous, unit)} the period before"
                   if change is not None else shown)
     else:
         detail = shown
@@ -377,8 +376,8 @@ def event_payload(event: AlertEvent) -> dict:
         "dimension": rule.dimension or None, "key": rule.key or None, "window": rule.window,
         "as_of": event.as_of.isoformat(), "value": event.value, "reference": event.reference,
         "message": event.message, "url": rule_url(rule),
-        "value_text": format_number(event.value, metric.unit),
-        "reference_text": format_number(event.reference, metric.unit),
+        "value_text": format_value(event.value, metric.unit),
+        "reference_text": format_value(event.reference, metric.unit),
         "change_text": f"{change:+.1f} %" if change is not None else "",
         "window_label": window.label,
     }

@@ -8,13 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from smarketing.kpis.formatting import format_value
 from smarketing.kpis.registry import METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
 from .conditions import RuleError, condition_text
 from .forms import DestinationForm, RuleForm
 from .selectors import attempts_for, destinations_visible, events_for, rules_visible
-from .services import destination_save, destination_test, format_number, rule_save
+from .services import destination_save, destination_test, rule_save
 
 
 def _form_error(form, error: RuleError) -> None:
@@ -61,7 +62,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         metric = METRICS.get(rule.metric)
         rows.append({"rule": rule, "metric": metric, "condition": condition_text(rule.condition),
                      "window": WINDOW_LABELS.get(rule.window, rule.window),
-                     "value": format_number(rule.last_value, metric.unit if metric else "count"),
+                     "value": format_value(rule.last_value, metric.unit if metric else "count"),
                      "events": events.get(rule.pk, [])})
     attempts = attempts_for(destinations)
     context = {
