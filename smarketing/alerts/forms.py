@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from smarketing.funnel.models import Team
 
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
@@ -37,10 +40,16 @@ class RuleForm(forms.Form):
                                   choices=[("", "Everything"), *((name, name.replace("_", " ")) for name in DIMENSIONS)])
     key = forms.CharField(label="Key (e.g. paid_search, a campaign id, a rep's e-mail)", required=False, max_length=500)
     destinations = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    team = forms.ChoiceField(label=_("Belongs to"), required=False,
+                             choices=[("", _("Only me")), *Team.choices],
+                             help_text=_("A team's rule can be edited by every member of that team."))
 
-    def __init__(self, *args, destinations=(), **kwargs) -> None:
+    def __init__(self, *args, destinations=(), teams: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["destinations"].choices = [(str(d.pk), str(d)) for d in destinations]
+        if not teams:
+            # Only a data manager gives a rule to a team (alerts.services checks it again).
+            del self.fields["team"]
 
     def clean(self) -> dict:
         data = super().clean()

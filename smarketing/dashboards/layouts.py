@@ -50,6 +50,9 @@ class Panel:
     metrics: tuple[str, ...]
     dimension: str | None = None
     filters: dict[str, tuple[str, ...]] | None = None  # e.g. {"channel": ("email",)}
+    # A breakdown of cohort rates read on their mature part only (the cohorts old enough to have
+    # converted, "Reading the numbers" rule 2), with the counts behind each rate.
+    mature: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in PANEL_KINDS:
@@ -199,8 +202,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
                     ("content_assisted_customers",),
                     dimension="content",
                 ),
-                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer"),
-                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry"),
+                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer",
+                      mature=True),
+                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry",
+                      mature=True),
                 Panel("breakdown", "Revenue by content (closed loop)", CLOSED_LOOP_METRICS, dimension="content"),
             ),
         ),
@@ -279,8 +284,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
                       ("attributed_revenue_linear", "roi", "customer_acquisition_cost"), dimension="campaign"),
                 Panel("breakdown", "Why MQLs are rejected", REJECTION_METRICS, dimension="disqualification_reason"),
                 Panel("breakdown", "MQL rejection by campaign", REJECTION_METRICS, dimension="campaign"),
-                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer"),
-                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry"),
+                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer",
+                      mature=True),
+                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry",
+                      mature=True),
                 Panel(
                     "tiles",
                     "Webinars and direct mail",
@@ -335,8 +342,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
                       dimension="channel"),
                 Panel("breakdown", "Paid media by campaign", (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
                       dimension="campaign"),
-                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer"),
-                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry"),
+                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer",
+                      mature=True),
+                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry",
+                      mature=True),
             ),
         ),
     )

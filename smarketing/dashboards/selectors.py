@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from smarketing.dashboards import figures
 from smarketing.dashboards.annotations import annotations_for, annotations_stamp
@@ -28,7 +29,7 @@ from smarketing.kpis.formatting import (
     target_detail,
     target_status,
 )
-from smarketing.kpis.judgement import side_status
+from smarketing.kpis.judgement import MATURITY_DAYS, side_status
 from smarketing.kpis.registry import NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (
     facts_as_of,
@@ -180,6 +181,34 @@ def blank_not_meaningful(results: list[dict], *, dimension: str | None,
     return out
 
 
+def mature_only(results: list[dict]) -> tuple[list[dict], str]:
+    """A close-rate analysis reads cohort rates on their mature part only (rule 2): each cohort
+    rate's value, counts and rows become those of its mature part (a key without one is left
+    out), labelled so; other metrics stay. Also a note naming the rates with no mature part in
+    the window, and how old a cohort must be."""
+    out, young = [], []
+    for result in results:
+        if "mature" not in result:
+            out.append(result)
+            continue
+
+        def part(item: dict) -> dict:
+            mature = item.get("mature") or {"numerator": 0, "denominator": 0, "value": None}
+            return {**item, "value": mature["value"], "numerator": mature["numerator"],
+                    "denominator": mature["denominator"], "target": None}
+
+        whole = part(result)
+        if not whole["denominator"]:
+            young.append(_("%(label)s (needs %(days)d days)")
+                         % {"label": result["label"], "days": MATURITY_DAYS.get(result["metric"], 0)})
+        out.append({**whole, "label": _("%(label)s, mature") % {"label": result["label"]},
+                    "breakdown": [part(item) for item in result.get("breakdown") or []
+                                  if (item.get("mature") or {}).get("denominator")]})
+    note = (_("No cohort of this window is old enough yet for: %(metrics)s.") % {"metrics": ", ".join(young)}
+            if young else "")
+    return out, note
+
+
 def _column(result: dict, *, window: Window, direction: str, broken: str | None = None) -> dict:
     unit = result["unit"]
     previous = result.get("previous") or {}
@@ -322,6 +351,9 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
     results = blank_not_meaningful(
         kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
                    filters=filters, compare=state.compare), dimension=panel.dimension, filters=filters)
+    mature_note = ""
+    if panel.mature:
+        results, mature_note = mature_only(results)
     top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
     rows = figures.breakdown_rows(results, top=top)
     total_keys = len(figures.breakdown_rows(results, top=None))
@@ -335,9 +367,16 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
             target = (item or {}).get("target")
             has_target = bool(target and target.get("value") is not None)
             texts = format_values([(item or {}).get("value"), (target or {}).get("value")], result["unit"])
+            parts = ""
+            if panel.mature and item and item.get("denominator"):
+                # The counts behind a mature rate: converted of the mature cohort.
+                parts = _("%(numerator)s of %(denominator)s") % {
+                    "numerator": format_value(item.get("numerator"), "count"),
+                    "denominator": format_value(item.get("denominator"), "count")}
             cells.append(
                 {
                     "text": texts[0] if item else "—",
+                    "parts_text": parts,
                     "target_text": texts[1] if has_target else "",
                     "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
                                                filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
@@ -355,6 +394,8 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
                            if result.get("not_meaningful")],
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
+        "mature": panel.mature,
+        "mature_note": mature_note,
     }
 
 

@@ -25,6 +25,7 @@ from smarketing.dashboards.selectors import (
     DIMENSION_LABELS,
     blank_not_meaningful,
     filters_text,
+    mature_only,
     not_meaningful,
 )
 from smarketing.digests import charts
@@ -245,6 +246,10 @@ class SectionBuilder:
                                   filters=filters)
         results = {result["metric"]: result for result in blank_not_meaningful(
             list(results.values()), dimension=panel.dimension, filters=filters)}
+        mature_note = ""
+        if panel.mature:
+            matured, mature_note = mature_only(list(results.values()))
+            results = {result["metric"]: result for result in matured}
         by_metric = {
             key: {item["key"]: item for item in (results[key].get("breakdown") or [])} for key in panel.metrics
         }
@@ -311,7 +316,7 @@ class SectionBuilder:
                                                        or targets) else None
         more = f"top {BREAKDOWN_ROWS} of {total}" if total > BREAKDOWN_ROWS else ""
         subtitle = " · ".join(part for part in (f"by {DIMENSION_LABELS.get(panel.dimension, panel.dimension).lower()}", more,
-                                                _filters_text(panel.filters),
+                                                _filters_text(panel.filters), mature_note,
                                                 *(f"{r['label']}: {r['not_meaningful']}" for r in results.values()
                                                   if r.get("not_meaningful"))) if part)
         return {"kind": "breakdown", "title": panel.title, "subtitle": subtitle, "image": image, "table": table,

@@ -395,6 +395,10 @@ def _needs(metrics: list[Metric], windows: list[Window], *,
         for metric in metrics:
             if whole:
                 needs[ranges["flow"]].update(metric.whole)
+                # The mature part of a whole-cohort denominator is read from the total too.
+                mature = _mature_window(metric, window)
+                if mature is not None and mature.end >= mature.start:
+                    needs[(mature.start, mature.end)].update(metric.whole)
                 continue
             for kind in RANGE_KINDS:
                 if getattr(metric, kind):
