@@ -512,7 +512,10 @@ class SectionBuilder:
 
 
 def _lower_first(text: str) -> str:
-    """"Short of SLA" → "short of SLA" (an acronym keeps its capitals)."""
+    """"Short of SLA" → "short of SLA"; a leading acronym keeps its capitals ("SLA missed")."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first.isupper():
+        return text
     return text[:1].lower() + text[1:]
 
 
