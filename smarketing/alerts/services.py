@@ -36,7 +36,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smarketing.funnel.models import Team
-
 from smarketing.kpis.attention import Watch, attention_items
 from smarketing.kpis.facts import families
 from smarketing.kpis.formatting import format_value
