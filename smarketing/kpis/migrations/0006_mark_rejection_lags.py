@@ -11,10 +11,11 @@ FAMILY = "mql_rejection_lags"
 def mark(apps, schema_editor):
     contact = apps.get_model("funnel", "Contact")
     dirty = apps.get_model("kpis", "DirtyDay")
-    days = contact.objects.filter(mql_on__isnull=False).values_list("mql_on", flat=True).distinct()
+    # order_by(): the model's default ordering would make DISTINCT keep one row per contact.
+    days = set(contact.objects.filter(mql_on__isnull=False).order_by().values_list("mql_on", flat=True).distinct())
     now = timezone.now()
     known = set(dirty.objects.filter(family=FAMILY).values_list("day", flat=True))
-    dirty.objects.bulk_create([dirty(day=day, family=FAMILY, marked_at=now) for day in days if day not in known],
+    dirty.objects.bulk_create([dirty(day=day, family=FAMILY, marked_at=now) for day in sorted(days - known)],
                               batch_size=2000)
 
 
