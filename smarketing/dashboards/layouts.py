@@ -50,6 +50,10 @@ class Panel:
     metrics: tuple[str, ...]
     dimension: str | None = None
     filters: dict[str, tuple[str, ...]] | None = None  # e.g. {"channel": ("email",)}
+    # Own boards only: a window the panel always shows whatever the reader picks ("ytd"),
+    # and its width in thirds of a row; None keeps the role dashboards' automatic layout.
+    window: str | None = None
+    width: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in PANEL_KINDS:

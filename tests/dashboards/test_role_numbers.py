@@ -34,14 +34,13 @@ def seeded(django_db_setup, django_db_blocker):
 
 
 def render_all() -> dict:
-    from smarketing.dashboards import selectors
+    from smarketing.dashboards.selectors import dashboard_page
 
-    render = getattr(selectors, "board_page", None) or selectors.dashboard_page
     out = {}
     for key, dashboard in DASHBOARDS.items():
         for name in role_numbers.WINDOWS:
             cache.clear()
-            page = render(dashboard=dashboard, state=DashboardState(window=window_for(name)))
+            page = dashboard_page(dashboard=dashboard, state=DashboardState(window=window_for(name)))
             out[f"{key}:{name}"] = role_numbers.page_numbers(page)
     # as JSON reads it back (tuples become lists)
     return json.loads(json.dumps(out))
@@ -58,3 +57,20 @@ def test_every_role_dashboard_shows_the_numbers_it_showed_before(seeded):
     assert sorted(numbers) == sorted(expected)
     for name in expected:
         assert numbers[name] == expected[name], name
+
+
+@pytest.mark.django_db
+def test_a_role_dashboard_duplicated_into_a_board_shows_the_same_numbers(seeded):
+    """The board JSON expresses every role dashboard whole: its copy renders what it renders."""
+    from smarketing.dashboards.boards import board_validate, definition_layout, role_definition
+    from smarketing.dashboards.selectors import dashboard_page
+
+    expected = role_numbers.load()
+    with time_machine.travel(NOON, tick=False):
+        for key in DASHBOARDS:
+            layout = definition_layout(board_validate(role_definition(key)), key="board-1")
+            for name in role_numbers.WINDOWS:
+                cache.clear()
+                page = dashboard_page(dashboard=layout, state=DashboardState(window=window_for(name)))
+                numbers = json.loads(json.dumps(role_numbers.page_numbers(page)))
+                assert numbers == expected[f"{key}:{name}"], f"{key}:{name}"
