@@ -112,6 +112,11 @@ def _panel(raw: object, index: int) -> dict:
                 raise BoardError(f"{where}.filter.dimension", _(
                     "metric %(metric)r cannot be filtered by %(dimension)r") % {"metric": key,
                                                                                "dimension": filter_dimension})
+        if dimension and filter_dimension != dimension:
+            # The engine narrows a breakdown only along its own dimension (kpi_values).
+            raise BoardError(f"{where}.filter.dimension", _(
+                "a breakdown by %(dimension)s can only be filtered by %(dimension)s")
+                % {"dimension": dimension})
         # One key, or several of the same dimension ("social" and "paid_social").
         keys = [keys] if isinstance(keys, str) else keys
         if not isinstance(keys, list) or not keys or not all(isinstance(key, str) and key for key in keys):
