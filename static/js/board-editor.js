@@ -235,5 +235,6 @@
   (definition.panels || []).forEach(addPanel);
   counted();
 
-  window.Sortable.create(list, {handle: ".drag-handle", animation: 120, ghostClass: "drag-ghost"});
+  // The fallback drags with pointer events, so touch screens and mice move panels the same way.
+  window.Sortable.create(list, {handle: ".drag-handle", animation: 120, ghostClass: "drag-ghost", forceFallback: true});
 })();
