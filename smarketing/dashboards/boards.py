@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from smarketing.dashboards.layouts import DASHBOARDS, Dashboard, Panel
+from smarketing.dashboards.layouts import DASHBOARDS, Dashboard, Panel, dashboard_get
 from smarketing.dashboards.models import Board, SavedView
 from smarketing.dashboards.params import FILTER_DIMENSIONS, DashboardState, state_from_query
 from smarketing.kpis.registry import METRICS
@@ -250,6 +250,40 @@ def boards_visible(user):
 
 def board_layout(board: Board) -> Dashboard:
     return definition_layout(board.as_json(), key=f"{BOARD_KEY_PREFIX}{board.pk}")
+
+
+def board_pk(key: str) -> int | None:
+    """The id in a board key ("board-12" → 12); None for a role dashboard's key."""
+    number = key.removeprefix(BOARD_KEY_PREFIX)
+    return int(number) if key.startswith(BOARD_KEY_PREFIX) and number.isdigit() else None
+
+
+def layout_for_key(key: str) -> Dashboard:
+    """The layout of a role dashboard or an own board by key; KeyError when there is none."""
+    pk = board_pk(key)
+    if pk is None:
+        return dashboard_get(key)
+    board = Board.objects.filter(pk=pk).first()
+    if board is None:
+        raise KeyError(f"no board {key!r}")
+    return board_layout(board)
+
+
+def layout_choices(user=None) -> list[tuple[str, str]]:
+    """(key, title) of the role dashboards, then of the boards `user` can see (a digest's choices)."""
+    choices = [(key, str(layout.title)) for key, layout in DASHBOARDS.items()]
+    if user is not None and user.is_authenticated:
+        choices += [(f"{BOARD_KEY_PREFIX}{board.pk}", board.title) for board in boards_visible(user)]
+    return choices
+
+
+def layout_key_readable(*, user, key: str) -> bool:
+    """Whether `user` may read this role dashboard or board (a board made private since is not)."""
+    pk = board_pk(key)
+    if pk is None:
+        return key in DASHBOARDS
+    board = Board.objects.filter(pk=pk).first()
+    return board is not None and board_can_view(user=user, board=board)
 
 
 def board_save(*, user, data: object, board: Board | None = None) -> Board:
