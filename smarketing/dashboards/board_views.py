@@ -21,9 +21,9 @@ from smarketing.dashboards.boards import (
     NEEDS_DIMENSION,
     BoardError,
     board_can_edit,
-    board_can_view,
     board_duplicate,
     board_layout,
+    board_pk,
     board_save,
     role_definition,
     saved_view_save,
@@ -33,17 +33,11 @@ from smarketing.dashboards.layouts import DASHBOARDS
 from smarketing.dashboards.models import Board, SavedView
 from smarketing.dashboards.params import FILTER_DIMENSIONS, state_from_query
 from smarketing.dashboards.selectors import DIMENSION_LABELS
+from smarketing.dashboards.views import board_visible as _visible
 from smarketing.dashboards.views import layout_for, render_board
 from smarketing.kpis.registry import METRICS
 
 IMPORT_MAX_BYTES = 256 * 1024
-
-
-def _visible(request: HttpRequest, pk: int) -> Board:
-    board = get_object_or_404(Board.objects.select_related("owner"), pk=pk)
-    if not board_can_view(user=request.user, board=board):
-        raise Http404(f"no board {pk}")
-    return board
 
 
 @login_required
@@ -152,9 +146,8 @@ def board_import(request: HttpRequest) -> HttpResponse:
 
 
 def _board_url(key: str) -> str:
-    if key in DASHBOARDS:
-        return reverse("dashboards:dashboard", args=[key])
-    return reverse("dashboards:board", args=[int(key.removeprefix("board-"))])
+    pk = board_pk(key)
+    return reverse("dashboards:dashboard", args=[key]) if pk is None else reverse("dashboards:board", args=[pk])
 
 
 @login_required

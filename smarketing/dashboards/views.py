@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 
 from smarketing.dashboards.annotations import AnnotationError, annotation_can_edit, annotation_save
 from smarketing.dashboards.boards import (
-    BOARD_KEY_PREFIX,
     board_can_edit,
     board_can_view,
     board_layout,
+    board_pk,
     boards_visible,
     default_state,
     saved_views,
@@ -82,12 +82,19 @@ def _compare_options(state) -> list[dict]:
              "active": state.compare == name} for name in COMPARISONS]
 
 
+def board_visible(request: HttpRequest, pk: int) -> Board:
+    """The board, if the reader may see it; another's private board is not found (404)."""
+    board = get_object_or_404(Board.objects.select_related("owner"), pk=pk)
+    if not board_can_view(user=request.user, board=board):
+        raise Http404(f"no board {pk}")
+    return board
+
+
 def layout_for(request: HttpRequest, key: str) -> tuple[Dashboard, Board | None]:
     """A role dashboard by its key or an own board by "board-<id>", if the reader may see it."""
-    if key.startswith(BOARD_KEY_PREFIX) and key[len(BOARD_KEY_PREFIX):].isdigit():
-        board = get_object_or_404(Board.objects.select_related("owner"), pk=int(key[len(BOARD_KEY_PREFIX):]))
-        if not board_can_view(user=request.user, board=board):
-            raise Http404(f"no board {key!r}")
+    pk = board_pk(key)
+    if pk is not None:
+        board = board_visible(request, pk)
         return board_layout(board), board
     try:
         return dashboard_get(key), None
