@@ -65,7 +65,7 @@ def _panel(raw: object, index: int) -> dict:
     if unknown:
         raise BoardError(f"{where}.{unknown[0]}", _("is not a panel field"))
     kind = raw.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise BoardError(f"{where}.kind", _("%(value)r: use one of %(choices)s")
                          % {"value": kind, "choices": ", ".join(KINDS)})
     metrics = raw.get("metrics")
@@ -80,6 +80,8 @@ def _panel(raw: object, index: int) -> dict:
     if len(set(metrics)) != len(metrics):
         raise BoardError(f"{where}.metrics", _("lists a metric twice"))
     dimension = raw.get("dimension") or None
+    if dimension is not None and not isinstance(dimension, str):
+        raise BoardError(f"{where}.dimension", _("must be a dimension name"))
     if kind in NEEDS_DIMENSION and not dimension:
         raise BoardError(f"{where}.dimension", _("a %(kind)s panel needs a dimension") % {"kind": kind})
     if dimension is not None:
