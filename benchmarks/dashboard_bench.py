@@ -77,6 +77,7 @@ else:
     PORT = 8124  # the dev server of this branch uses 8104
 
     REDIS = {"url": ""}
+    PORTS = {"port": PORT}
 
     def _env(database_url: str) -> dict:
         return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "REDIS_URL": REDIS["url"],
@@ -92,7 +93,7 @@ else:
 
     def _fetch(path: str, cookie: str) -> tuple[int, bytes, float, float]:
         started = time.perf_counter()
-        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        connection = http.client.HTTPConnection("127.0.0.1", PORTS["port"], timeout=60)
         connection.request("GET", path, headers={"Cookie": cookie, "Accept-Encoding": "identity"})
         response = connection.getresponse()
         body = response.read()
@@ -214,8 +215,10 @@ else:
         parser.add_argument("--redis", default="", help="REDIS_URL for the server (the services-mode cache)")
         parser.add_argument("--database", default=DATABASE, help="PostgreSQL database to seed and read")
         parser.add_argument("--board24", action="store_true", help="only a 24-panel own board's page")
+        parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port (another bench may hold 8124)")
         args = parser.parse_args()
         REDIS["url"] = args.redis
+        PORTS["port"] = args.port
 
         database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"create database {args.database}"],
@@ -238,14 +241,14 @@ else:
         env = {**_env(database_url), "DASHBOARD_BENCH_SERVER": "1", "DJANGO_SETTINGS_MODULE": "benchmarks.dashboard_bench",
                "DASHBOARD_BENCH_COLD": "1" if args.cold else "0"}
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{PORT}",
+            [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
              "--chdir", str(ROOT), "--log-level", "warning", "smarketing.wsgi:application"],
             env=env, start_new_session=True,
         )
         try:
             for _ in range(100):
                 if server.poll() is not None:
-                    raise SystemExit(f"gunicorn exited ({server.returncode}): is port {PORT} free?")
+                    raise SystemExit(f"gunicorn exited ({server.returncode}): is port {args.port} free?")
                 try:
                     if _fetch("/bench/bare/", cookie)[0] == 200:
                         break

@@ -653,8 +653,12 @@ def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = No
 
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     # The layout itself is part of the key: an own board's panels change when it is edited.
+    # Plain strings only (str() of a translated title): a lazy text's repr names its address.
+    layout = tuple((panel.kind, str(panel.title), panel.metrics, panel.dimension,
+                    tuple(sorted((panel.filters or {}).items())), panel.window, panel.width)
+                   for panel in dashboard.panels)
     identity = (
-        dashboard.key, dashboard.panels, dashboard.side_by_side, state.window, state.compare, state.filter_dimension, state.filter_values,
+        dashboard.key, str(dashboard.title), layout, dashboard.side_by_side, state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
         annotations_stamp(),
     )

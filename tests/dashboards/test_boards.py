@@ -295,3 +295,24 @@ def test_a_private_boards_view_link_is_not_found_by_others(client, people):
     client.post(reverse("dashboards:view_save", args=[f"board-{board.pk}"]), {"name": "Mine", "window": "ytd"})
     client.force_login(people["teammate"])
     assert client.get(reverse("dashboards:view_link", args=[SavedView.objects.get().token])).status_code == 404
+
+
+# The board page -----------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_the_board_page_draws_widths_fixed_windows_and_edits_at_once(client, people):
+    board = board_save(user=people["owner"], data=board_json())
+    client.force_login(people["owner"])
+    page = client.get(reverse("dashboards:board", args=[board.pk]) + "?window=mtd")
+    first, second = page.context["panels"]
+    assert (first["span"], second["span"]) == (4, 2)  # two thirds, one third of a 6-unit row
+    assert first["own_window"] is None
+    assert second["own_window"].name == "ytd"
+    assert second["title"] == "Leads by channel"
+    assert second["own_filter"] == "Email, Social"
+    # the page cache is keyed by the layout: an edit shows on the next request
+    board_save(user=people["owner"], board=board, data=board_json(panels=[
+        {"kind": "tile", "metrics": ["leads"], "title": "Just leads", "width": 3}]))
+    page = client.get(reverse("dashboards:board", args=[board.pk]) + "?window=mtd")
+    assert [panel["title"] for panel in page.context["panels"]] == ["Just leads"]
+    assert page.context["panels"][0]["span"] == 6
