@@ -53,6 +53,10 @@ class Panel:
     # A breakdown of cohort rates read on their mature part only (the cohorts old enough to have
     # converted, "Reading the numbers" rule 2), with the counts behind each rate.
     mature: bool = False
+    # Own boards only: a window the panel always shows whatever the reader picks ("ytd"),
+    # and its width in thirds of a row; None keeps the role dashboards' automatic layout.
+    window: str | None = None
+    width: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in PANEL_KINDS:

@@ -7,6 +7,7 @@ answers from daily facts, never from raw records.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from urllib.parse import urlencode
@@ -83,12 +84,19 @@ def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[
     return state.filters, False
 
 
-# {filters as a hashable key: {metric: points}}: every series of a page, fetched up front.
+# {(window, filters) as a hashable key: {metric: points}}: every series of a page, fetched up front.
 PageSeries = dict[tuple, dict[str, list[dict]]]
 
 
-def _filters_key(filters: dict[str, list[str]] | None) -> tuple:
-    return tuple(sorted((dimension, tuple(values)) for dimension, values in (filters or {}).items()))
+def _filters_key(filters: dict[str, list[str]] | None, window: Window) -> tuple:
+    return (window, tuple(sorted((dimension, tuple(values)) for dimension, values in (filters or {}).items())))
+
+
+def panel_state(panel: Panel, state: DashboardState) -> DashboardState:
+    """The reader's state with the panel's own window, if it has one, ending where the reader's does."""
+    if not panel.window or panel.window == state.window.name:
+        return state
+    return dataclasses.replace(state, window=window_for(panel.window, as_of=state.window.end))
 
 
 def _page_series(dashboard: Dashboard, state: DashboardState, *, sparklines: bool) -> PageSeries:
@@ -97,16 +105,16 @@ def _page_series(dashboard: Dashboard, state: DashboardState, *, sparklines: boo
     Sparklines and series charts share the window's grain; panels differ only in their
     filters, so grouping by filter reads each measure's facts once per filter.
     """
-    wanted: dict[tuple, tuple[dict[str, list[str]] | None, dict[str, None]]] = {}
+    wanted: dict[tuple, tuple[dict[str, list[str]] | None, Window, dict[str, None]]] = {}
     for panel in dashboard.panels:
         if panel.kind == "series" or (panel.kind == "tiles" and sparklines):
+            window = panel_state(panel, state).window
             filters, _ = _panel_filters(panel, state)
-            group = wanted.setdefault(_filters_key(filters), (filters, {}))
-            group[1].update(dict.fromkeys(panel.metrics))
+            group = wanted.setdefault(_filters_key(filters, window), (filters, window, {}))
+            group[2].update(dict.fromkeys(panel.metrics))
     return {
-        key: kpi_series_many(metrics=list(metrics), window=state.window, grain=state.window.grain(),
-                             filters=filters)
-        for key, (filters, metrics) in wanted.items()
+        key: kpi_series_many(metrics=list(metrics), window=window, grain=window.grain(), filters=filters)
+        for key, (filters, window, metrics) in wanted.items()
     }
 
 
@@ -275,7 +283,7 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         spark: list[str] = []
         spark_today = None
         if series is not None and not main.get("not_meaningful"):
-            points = series[_filters_key(filters)][metric_key]
+            points = series[_filters_key(filters, state.window)][metric_key]
             partial = figures.partial_index(points, company_today())
             spark = figures.sparkline_points([point["value"] for point in points], partial=partial)
             spark_today = figures.sparkline_partial([point["value"] for point in points], partial)
@@ -540,7 +548,7 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
     lines = []
     for metric_key in panel.metrics:
         metric = metric_get(metric_key)
-        points = series[_filters_key(filters)][metric_key]
+        points = series[_filters_key(filters, state.window)][metric_key]
         lines.append({"label": metric.label, "unit": metric.unit, "points": points})
     notes = annotations_for(start=state.window.start, end=state.window.end, filters=filters)
     return {
@@ -564,7 +572,11 @@ ROW_UNITS = 6
 
 
 def _units(panel: dict) -> int:
-    """How much of a 6-unit row a panel wants: a small tile group or a one-metric chart shares a row."""
+    """How much of a 6-unit row a panel wants: a small tile group or a one-metric chart shares a row.
+
+    A board panel's own width (thirds of a row) wins over the automatic choice."""
+    if panel.get("width"):
+        return panel["width"] * 2
     if panel["kind"] == "tiles":
         return {1: 2, 2: 3, 3: 4}.get(len(panel["tiles"]), ROW_UNITS)
     if panel["kind"] in ("breakdown", "velocity") and len(panel.get("columns") or [None]) == 1:
@@ -597,13 +609,14 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
     series = _page_series(dashboard, state, sparklines=sparklines)
     panels = []
     for index, panel in enumerate(dashboard.panels):
+        own = panel_state(panel, state)
         if panel.kind == "tiles":
-            body = _tiles(dashboard, panel, state, series=series if sparklines else None)
+            body = _tiles(dashboard, panel, own, series=series if sparklines else None)
             body["values"] = [value for tile in body["tiles"] for value in tile["values"]]
         elif panel.kind == "series":
-            body = _series(dashboard, panel, state, series=series)
+            body = _series(dashboard, panel, own, series=series)
         else:
-            body = _BUILDERS[panel.kind](dashboard, panel, state)
+            body = _BUILDERS[panel.kind](dashboard, panel, own)
         panel_filters = panel.filters_for_query
         for number, chart in enumerate(body.get("charts", [])):
             chart["id"] = f"p{index}-chart{number}"
@@ -617,6 +630,9 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
                 "own_filter": ", ".join(label for labels in filter_value_labels(panel_filters).values()
                                         for label in labels),
                 "has_data": _has_data(body["values"]),
+                "width": panel.width,
+                # a panel's fixed window, named on it, since the switcher does not move it
+                "own_window": own.window if own is not state else None,
                 **body,
             }
         )
@@ -677,8 +693,13 @@ def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = No
 
 
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
+    # The layout itself is part of the key: an own board's panels change when it is edited.
+    # Plain strings only (str() of a translated title): a lazy text's repr names its address.
+    layout = tuple((panel.kind, str(panel.title), panel.metrics, panel.dimension,
+                    tuple(sorted((panel.filters or {}).items())), panel.window, panel.width)
+                   for panel in dashboard.panels)
     identity = (
-        dashboard.key, state.window, state.compare, state.filter_dimension, state.filter_values,
+        dashboard.key, str(dashboard.title), layout, dashboard.side_by_side, state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
         annotations_stamp(),
     )

@@ -19,8 +19,9 @@ from django.utils.safestring import mark_safe
 
 from smarketing.dashboards import figures
 from smarketing.dashboards.annotations import annotations_for
-from smarketing.dashboards.attention import dashboard_attention
-from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
+from smarketing.dashboards.attention import layout_attention
+from smarketing.dashboards.boards import board_pk, layout_for_key
+from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel
 from smarketing.dashboards.selectors import (
     DIMENSION_LABELS,
     blank_not_meaningful,
@@ -113,7 +114,7 @@ class ComposeCache:
     def attention(self, dashboard_key: str, as_of: dt.date) -> list[dict]:
         key = (dashboard_key, as_of)
         if key not in self.attentions:
-            self.attentions[key] = dashboard_attention(dashboard_key, "mtd", as_of)["items"]
+            self.attentions[key] = layout_attention(layout_for_key(dashboard_key), "mtd", as_of)["items"]
         return self.attentions[key]
 
     def kpis(
@@ -575,7 +576,9 @@ def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:
 
 
 def dashboard_url(key: str) -> str:
-    return f"{settings.SITE_URL}/dashboards/{key}/?window=mtd"
+    pk = board_pk(key)
+    path = f"/boards/{pk}/" if pk is not None else f"/dashboards/{key}/"
+    return f"{settings.SITE_URL}{path}?window=mtd"
 
 
 def last_complete_week(as_of: dt.date) -> Window:
@@ -587,7 +590,7 @@ def last_complete_week(as_of: dt.date) -> Window:
 def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache, weekly: bool = False) -> Section:
     cache_key = (dashboard_key, as_of, weekly)
     if cache_key not in cache.sections:
-        builder = SectionBuilder(dashboard=dashboard_get(dashboard_key), as_of=as_of, cache=cache, weekly=weekly)
+        builder = SectionBuilder(dashboard=layout_for_key(dashboard_key), as_of=as_of, cache=cache, weekly=weekly)
         cache.sections[cache_key] = builder.build()
     return cache.sections[cache_key]
 
