@@ -63,75 +63,58 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
            keys: list[str] | None = None, aged: tuple[set[str], Window] | None = None) -> Rows:
     """Sum the facts of each range's measures for one dimension ("" = the total), per key.
 
-    One index range scan for every range at once (conditional sums), so a report costs one
-    round trip per dimension. `aged` = (lag measures, previous window) adds the same-age sums:
-    a lag fact is keyed by its cohort day and carries its lag in days in the bucket
-    (× LAG_SCALE + an attempt number), so "converted on or before the end" is the condition
-    `day + lag <= end`; those rows come back under the range key (AGED, start, end) with the
-    attempt number as their bucket.
+    One round trip per dimension: one arm per range, each an index range scan over its own
+    measures and days that sums as it goes. (A single scan with a conditional sum per range
+    tests every range's measure list against every row: three to four times slower.)
+    `aged` = (lag measures, previous window) adds the same-age sums: a lag fact is keyed by
+    its cohort day and carries its lag in days in the bucket (× LAG_SCALE + an attempt
+    number), so "converted on or before the end" is the condition `day + lag <= end`; those
+    rows come back under the range key (AGED, start, end) with the attempt number as their
+    bucket.
     """
     lags = sorted(aged[0]) if aged else []
-    if not needs and not lags:
-        return {}
     adapt = connection.ops.adapt_datefield_value
-    ranges = list(needs)
-    columns: list[str] = []
-    column_params: list = []
-    for lo, hi in ranges:
-        measures = sorted(needs[(lo, hi)])
-        condition = f"measure IN ({', '.join(['%s'] * len(measures))}) AND day <= %s"
-        condition_params = [*measures, adapt(hi)]
+    every_range: list = []
+    arms: list[str] = []
+    params: list = []
+    only_keys = f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys is not None else ""
+
+    def arm(measures: list[str], condition: str, condition_params: list, bucket: str = "bucket") -> None:
+        arms.append(f"SELECT {len(arms)}, measure, key, {bucket}, SUM(value) FROM {Fact._meta.db_table} "
+                    f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(measures))}){condition}"
+                    f"{only_keys} GROUP BY measure, key, {bucket}")
+        params.extend([dimension, *measures, *condition_params, *(keys or [])])
+
+    for (lo, hi), measures in needs.items():
+        if not measures:
+            continue
+        condition, condition_params = " AND day <= %s", [adapt(hi)]
         if lo is not None:
             condition += " AND day >= %s"
             condition_params.append(adapt(lo))
-        columns.append(f"SUM(CASE WHEN {condition} THEN value END)")
-        column_params += condition_params
-    bucket, bucket_params = "bucket", []
+        every_range.append((lo, hi))
+        arm(sorted(measures), condition, condition_params)
     if lags:
         window = aged[1]
-        marks = ", ".join(["%s"] * len(lags))
         if connection.vendor == "postgresql":
             reached = f"day + bucket / {LAG_SCALE} <= %s"
         else:
             reached = f"julianday(day) + bucket / {LAG_SCALE} <= julianday(%s)"
-        condition = f"measure IN ({marks}) AND day >= %s AND day <= %s AND {reached}"
-        condition_params = [*lags, adapt(window.start), adapt(window.end), adapt(window.end)]
-        columns.append(f"SUM(CASE WHEN {condition} THEN value END)")
-        column_params += condition_params
+        every_range.append((AGED, window.start, window.end))
         # Lag rows group by attempt number, not by lag: a handful of rows per key.
-        bucket = f"CASE WHEN measure IN ({marks}) THEN bucket %% {LAG_SCALE} ELSE bucket END"
-        bucket_params = list(lags)
-    every = sorted(set().union(*needs.values()))
-    where = f"measure IN ({', '.join(['%s'] * len(every))}) AND day <= %s"
-    where_params = [*every, adapt(max(hi for _, hi in ranges))] if ranges else []
-    if ranges and all(lo is not None for lo, _ in ranges):
-        where += " AND day >= %s"
-        where_params.append(adapt(min(lo for lo, _ in ranges)))
-    if not every:
-        where, where_params = "", []
-    if lags:
-        # Lag facts are read over the previous window's days only.
-        lag_where = f"measure IN ({', '.join(['%s'] * len(lags))}) AND day >= %s AND day <= %s"
-        where = f"({where}) OR ({lag_where})" if where else lag_where
-        where_params += [*lags, adapt(aged[1].start), adapt(aged[1].end)]
-    sql = (f"SELECT measure, key, {bucket}, {', '.join(columns)} FROM {Fact._meta.db_table} "
-           f"WHERE dimension = %s AND ({where})")
-    params = [*bucket_params, *column_params, dimension, *where_params]
-    if keys is not None:
-        sql += f" AND key IN ({', '.join(['%s'] * len(keys))})"
-        params += keys
+        arm(lags, f" AND day >= %s AND day <= %s AND {reached}",
+            [adapt(window.start), adapt(window.end), adapt(window.end)], bucket=f"bucket %% {LAG_SCALE}")
+    if not arms:
+        return {}
     with connection.cursor() as cursor:
-        cursor.execute(sql + " GROUP BY 1, 2, 3", params)
+        cursor.execute(" UNION ALL ".join(arms), params)
         rows = cursor.fetchall()
     out: Rows = {}
-    every_range = [*ranges, *([(AGED, aged[1].start, aged[1].end)] if lags else [])]
-    for measure, key, number, *sums in rows:
-        for index, rng in enumerate(every_range):
-            # A fact value is never NULL, so a NULL sum means no fact in the range (reading 7:
-            # a key is listed only with records); the row count is not needed beyond that.
-            total = sums[index]
-            if total is not None:
-                out[(rng, measure, key, int(number))] = (float(total), 1)
+    for index, measure, key, number, total in rows:
+        # A fact value is never NULL, so a row means at least one fact in the range (reading 7:
+        # a key is listed only with records); the row count is not needed beyond that.
+        if total is not None:
+            out[(every_range[index], measure, key, int(number))] = (float(total), 1)
     return out
 
 
