@@ -124,16 +124,22 @@ class _Sums:
     def __init__(self, rows: Rows, window: Window, extra: dict[str, float]) -> None:
         self.ranges = _ranges(window)
         self.extra = extra
-        self.values: dict[tuple[str, str, int], float] = defaultdict(float)
+        # {(range kind, measure): {bucket: sum}}: a breakdown asks thousands of these per answer.
+        self.values: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
         self.counts: dict[tuple[str, str], int] = defaultdict(int)
+        kinds: dict[tuple, list[str]] = defaultdict(list)
+        for name, value in self.ranges.items():
+            kinds[value].append(name)
         for (rng, measure, _key, bucket), (total, count) in rows.items():
-            for name, value in self.ranges.items():
-                if value == rng:
-                    self.values[(name, measure, bucket)] += total
-                    self.counts[(name, measure)] += count
+            for name in kinds.get(rng, ()):
+                self.values[(name, measure)][bucket] += total
+                self.counts[(name, measure)] += count
 
     def _sum(self, kind: str, measure: str, min_bucket: int = 0) -> float:
-        return sum(v for (k, m, b), v in self.values.items() if k == kind and m == measure and b >= min_bucket)
+        buckets = self.values.get((kind, measure))
+        if not buckets:
+            return 0.0
+        return sum(v for b, v in buckets.items() if b >= min_bucket)
 
     def flow(self, measure: str) -> float:
         return self._sum("flow", measure)
@@ -443,14 +449,25 @@ class _Scope:
     def sums(self, rows: Rows, window: Window, extra: dict[str, float]) -> _Sums:
         key = (id(rows), window, id(extra))
         if key not in self.cache:
-            self.cache[key] = _Sums(rows, window, extra)
-        return self.cache[key]
+            # The entry keeps `rows` and `extra` alive: their ids cannot pass to other objects.
+            self.cache[key] = (_Sums(rows, window, extra), rows, extra)
+        return self.cache[key][0]
+
+    def by_key(self) -> dict[str, Rows]:
+        """The rows split per key, once per scope: every metric's breakdown reads the same
+        dictionaries, so their sums are indexed once too."""
+        if "by_key" not in self.cache:
+            split: dict[str, Rows] = defaultdict(dict)
+            for index, total in self.rows.items():
+                split[index[2]][index] = total
+            self.cache["by_key"] = split
+        return self.cache["by_key"]
 
     def aged_sums(self, flows: _Sums, rows: Rows) -> _AgedSums:
         key = ("aged", id(rows), id(flows))
         if key not in self.cache:
-            self.cache[key] = _AgedSums(flows, rows)
-        return self.cache[key]
+            self.cache[key] = (_AgedSums(flows, rows), rows)
+        return self.cache[key][0]
 
 
 def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dimension: str,
@@ -613,9 +630,7 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
                whole: Rows | None = None, quota: dict[str, float] | None = None) -> list[dict]:
     if scope is None:
         return []
-    by_key: dict[str, Rows] = defaultdict(dict)
-    for index, total in scope.rows.items():
-        by_key[index[2]][index] = total
+    by_key = scope.by_key()
     items = []
     for key in sorted(set(by_key) | set(include_keys)):
         rows = by_key.get(key, {})
@@ -623,9 +638,9 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
         if dimension == "owner":
             extras = ({**scope.extra, REVENUE_TARGET: _revenue_target(targets, scope.window, key)},
                       {**scope.previous_extra, REVENUE_TARGET: _revenue_target(targets, scope.previous, key)})
-        in_window = {index: total for index, total in rows.items() if index[0] in _ranges(scope.window).values()}
         key_extra = extras[0] if extras else scope.extra
-        if key not in include_keys and not _present(metric, _Sums(in_window, scope.window, key_extra)):
+        # `_Sums` of the window reads only the window's ranges, so the key's rows serve as they are.
+        if key not in include_keys and not _present(metric, scope.sums(rows, scope.window, key_extra)):
             continue
         if whole:
             rows = {**rows, **whole}
