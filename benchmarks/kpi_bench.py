@@ -192,26 +192,30 @@ def add_day(day: dt.date, rng: random.Random) -> dict:
 
 
 def direct_sql(window, previous, min_attempts: int) -> dict[str, tuple]:
-    """The 14 shared metrics for the window and its previous period, straight from the records."""
+    """The 14 shared metrics for the window and its previous period, straight from the records.
+
+    The previous period's cohort rates are same-age (rule 2): a conversion counts when it
+    happened on or before the previous window's end, as the API answers them."""
     from django.db import connection
 
     out: dict[str, tuple] = {}
     with connection.cursor() as cursor:
         for name, w in (("current", window), ("previous", previous)):
             s, e, y = w.start, w.end, w.end - dt.timedelta(days=364)
+            by = "2999-12-31" if name == "current" else e.isoformat()  # conversions counted up to
             # revenue_pipeline's close rate: leads old enough to have closed (365 days ending 120 before the end).
             fs, fe = w.end - dt.timedelta(days=484), w.end - dt.timedelta(days=120)
             cursor.execute(
                 "SELECT COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s),"
-                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s AND mql_at IS NOT NULL),"
-                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s AND customer_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s AND mql_on <= %(by)s),"
+                " COUNT(*) FILTER (WHERE lead_on BETWEEN %(s)s AND %(e)s AND customer_on <= %(by)s),"
                 " COUNT(*) FILTER (WHERE mql_on BETWEEN %(s)s AND %(e)s),"
-                " COUNT(*) FILTER (WHERE mql_on BETWEEN %(s)s AND %(e)s AND opportunity_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE mql_on BETWEEN %(s)s AND %(e)s AND opportunity_on <= %(by)s),"
                 " COUNT(*) FILTER (WHERE opportunity_on BETWEEN %(s)s AND %(e)s),"
-                " COUNT(*) FILTER (WHERE opportunity_on BETWEEN %(s)s AND %(e)s AND customer_at IS NOT NULL),"
+                " COUNT(*) FILTER (WHERE opportunity_on BETWEEN %(s)s AND %(e)s AND customer_on <= %(by)s),"
                 " COUNT(*) FILTER (WHERE lead_on BETWEEN %(fs)s AND %(fe)s),"
                 " COUNT(*) FILTER (WHERE lead_on BETWEEN %(fs)s AND %(fe)s AND customer_at IS NOT NULL)"
-                " FROM funnel_contact", {"s": s, "e": e, "fs": fs, "fe": fe})
+                " FROM funnel_contact", {"s": s, "e": e, "fs": fs, "fe": fe, "by": by})
             leads, l_mql, l_cust, mqls, m_opp, opps, o_cust, f_leads, f_cust = cursor.fetchone()
             cursor.execute(
                 "SELECT COALESCE(SUM(amount) FILTER (WHERE closed_on BETWEEN %(s)s AND %(e)s), 0),"
@@ -230,7 +234,8 @@ def direct_sql(window, previous, min_attempts: int) -> dict[str, tuple]:
                 " COUNT(*) FILTER (WHERE n > 0 AND NOT conn), COUNT(*) FILTER (WHERE n >= %(k)s AND NOT conn)"
                 " FROM (SELECT c.id, COUNT(a.id) AS n, COALESCE(BOOL_OR(a.connected), false) AS conn"
                 " FROM funnel_contact c LEFT JOIN funnel_activity a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at"
-                " WHERE c.mql_on BETWEEN %(s)s AND %(e)s GROUP BY c.id) x", {"s": s, "e": e, "k": min_attempts})
+                " AND a.occurred_on <= %(by)s WHERE c.mql_on BETWEEN %(s)s AND %(e)s GROUP BY c.id) x",
+                {"s": s, "e": e, "k": min_attempts, "by": by})
             worked, connected, wnc, compliant = cursor.fetchone()
 
             def pct(n, d):
