@@ -177,6 +177,7 @@ else:
         parser.add_argument("--start", default=None, help="custom window start (with --end)")
         parser.add_argument("--end", default=None, help="custom window end (with --start)")
         parser.add_argument("--as-of", default=None, help="as_of of the standard windows (seeded --today)")
+        parser.add_argument("--only", default="", help="comma-separated dashboard keys (default: every one)")
         args = parser.parse_args()
         REDIS["url"] = args.redis
         database = args.database
@@ -223,6 +224,7 @@ else:
                 raise SystemExit("gunicorn did not answer /bench/bare/ within 20 s")
             pages = [("bare 20 KB template", "/bench/bare/")] + [
                 (key, f"/dashboards/{key}/?{query}") for key in DASHBOARDS
+                if not args.only or key in args.only.split(",")
             ]
             rows = []
             for name, path in pages:
