@@ -268,6 +268,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--skip-full", action="store_true", help="no full recompute (the facts are current)")
+    parser.add_argument("--full-runs", type=int, default=None, help="full recomputes to time (default --runs)")
     parser.add_argument("--skip-day", action="store_true", help="no new day (repeat the API figures only)")
     parser.add_argument("--never-analysed", action="store_true",
                         help="copy the database into a new one PostgreSQL never analysed, and time the "
@@ -302,7 +303,7 @@ def main() -> None:
             return ", ".join(f"{name} {int(rows):,}" for name, rows in cursor.fetchall())
 
     print(f"planner row estimates (-1: never analysed): {reltuples()}")
-    full = [] if args.never_analysed or args.skip_full else [timed(facts_rebuild) for _ in range(args.runs)]
+    full = [] if args.never_analysed or args.skip_full else [timed(facts_rebuild) for _ in range(args.full_runs or args.runs)]
     if full:
         print(f"full recompute: runs {[round(x, 1) for x in full]} s, median {statistics.median(full):.1f} s "
               f"({Fact.objects.count():,} fact rows); load {load()}")
