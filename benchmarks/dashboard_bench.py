@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/dashboard_bench.py [--contacts 1000000] [--skip-seed]
         [--requests 80] [--clients 8] [--workers 2] [--window mtd] [--database bench_dashboards]
         [--board24]   # only a 24-panel own board (run it with --cold: the cost of computing it)
+        [--start 2025-12-27 --end 2026-11-23] [--as-of 2026-11-23]
 
 Sets up database `bench_dashboards` (migrate, `seed_demo --contacts N` unless it already
 holds contacts or --skip-seed, `recompute_kpis --full`), starts gunicorn with this file
@@ -195,6 +196,9 @@ else:
         board = Board.objects.filter(owner=user, title=data["title"]).first()
         return board_save(user=user, data=data, board=board).pk
 
+    def _load_avg() -> str:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
     def _contacts(database_url: str) -> int:
         import psycopg
 
@@ -213,9 +217,13 @@ else:
         parser.add_argument("--window", default="mtd")
         parser.add_argument("--cold", action="store_true", help="no page cache: every request computes")
         parser.add_argument("--redis", default="", help="REDIS_URL for the server (the services-mode cache)")
-        parser.add_argument("--database", default=DATABASE, help="PostgreSQL database to seed and read")
+        parser.add_argument("--database", default=DATABASE, help="PostgreSQL database (created if missing)")
         parser.add_argument("--board24", action="store_true", help="only a 24-panel own board's page")
         parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port (another bench may hold 8124)")
+        parser.add_argument("--start", default=None, help="custom window start (with --end)")
+        parser.add_argument("--end", default=None, help="custom window end (with --start)")
+        parser.add_argument("--as-of", default=None, help="as_of of the standard windows (seeded --today)")
+        parser.add_argument("--only", default="", help="comma-separated dashboard keys (default: every one)")
         args = parser.parse_args()
         REDIS["url"] = args.redis
         PORTS["port"] = args.port
@@ -230,7 +238,7 @@ else:
             started = time.perf_counter()
             _manage(database_url, "recompute_kpis", "--full")
             print(f"recompute_kpis --full: {time.perf_counter() - started:.1f} s")
-        print(f"contacts in {args.database}: {_contacts(database_url):,}")
+        print(f"contacts in {args.database}: {_contacts(database_url):,}; load {_load_avg()}")
 
         cookie = _session_cookie(database_url)
         from smarketing.dashboards.layouts import DASHBOARDS
@@ -238,7 +246,12 @@ else:
         board_pk = _board24() if args.board24 else None
 
         static_bytes = sum((ROOT / "static" / name).stat().st_size for name in ("css/app.css", "js/dashboards.js"))
-        env = {**_env(database_url), "DASHBOARD_BENCH_SERVER": "1", "DJANGO_SETTINGS_MODULE": "benchmarks.dashboard_bench",
+        query = f"window={args.window}"
+        if args.start and args.end:
+            query = f"window=custom&start={args.start}&end={args.end}"
+        if args.as_of:
+            query += f"&as_of={args.as_of}"
+        env = {**_env(database_url), "DASHBOARD_BENCH_SERVER": "1", "KPI_HEAVY_QUERY_RATE": "0/minute", "DJANGO_SETTINGS_MODULE": "benchmarks.dashboard_bench",
                "DASHBOARD_BENCH_COLD": "1" if args.cold else "0"}
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
@@ -258,8 +271,9 @@ else:
             else:
                 raise SystemExit("gunicorn did not answer /bench/bare/ within 20 s")
             pages = [("bare 20 KB template", "/bench/bare/")] + ([
-                ("board: 24 panels", f"/boards/{board_pk}/?window={args.window}")] if board_pk else [
-                (key, f"/dashboards/{key}/?window={args.window}") for key in DASHBOARDS
+                ("board: 24 panels", f"/boards/{board_pk}/?{query}")] if board_pk else [
+                (key, f"/dashboards/{key}/?{query}") for key in DASHBOARDS
+                if not args.only or key in args.only.split(",")
             ])
             rows = []
             for name, path in pages:
@@ -272,7 +286,7 @@ else:
             ceiling = rows[0][1]["rps"]
             cache_kind = "no page cache" if args.cold else f"page cache in {'Redis' if args.redis else 'process memory'}"
             print(f"\n{cache_kind}: "
-                  f"{args.clients} clients, gunicorn -w {args.workers}, window={args.window}, "
+                  f"{args.clients} clients, gunicorn -w {args.workers}, {query}, load {_load_avg()}, "
                   f"{args.requests} requests x {args.runs} runs per page (median run)")
             print(f"{'page':26} {'srv p50':>8} {'srv p95':>8} {'cli p95':>8} {'req/s':>7} {'ratio':>6} "
                   f"{'HTML KB':>8} {'+css/js':>8}  errors")
