@@ -549,11 +549,12 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
 
     period = judge.period
     targets = _target_rows([m.key for m in resolved] + ["revenue"], [window, previous], period)
+    owners = filter_keys if filter_dim == "owner" else None
     extra = {"SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, window),
              "GROSS_MARGIN": float(settings.GROSS_MARGIN),
-             REVENUE_TARGET: _revenue_target(targets, window, None)}
+             REVENUE_TARGET: _revenue_target_of(targets, window, owners)}
     previous_extra = {**extra, "SLA_MIN_ATTEMPTS": _sla_min_attempts(targets, previous),
-                      REVENUE_TARGET: _revenue_target(targets, previous, None)} \
+                      REVENUE_TARGET: _revenue_target_of(targets, previous, owners)} \
         if previous.end != window.end else extra
     # Denominators a breakdown or filter reads from the unsliced total (`Metric.whole`).
     whole_of = {m.key: m.whole for m in resolved if {dimension, filter_dim} & set(m.whole_dims)}
@@ -619,6 +620,15 @@ def _revenue_target(targets: Targets, window: Window, owner: str | None) -> floa
         return None
     start = period_bounds(window.period_kind, window.as_of)[0]
     return targets.get(("revenue", "owner" if owner else None, owner, window.period_kind, start))
+
+
+def _revenue_target_of(targets: Targets, window: Window, owners: Iterable[str] | None) -> float | None:
+    """The team's revenue target, or under an owner filter the sum of those owners' own rows
+    (None when one of them has none: the team's quota is not theirs, reading 11)."""
+    if owners is None:
+        return _revenue_target(targets, window, None)
+    found = [_revenue_target(targets, window, owner) for owner in owners]
+    return None if not found or None in found else sum(found)
 
 
 def _quota(window: Window) -> dict[str, float] | None:

@@ -168,6 +168,20 @@ def test_leads_needed_is_the_revenue_target_over_rate_times_deal_size_rounded_up
     assert {i["key"]: i["value"] for i in result["breakdown"]} == {"ann@t.com": 11, "bob@t.com": 2}
 
 
+def test_leads_needed_filtered_to_reps_reads_their_own_quota_never_the_teams(forecast):
+    ann, bob = forecast
+    target("revenue", "8000")  # the team's: 10 leads for the team, never for Ann alone
+    target("revenue", "5000.01", owner=ann)
+    ann_only = values(["leads_needed"], filters={"owner": ["ann@t.com"]})["leads_needed"]
+    assert ann_only["value"] == 11  # 5000.01 / (1/3 × 1500), as in her breakdown row
+    # Bob has no quota this month: his slice has no leads_needed, not the team's 10.
+    assert values(["leads_needed"], filters={"owner": ["bob@t.com"]})["leads_needed"]["value"] is None
+    target("revenue", "3000", owner=bob)
+    # Both: (5000.01 + 3000) over their joint rate 2/5 and deal size 2000 -> ceil(10.0000125) = 11.
+    both = values(["leads_needed"], filters={"owner": ["ann@t.com", "bob@t.com"]})["leads_needed"]
+    assert both["value"] == 11
+
+
 def test_leads_needed_exists_only_with_a_revenue_target_of_the_windows_period(forecast):
     ann, _ = forecast
     target("revenue", "5000", owner=ann)
