@@ -596,27 +596,41 @@ def sparkline_partial(values: Sequence[float | int | None], partial: int | None,
 NOTE_COLOR = "#b26a00"
 
 
-def annotate(figure: dict, notes: Sequence[dict]) -> dict:
+# A label takes about a fifth of a half-width chart: notes closer than that keep only their mark
+# (the whole note stays on hover), so a year of campaign starts never prints on top of itself.
+LABEL_GAP_SHARE = 0.18
+
+
+def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = None,
+             end: dt.date | None = None) -> dict:
     """Markers for dated notes on a date-axis figure: a dotted line on a day, a band over a
-    period, a short label on top and the whole note on hover."""
+    period, a short label on top and the whole note on hover. Marks are clipped to the window
+    [start, end] so a note reaching past it never stretches the axis beyond the data."""
     if not notes:
         return figure
     layout = figure["layout"]
     shapes, labels = list(layout.get("shapes", [])), list(layout.get("annotations", []))
+    gap = dt.timedelta(days=LABEL_GAP_SHARE * (end - start).days) if start and end else dt.timedelta(0)
+    last_labelled: dt.date | None = None
     for note in notes:
-        day = _iso(note["day"])
+        shown = max(note["day"], start) if start else note["day"]
+        day = _iso(shown)
         if note.get("end"):
-            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": day, "x1": _iso(note["end"]),
+            shown_end = min(note["end"], end) if end else note["end"]
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": day, "x1": _iso(shown_end),
                            "y0": 0, "y1": 1, "fillcolor": "rgba(178,106,0,0.10)", "line": {"width": 0},
                            "layer": "below"})
         else:
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
                            "line": {"color": NOTE_COLOR, "width": 1, "dash": "dot"}})
+        roomy = last_labelled is None or shown - last_labelled >= gap
+        if roomy:
+            last_labelled = shown
         scope = f" ({note['scope']})" if note.get("scope") and not note.get("auto") else ""
         labels.append({"x": day, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
-                       "showarrow": False, "text": "✎ " + _short(note["text"], 22),
-                       "hovertext": f"{day}: {note['text']}{scope}", "font": {"size": 10, "color": NOTE_COLOR},
-                       "name": "smarketing-note"})
+                       "showarrow": False, "text": "✎ " + _short(note["text"], 22) if roomy else "✎",
+                       "hovertext": f"{_iso(note['day'])}: {note['text']}{scope}",
+                       "font": {"size": 10, "color": NOTE_COLOR}, "name": "smarketing-note"})
     layout["shapes"], layout["annotations"] = shapes, labels
     margin = dict(layout.get("margin") or {})
     margin["t"] = max(margin.get("t", 0), 22)

@@ -553,7 +553,7 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
     notes = annotations_for(start=state.window.start, end=state.window.end, filters=filters)
     return {
         "charts": [{"title": "", "figure": figures.annotate(figures.figure_series(lines, grain=grain, today=company_today()),
-                                                             notes),
+                                                             notes, start=state.window.start, end=state.window.end),
                     "annotatable": True}],
         "grain": grain,
         "filter_overridden": overridden,
