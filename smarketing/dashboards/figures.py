@@ -596,8 +596,9 @@ def sparkline_partial(values: Sequence[float | int | None], partial: int | None,
 NOTE_COLOR = "#b26a00"
 
 
-# A label takes about a fifth of a half-width chart: notes closer than that keep only their mark
-# (the whole note stays on hover), so a year of campaign starts never prints on top of itself.
+# A label takes about a fifth of a half-width chart: notes closer than that keep only their line
+# (the whole note on hover, no glyph over the neighbour's label), so a year of campaign starts
+# never prints on top of itself.
 LABEL_GAP_SHARE = 0.18
 
 
@@ -628,7 +629,7 @@ def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = Non
             last_labelled = shown
         scope = f" ({note['scope']})" if note.get("scope") and not note.get("auto") else ""
         labels.append({"x": day, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
-                       "showarrow": False, "text": "✎ " + _short(note["text"], 22) if roomy else "✎",
+                       "showarrow": False, "text": "✎ " + _short(note["text"], 22) if roomy else " ",
                        "hovertext": f"{_iso(note['day'])}: {note['text']}{scope}",
                        "font": {"size": 10, "color": NOTE_COLOR}, "name": "smarketing-note"})
     layout["shapes"], layout["annotations"] = shapes, labels

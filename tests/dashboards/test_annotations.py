@@ -133,13 +133,13 @@ def test_marks_stay_inside_the_window_and_crowded_notes_keep_only_their_mark():
         {"day": D("2026-03-01"), "end": None, "text": "Spring launch starts", "scope": "Spring", "auto": True},
         # 20 days later in a 100-day window: closer than 18 days? no, 20 ≥ 18, so labelled
         {"day": D("2026-03-21"), "end": None, "text": "Webinar", "scope": "", "auto": False},
-        # 5 days after the last label: only its mark, the note itself on hover
+        # 5 days after the last label: only its line, the note itself on hover
         {"day": D("2026-03-26"), "end": None, "text": "Summit starts", "scope": "Summit", "auto": True},
     ]
     figure = annotate({"data": [], "layout": {}}, notes, start=D("2026-01-01"), end=D("2026-04-11"))
     band = figure["layout"]["shapes"][0]
     assert (band["x0"], band["x1"]) == ("2026-01-01", "2026-04-11")
     labels = figure["layout"]["annotations"]
-    assert [label["text"] for label in labels] == ["✎ Freeze", "✎ Spring launch starts", "✎ Webinar", "✎"]
+    assert [label["text"] for label in labels] == ["✎ Freeze", "✎ Spring launch starts", "✎ Webinar", " "]
     assert labels[0]["hovertext"] == "2025-12-20: Freeze"  # the note's own dates on hover
     assert labels[3]["hovertext"] == "2026-03-26: Summit starts"
