@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/password_reset/done/", auth_views.PasswordResetDoneView.as_view(
         extra_context={"reset_days": settings.PASSWORD_RESET_TIMEOUT // 86400}), name="password_reset_done"),
+    path("accounts/", include("smarketing.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("smarketing.api.urls")),
     path("", include("smarketing.ops.urls")),

@@ -5,10 +5,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .attention import AttentionView
+from .me import MeView
 
 urlpatterns = [
     path("v1/kpis/", include("smarketing.api.kpi_urls")),
     path("v1/attention/", AttentionView.as_view(), name="api-attention"),
+    path("v1/me/", MeView.as_view(), name="api-me"),
     path("v1/alerts/", include("smarketing.alerts.api_urls")),
     path("v1/", include("smarketing.api.resource_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -20,6 +20,9 @@ WARN = "#d9822b"
 MUTED = "#b8c2cc"
 PALETTE = (ACCENT, "#13a89e", "#8e5ad6", "#e07b39", "#d6457a", "#5a9e2f", "#7a8694")
 TOP_ITEMS = 10
+# Noto Sans CJK SC (fonts-noto-cjk, installed by the Makefile and the Dockerfile) draws the
+# Chinese labels; the Latin faces come first so English text looks as it always did.
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 
 
 def _axis(unit: str, **extra) -> dict:
@@ -56,7 +59,7 @@ def _layout(*, height: int = 300, **extra) -> dict:
         "margin": {"l": 8, "r": 12, "t": 8, "b": 8},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#1b2430"},
+        "font": {"family": FONT_FAMILY, "size": 12, "color": "#1b2430"},
         "hoverlabel": {"font": {"size": 12}},
         "showlegend": False,
         "legend": {"orientation": "h", "y": -0.15, "x": 0},
