@@ -29,7 +29,7 @@ from smarketing.kpis.formatting import (
     target_status,
 )
 from smarketing.kpis.judgement import side_status
-from smarketing.kpis.registry import NONE_KEY, filter_breaks, metric_get
+from smarketing.kpis.registry import DIMENSION_LABELS, NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (
     facts_as_of,
     key_labels,
@@ -40,12 +40,6 @@ from smarketing.kpis.selectors import (
 from smarketing.kpis.sources import sources_for
 from smarketing.kpis.windows import COMPARISON_LABELS, Window, company_today, window_for
 
-DIMENSION_LABELS = {
-    "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
-    "source": "Source", "section": "Section", "page": "Page", "placement": "Placement",
-    "network": "Network", "email_type": "Email type", "feature": "Feature", "content": "Content",
-    "industry": "Industry", "offer": "Offer (type of lead)", "disqualification_reason": "Reason",
-}
 # The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
 TOP_ITEMS = {"page": 10}
 TOP_ITEMS_DEFAULT = 15

@@ -17,6 +17,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 UNITS = ("count", "percent", "currency", "days", "hours", "ratio", "currency_per_day")
 KINDS = ("flow", "stock", "cohort", "ratio", "average", "derived")
 
@@ -48,6 +51,13 @@ DIMENSIONS = (
     "disqualification_reason",
 )
 NONE_KEY = "(none)"
+# The names people read for the dimensions (keys stay English: they are the API's).
+DIMENSION_LABELS = {
+    "channel": _("Channel"), "campaign": _("Campaign"), "owner": _("Rep"), "activity_type": _("Activity"),
+    "source": _("Source"), "section": _("Section"), "page": _("Page"), "placement": _("Placement"),
+    "network": _("Network"), "email_type": _("Email type"), "feature": _("Feature"), "content": _("Content"),
+    "industry": _("Industry"), "offer": _("Offer (type of lead)"), "disqualification_reason": _("Reason"),
+}
 
 # Targets may also carry this key: it overrides SLA_MIN_ATTEMPTS for its period.
 SLA_MIN_ATTEMPTS_KEY = "sla_min_attempts"
@@ -167,8 +177,9 @@ def _same_age(metric: Metric, lags: tuple[str, ...], aged: Callable[[AgedSums], 
 
 def cohort(key: str, label: str, a: str, b: str, a_label: str, b_label: str) -> Metric:
     metric = ratio(key, label, f"coh_{a}_{b}", f"entered_{a}", CONTACT_DIMS,
-                   f"Of the contacts who became {a_label} in the window, the share that has "
-                   f"become {b_label} (as the data stands now, also after the window).",
+                   format_lazy(_("Of the contacts who became {a} in the window, the share that has "
+                                 "become {b} (as the data stands now, also after the window)."),
+                               a=a_label, b=b_label),
                    kind="cohort")
     lag = f"lag_{a}_{b}"
     return _same_age(metric, (lag,), _aged_ratio(lambda s: s.by_end(lag), lambda s: s.flow(f"entered_{a}")))
@@ -328,242 +339,242 @@ def _declare() -> tuple[Metric, ...]:
     c = CONTACT_DIMS
     return (
         # --- Funnel and company-wide -------------------------------------------------
-        flow_sum("visits", "Visits", "visits", WEB_DIMS, "Sum of web-traffic visits dated in the window."),
-        flow_sum("organic_visits", "Organic visits", "organic_visits", WEB_DIMS,
-                 "Sum of web-traffic visits from organic search dated in the window."),
-        flow_sum("leads", "Leads", "entered_lead", c, "Contacts whose lead date is in the window."),
-        flow_sum("mqls", "MQLs", "entered_mql", c, "Contacts who became an MQL in the window."),
-        flow_sum("sqls", "SQLs", "entered_sql", c, "Contacts who became an SQL in the window."),
-        flow_sum("opportunities", "Opportunities", "entered_opportunity", c,
-                 "Contacts who became an opportunity in the window."),
-        flow_sum("customers", "Customers", "entered_customer", c,
-                 "Contacts who became a customer in the window."),
-        flow_sum("demos", "Demos", "entered_demo", c, "Contacts who had a demo in the window."),
-        flow_sum("leads_to_nurture", "Leads to nurture", "entered_nurture", c,
-                 "Contacts moved to nurture in the window."),
-        ratio("visit_to_lead_rate", "Visit → lead", "entered_lead", "visits", (),
-              "Leads in the window divided by web visits in the window."),
-        cohort("lead_to_mql_rate", "Lead → MQL", "lead", "mql", "leads", "an MQL"),
-        cohort("mql_to_sql_rate", "MQL → SQL", "mql", "sql", "MQLs", "an SQL"),
-        cohort("mql_to_opportunity_rate", "MQL → opportunity", "mql", "opportunity", "MQLs",
-               "an opportunity"),
-        cohort("opportunity_to_customer_rate", "Opportunity → customer", "opportunity", "customer",
-               "opportunities", "a customer"),
-        cohort("lead_to_customer_rate", "Lead → customer", "lead", "customer", "leads", "a customer"),
-        cohort("lead_to_opportunity_rate", "Lead → opportunity", "lead", "opportunity", "leads",
-               "an opportunity"),
-        cohort("mql_to_demo_rate", "MQL → demo", "mql", "demo", "MQLs", "a demo"),
-        cohort("nurture_to_mql_rate", "Nurture → MQL", "nurture", "mql", "nurtured leads", "an MQL"),
-        flow_sum("revenue", "Revenue", "revenue", DEAL_DIMS,
-                 "Sum of the amounts of won deals closed in the window.", unit="currency"),
-        flow_sum("deals_won", "Deals won", "deals_won", DEAL_DIMS, "Won deals closed in the window."),
-        flow_sum("new_mrr", "New MRR", "new_mrr", DEAL_DIMS,
-                 "Sum of the MRR of won deals closed in the window.", unit="currency"),
-        ratio("average_deal_size", "Average deal size", "revenue", "deals_won", DEAL_DIMS,
-              "Revenue divided by the number of won deals, deals closed in the window.",
+        flow_sum("visits", _("Visits"), "visits", WEB_DIMS, _("Sum of web-traffic visits dated in the window.")),
+        flow_sum("organic_visits", _("Organic visits"), "organic_visits", WEB_DIMS,
+                 _("Sum of web-traffic visits from organic search dated in the window.")),
+        flow_sum("leads", _("Leads"), "entered_lead", c, _("Contacts whose lead date is in the window.")),
+        flow_sum("mqls", _("MQLs"), "entered_mql", c, _("Contacts who became an MQL in the window.")),
+        flow_sum("sqls", _("SQLs"), "entered_sql", c, _("Contacts who became an SQL in the window.")),
+        flow_sum("opportunities", _("Opportunities"), "entered_opportunity", c,
+                 _("Contacts who became an opportunity in the window.")),
+        flow_sum("customers", _("Customers"), "entered_customer", c,
+                 _("Contacts who became a customer in the window.")),
+        flow_sum("demos", _("Demos"), "entered_demo", c, _("Contacts who had a demo in the window.")),
+        flow_sum("leads_to_nurture", _("Leads to nurture"), "entered_nurture", c,
+                 _("Contacts moved to nurture in the window.")),
+        ratio("visit_to_lead_rate", _("Visit → lead"), "entered_lead", "visits", (),
+              _("Leads in the window divided by web visits in the window.")),
+        cohort("lead_to_mql_rate", _("Lead → MQL"), "lead", "mql", _("leads"), _("an MQL")),
+        cohort("mql_to_sql_rate", _("MQL → SQL"), "mql", "sql", _("MQLs"), _("an SQL")),
+        cohort("mql_to_opportunity_rate", _("MQL → opportunity"), "mql", "opportunity", _("MQLs"),
+               _("an opportunity")),
+        cohort("opportunity_to_customer_rate", _("Opportunity → customer"), "opportunity", "customer",
+               _("opportunities"), _("a customer")),
+        cohort("lead_to_customer_rate", _("Lead → customer"), "lead", "customer", _("leads"), _("a customer")),
+        cohort("lead_to_opportunity_rate", _("Lead → opportunity"), "lead", "opportunity", _("leads"),
+               _("an opportunity")),
+        cohort("mql_to_demo_rate", _("MQL → demo"), "mql", "demo", _("MQLs"), _("a demo")),
+        cohort("nurture_to_mql_rate", _("Nurture → MQL"), "nurture", "mql", _("nurtured leads"), _("an MQL")),
+        flow_sum("revenue", _("Revenue"), "revenue", DEAL_DIMS,
+                 _("Sum of the amounts of won deals closed in the window."), unit="currency"),
+        flow_sum("deals_won", _("Deals won"), "deals_won", DEAL_DIMS, _("Won deals closed in the window.")),
+        flow_sum("new_mrr", _("New MRR"), "new_mrr", DEAL_DIMS,
+                 _("Sum of the MRR of won deals closed in the window."), unit="currency"),
+        ratio("average_deal_size", _("Average deal size"), "revenue", "deals_won", DEAL_DIMS,
+              _("Revenue divided by the number of won deals, deals closed in the window."),
               unit="currency"),
-        _metric("win_rate", "Win rate", "percent", "ratio",
-                "Won deals divided by won plus lost deals, deals closed in the window.", DEAL_DIMS,
+        _metric("win_rate", _("Win rate"), "percent", "ratio",
+                _("Won deals divided by won plus lost deals, deals closed in the window."), DEAL_DIMS,
                 _win_rate, flow=("deals_won", "deals_lost")),
-        average("avg_sales_cycle_days", "Average sales cycle", "cycle_days_total", "deals_won",
-                DEAL_DIMS, "Mean days from creation to close of the won deals closed in the window."),
-        _metric("open_pipeline", "Open pipeline", "currency", "stock",
-                "Sum of the amounts of deals created on or before the window end that were still "
-                "open at its end.", DEAL_DIMS, _open_pipeline,
+        average("avg_sales_cycle_days", _("Average sales cycle"), "cycle_days_total", "deals_won",
+                DEAL_DIMS, _("Mean days from creation to close of the won deals closed in the window.")),
+        _metric("open_pipeline", _("Open pipeline"), "currency", "stock",
+                _("Sum of the amounts of deals created on or before the window end that were still "
+                "open at its end."), DEAL_DIMS, _open_pipeline,
                 cum=("open_amount_in", "open_amount_out", "open_count_in", "open_count_out")),
-        _metric("revenue_pipeline", "Revenue pipeline", "currency", "derived",
-                "Leads in the window × mature lead → customer rate (leads of the 365 days ending 120 days "
+        _metric("revenue_pipeline", _("Revenue pipeline"), "currency", "derived",
+                _("Leads in the window × mature lead → customer rate (leads of the 365 days ending 120 days "
                 "before the window end, old enough to have closed) × average deal size over the 365 days "
-                "ending at the window end.", ("channel", "campaign"), _revenue_pipeline,
+                "ending at the window end."), ("channel", "campaign"), _revenue_pipeline,
                 flow=("entered_lead",), year=("revenue", "deals_won"),
                 forecast=("entered_lead", "coh_lead_customer")),
-        _metric("pipeline_velocity", "Pipeline velocity", "currency_per_day", "derived",
-                "Open deals at the window end × average deal size × win rate ÷ average sales cycle "
-                "(days), the last three over the window.", DEAL_DIMS, _pipeline_velocity,
+        _metric("pipeline_velocity", _("Pipeline velocity"), "currency_per_day", "derived",
+                _("Open deals at the window end × average deal size × win rate ÷ average sales cycle "
+                "(days), the last three over the window."), DEAL_DIMS, _pipeline_velocity,
                 flow=("revenue", "deals_won", "deals_lost", "cycle_days_total"),
                 cum=("open_count_in", "open_count_out")),
-        average("avg_days_lead_to_mql", "Days lead → MQL", "days_lead_mql_total", "days_lead_mql_count",
-                c, "Mean days from lead to MQL of the contacts who became an MQL in the window."),
-        average("avg_days_mql_to_sql", "Days MQL → SQL", "days_mql_sql_total", "days_mql_sql_count",
-                c, "Mean days from MQL to SQL of the contacts who became an SQL in the window."),
-        average("avg_days_sql_to_opportunity", "Days SQL → opportunity", "days_sql_opportunity_total",
+        average("avg_days_lead_to_mql", _("Days lead → MQL"), "days_lead_mql_total", "days_lead_mql_count",
+                c, _("Mean days from lead to MQL of the contacts who became an MQL in the window.")),
+        average("avg_days_mql_to_sql", _("Days MQL → SQL"), "days_mql_sql_total", "days_mql_sql_count",
+                c, _("Mean days from MQL to SQL of the contacts who became an SQL in the window.")),
+        average("avg_days_sql_to_opportunity", _("Days SQL → opportunity"), "days_sql_opportunity_total",
                 "days_sql_opportunity_count", c,
-                "Mean days from SQL to opportunity of the contacts who became an opportunity in the "
-                "window."),
-        average("avg_days_opportunity_to_customer", "Days opportunity → customer",
+                _("Mean days from SQL to opportunity of the contacts who became an opportunity in the "
+                "window.")),
+        average("avg_days_opportunity_to_customer", _("Days opportunity → customer"),
                 "days_opportunity_customer_total", "days_opportunity_customer_count", c,
-                "Mean days from opportunity to customer of the contacts who became a customer in the "
-                "window."),
-        average("avg_days_lead_to_customer", "Days lead → customer", "days_lead_customer_total",
+                _("Mean days from opportunity to customer of the contacts who became a customer in the "
+                "window.")),
+        average("avg_days_lead_to_customer", _("Days lead → customer"), "days_lead_customer_total",
                 "days_lead_customer_count", c,
-                "Mean days from lead to customer of the contacts who became a customer in the window."),
-        flow_sum("marketing_spend", "Marketing spend", "marketing_spend", SPEND_DIMS,
-                 "Sum of marketing spend dated in the window.", unit="currency", direction="down"),
-        flow_sum("sales_spend", "Sales spend", "sales_spend", SPEND_DIMS,
-                 "Sum of sales spend dated in the window.", unit="currency", direction="down"),
-        _metric("roi", "ROI", "percent", "ratio",
-                "(Revenue − marketing spend) ÷ marketing spend, both in the window.", SPEND_DIMS, _roi,
+                _("Mean days from lead to customer of the contacts who became a customer in the window.")),
+        flow_sum("marketing_spend", _("Marketing spend"), "marketing_spend", SPEND_DIMS,
+                 _("Sum of marketing spend dated in the window."), unit="currency", direction="down"),
+        flow_sum("sales_spend", _("Sales spend"), "sales_spend", SPEND_DIMS,
+                 _("Sum of sales spend dated in the window."), unit="currency", direction="down"),
+        _metric("roi", _("ROI"), "percent", "ratio",
+                _("(Revenue − marketing spend) ÷ marketing spend, both in the window."), SPEND_DIMS, _roi,
                 flow=("revenue", "marketing_spend")),
-        ratio("cost_per_lead", "Cost per lead", "marketing_spend", "entered_lead", SPEND_DIMS,
-              "Marketing spend in the window ÷ leads in the window.", unit="currency", direction="down"),
-        ratio("cost_per_mql", "Cost per MQL", "marketing_spend", "entered_mql", SPEND_DIMS,
-              "Marketing spend in the window ÷ MQLs in the window.", unit="currency", direction="down"),
-        _metric("customer_acquisition_cost", "Customer acquisition cost", "currency", "ratio",
-                "(Marketing + sales spend) ÷ new customers, all in the window.", SPEND_DIMS, _cac,
+        ratio("cost_per_lead", _("Cost per lead"), "marketing_spend", "entered_lead", SPEND_DIMS,
+              _("Marketing spend in the window ÷ leads in the window."), unit="currency", direction="down"),
+        ratio("cost_per_mql", _("Cost per MQL"), "marketing_spend", "entered_mql", SPEND_DIMS,
+              _("Marketing spend in the window ÷ MQLs in the window."), unit="currency", direction="down"),
+        _metric("customer_acquisition_cost", _("Customer acquisition cost"), "currency", "ratio",
+                _("(Marketing + sales spend) ÷ new customers, all in the window."), SPEND_DIMS, _cac,
                 direction="down", flow=("marketing_spend", "sales_spend", "entered_customer")),
-        _metric("customer_lifetime_value", "Customer lifetime value", "currency", "stock",
-                "Gross margin × (won revenue of every customer up to the window end + won revenue "
-                "of the contacts they referred) ÷ number of those customers.", c, _clv,
+        _metric("customer_lifetime_value", _("Customer lifetime value"), "currency", "stock",
+                _("Gross margin × (won revenue of every customer up to the window end + won revenue "
+                "of the contacts they referred) ÷ number of those customers."), c, _clv,
                 cum=("clv_revenue", "entered_customer")),
-        _metric("ltv_to_cac", "LTV : CAC", "ratio", "derived",
-                "Customer lifetime value ÷ customer acquisition cost.", SPEND_DIMS, _ltv_to_cac,
+        _metric("ltv_to_cac", _("LTV : CAC"), "ratio", "derived",
+                _("Customer lifetime value ÷ customer acquisition cost."), SPEND_DIMS, _ltv_to_cac,
                 flow=("marketing_spend", "sales_spend", "entered_customer"),
                 cum=("clv_revenue", "entered_customer")),
-        _metric("churn_rate", "Churn rate", "percent", "ratio",
-                "Contacts who churned in the window ÷ customers before the window start who had not "
-                "churned before it.", c, _churn_rate, direction="down", flow=("entered_churned",),
+        _metric("churn_rate", _("Churn rate"), "percent", "ratio",
+                _("Contacts who churned in the window ÷ customers before the window start who had not "
+                "churned before it."), c, _churn_rate, direction="down", flow=("entered_churned",),
                 before=("entered_customer", "churned_customers")),
-        _metric("reach", "Reach", "count", "stock",
-                "Sum over audience channels of each channel's latest size on or before the window end.",
+        _metric("reach", _("Reach"), "count", "stock",
+                _("Sum over audience channels of each channel's latest size on or before the window end."),
                 (), _stock("reach_delta"), cum=("reach_delta",)),
-        flow_sum("content_published", "Content published", "content_published", ("campaign", "content"),
-                 "Content items published in the window."),
-        ratio("bounce_rate", "Bounce rate", "bounces", "entrances", WEB_DIMS,
-              "Bounces ÷ entrances, web traffic in the window.", direction="down"),
-        flow_sum("entrances", "Entrances", "entrances", WEB_DIMS,
-                 "Sum of web-traffic entrances in the window (by page: the top entry pages)."),
-        flow_sum("attributed_revenue_first_touch", "Revenue, first touch", "attr_first",
-                 ATTRIBUTION_DIMS, "Revenue of won deals closed in the window, all credited to the "
-                 "contact's earliest touch at or before the close (else its source channel).",
+        flow_sum("content_published", _("Content published"), "content_published", ("campaign", "content"),
+                 _("Content items published in the window.")),
+        ratio("bounce_rate", _("Bounce rate"), "bounces", "entrances", WEB_DIMS,
+              _("Bounces ÷ entrances, web traffic in the window."), direction="down"),
+        flow_sum("entrances", _("Entrances"), "entrances", WEB_DIMS,
+                 _("Sum of web-traffic entrances in the window (by page: the top entry pages).")),
+        flow_sum("attributed_revenue_first_touch", _("Revenue, first touch"), "attr_first",
+                 ATTRIBUTION_DIMS, _("Revenue of won deals closed in the window, all credited to the "
+                 "contact's earliest touch at or before the close (else its source channel)."),
                  unit="currency"),
-        flow_sum("attributed_revenue_last_touch", "Revenue, last touch", "attr_last",
-                 ATTRIBUTION_DIMS, "Revenue of won deals closed in the window, all credited to the "
-                 "contact's latest touch at or before the close (else its source channel).",
+        flow_sum("attributed_revenue_last_touch", _("Revenue, last touch"), "attr_last",
+                 ATTRIBUTION_DIMS, _("Revenue of won deals closed in the window, all credited to the "
+                 "contact's latest touch at or before the close (else its source channel)."),
                  unit="currency"),
-        flow_sum("attributed_revenue_linear", "Revenue, linear", "attr_linear",
-                 ATTRIBUTION_DIMS, "Revenue of won deals closed in the window, split equally over the "
-                 "contact's touches at or before the close (else its source channel).",
+        flow_sum("attributed_revenue_linear", _("Revenue, linear"), "attr_linear",
+                 ATTRIBUTION_DIMS, _("Revenue of won deals closed in the window, split equally over the "
+                 "contact's touches at or before the close (else its source channel)."),
                  unit="currency"),
-        _metric("account_penetration", "Account penetration", "percent", "stock",
-                "Target accounts with at least one lead on or before the window end whose email domain "
-                "is the account's ÷ target accounts.", (), _account_penetration,
+        _metric("account_penetration", _("Account penetration"), "percent", "stock",
+                _("Target accounts with at least one lead on or before the window end whose email domain "
+                "is the account's ÷ target accounts."), (), _account_penetration,
                 cum=("accounts_penetrated", "target_accounts")),
         # --- Sales handover and SLA ----------------------------------------------------
-        flow_sum("leads_delivered", "Leads delivered", "entered_mql", c,
-                 "Leads delivered to sales (became an MQL) in the window."),
-        _same_age(ratio("leads_worked_rate", "Leads worked", "sla_worked", "entered_mql", c,
-                        "Of the leads delivered in the window, the share with at least one sales activity "
-                        "at or after delivery (any time since).", kind="cohort"),
+        flow_sum("leads_delivered", _("Leads delivered"), "entered_mql", c,
+                 _("Leads delivered to sales (became an MQL) in the window.")),
+        _same_age(ratio("leads_worked_rate", _("Leads worked"), "sla_worked", "entered_mql", c,
+                        _("Of the leads delivered in the window, the share with at least one sales activity "
+                        "at or after delivery (any time since)."), kind="cohort"),
                   ("sla_worked_lag",), _aged_ratio(_worked_by_end, lambda s: s.flow("entered_mql"))),
-        _same_age(ratio("worked_to_connected_rate", "Worked → connected", "sla_connected", "sla_worked", c,
-                        "Of the leads delivered in the window and worked, the share with a connected "
-                        "activity at or after delivery.", kind="cohort"),
+        _same_age(ratio("worked_to_connected_rate", _("Worked → connected"), "sla_connected", "sla_worked", c,
+                        _("Of the leads delivered in the window and worked, the share with a connected "
+                        "activity at or after delivery."), kind="cohort"),
                   ("sla_worked_lag", "sla_connected_lag"), _aged_ratio(_connected_by_end, _worked_by_end)),
-        _same_age(_metric("sla_attempt_compliance", "SLA attempt compliance", "percent", "cohort",
-                          "Of the leads delivered in the window that were worked but never connected, the "
-                          "share with at least the SLA's minimum number of attempts.", c,
+        _same_age(_metric("sla_attempt_compliance", _("SLA attempt compliance"), "percent", "cohort",
+                          _("Of the leads delivered in the window that were worked but never connected, the "
+                          "share with at least the SLA's minimum number of attempts."), c,
                           _sla_attempt_compliance, flow=("sla_worked_not_connected",)),
                   ("sla_worked_lag", "sla_connected_lag", "sla_nth_start", "sla_nth_stop"),
                   _aged_attempt_compliance),
-        flow_sum("sales_calls", "Sales calls", "activity_call", ACTIVITY_DIMS,
-                 "Call activities in the window."),
-        flow_sum("sales_emails", "Sales emails", "activity_email", ACTIVITY_DIMS,
-                 "Email activities in the window."),
-        flow_sum("sales_meetings", "Sales meetings", "activity_meeting", ACTIVITY_DIMS,
-                 "Meeting activities in the window."),
+        flow_sum("sales_calls", _("Sales calls"), "activity_call", ACTIVITY_DIMS,
+                 _("Call activities in the window.")),
+        flow_sum("sales_emails", _("Sales emails"), "activity_email", ACTIVITY_DIMS,
+                 _("Email activities in the window.")),
+        flow_sum("sales_meetings", _("Sales meetings"), "activity_meeting", ACTIVITY_DIMS,
+                 _("Meeting activities in the window.")),
         # --- Channels --------------------------------------------------------------------
-        flow_sum("emails_sent", "Emails sent", "email_sent", EMAIL_DIMS,
-                 "Sum of sent of the email sends in the window."),
-        flow_sum("emails_delivered", "Emails delivered", "email_delivered", EMAIL_DIMS,
-                 "Sum of delivered of the email sends in the window."),
-        ratio("delivery_rate", "Delivery rate", "email_delivered", "email_sent", EMAIL_DIMS,
-              "Delivered ÷ sent, email sends in the window."),
-        ratio("open_rate", "Open rate", "email_opens", "email_delivered", EMAIL_DIMS,
-              "Unique opens ÷ delivered, email sends in the window."),
-        ratio("click_rate", "Click rate", "email_clicks", "email_delivered", EMAIL_DIMS,
-              "Unique clicks ÷ delivered, email sends in the window."),
-        ratio("click_to_open_rate", "Click-to-open rate", "email_clicks", "email_opens", EMAIL_DIMS,
-              "Unique clicks ÷ unique opens, email sends in the window."),
-        ratio("unsubscribe_rate", "Unsubscribe rate", "email_unsubscribes", "email_delivered",
-              EMAIL_DIMS, "Unsubscribes ÷ delivered, email sends in the window.", direction="down"),
-        flow_sum("blog_visits", "Blog visits", "blog_visits", WEB_DIMS,
-                 "Sum of visits to blog pages in the window."),
-        _metric("blog_subscribers", "Blog subscribers", "count", "stock",
-                "The latest blog-subscriber reading on or before the window end.", (),
+        flow_sum("emails_sent", _("Emails sent"), "email_sent", EMAIL_DIMS,
+                 _("Sum of sent of the email sends in the window.")),
+        flow_sum("emails_delivered", _("Emails delivered"), "email_delivered", EMAIL_DIMS,
+                 _("Sum of delivered of the email sends in the window.")),
+        ratio("delivery_rate", _("Delivery rate"), "email_delivered", "email_sent", EMAIL_DIMS,
+              _("Delivered ÷ sent, email sends in the window.")),
+        ratio("open_rate", _("Open rate"), "email_opens", "email_delivered", EMAIL_DIMS,
+              _("Unique opens ÷ delivered, email sends in the window.")),
+        ratio("click_rate", _("Click rate"), "email_clicks", "email_delivered", EMAIL_DIMS,
+              _("Unique clicks ÷ delivered, email sends in the window.")),
+        ratio("click_to_open_rate", _("Click-to-open rate"), "email_clicks", "email_opens", EMAIL_DIMS,
+              _("Unique clicks ÷ unique opens, email sends in the window.")),
+        ratio("unsubscribe_rate", _("Unsubscribe rate"), "email_unsubscribes", "email_delivered",
+              EMAIL_DIMS, _("Unsubscribes ÷ delivered, email sends in the window."), direction="down"),
+        flow_sum("blog_visits", _("Blog visits"), "blog_visits", WEB_DIMS,
+                 _("Sum of visits to blog pages in the window.")),
+        _metric("blog_subscribers", _("Blog subscribers"), "count", "stock",
+                _("The latest blog-subscriber reading on or before the window end."), (),
                 _blog_subscribers, cum=("blog_subscribers_delta", "blog_subscriber_readings")),
-        _metric("blog_subscriber_growth", "Blog subscriber growth", "count", "derived",
-                "Blog subscribers at the window end − the latest reading before its start (0 if none).",
+        _metric("blog_subscriber_growth", _("Blog subscriber growth"), "count", "derived",
+                _("Blog subscribers at the window end − the latest reading before its start (0 if none)."),
                 (), _blog_subscriber_growth, cum=("blog_subscribers_delta",),
                 before=("blog_subscribers_delta",)),
-        _metric("social_reach", "Social reach", "count", "stock",
-                "Sum of the latest sizes of the social audience channels on or before the window end.",
+        _metric("social_reach", _("Social reach"), "count", "stock",
+                _("Sum of the latest sizes of the social audience channels on or before the window end."),
                 ("network",), _stock("social_reach_delta"), cum=("social_reach_delta",)),
-        flow_sum("social_engagements", "Social engagements", "social_engagements", ("network",),
-                 "Sum of social engagements in the window."),
-        ratio("engagement_rate", "Engagement rate", "social_engagements", "social_impressions",
-              ("network",), "Engagements ÷ impressions, social stats in the window."),
-        ratio("cta_click_rate", "CTA click rate", "cta_clicks", "cta_views", ("placement",),
-              "CTA clicks ÷ CTA views in the window."),
-        ratio("landing_page_conversion_rate", "Landing page conversion", "landing_submissions",
-              "landing_views", LANDING_DIMS, "Landing-page submissions ÷ views in the window."),
-        flow_sum("webinar_registrations", "Webinar registrations", "webinar_registrants",
-                 ("campaign",), "Sum of registrants of the webinars held in the window."),
-        ratio("webinar_attendance_rate", "Webinar attendance", "webinar_attendees",
+        flow_sum("social_engagements", _("Social engagements"), "social_engagements", ("network",),
+                 _("Sum of social engagements in the window.")),
+        ratio("engagement_rate", _("Engagement rate"), "social_engagements", "social_impressions",
+              ("network",), _("Engagements ÷ impressions, social stats in the window.")),
+        ratio("cta_click_rate", _("CTA click rate"), "cta_clicks", "cta_views", ("placement",),
+              _("CTA clicks ÷ CTA views in the window.")),
+        ratio("landing_page_conversion_rate", _("Landing page conversion"), "landing_submissions",
+              "landing_views", LANDING_DIMS, _("Landing-page submissions ÷ views in the window.")),
+        flow_sum("webinar_registrations", _("Webinar registrations"), "webinar_registrants",
+                 ("campaign",), _("Sum of registrants of the webinars held in the window.")),
+        ratio("webinar_attendance_rate", _("Webinar attendance"), "webinar_attendees",
               "webinar_registrants", ("campaign",),
-              "Attendees ÷ registrants of the webinars held in the window."),
-        ratio("direct_mail_claim_rate", "Direct mail claim rate", "mail_claimed", "mail_sent",
-              ("campaign",), "Claimed ÷ sent of the direct mail sent in the window."),
-        ratio("direct_mail_meeting_rate", "Direct mail meeting rate", "mail_meetings", "mail_sent",
-              ("campaign",), "Meetings booked ÷ sent of the direct mail sent in the window."),
-        flow_sum("content_assisted_customers", "Content-assisted customers", "content_assisted",
-                 (*c, "content"), "Contacts who became a customer in the window with at least one "
-                 "content touch at or before that moment (by content: each item touched)."),
-        _metric("feature_adoption_rate", "Feature adoption", "percent", "stock",
-                "Σ customers activated ÷ Σ customers total over each feature's latest reading on or "
-                "before the window end.", ("feature",), _feature_adoption,
+              _("Attendees ÷ registrants of the webinars held in the window.")),
+        ratio("direct_mail_claim_rate", _("Direct mail claim rate"), "mail_claimed", "mail_sent",
+              ("campaign",), _("Claimed ÷ sent of the direct mail sent in the window.")),
+        ratio("direct_mail_meeting_rate", _("Direct mail meeting rate"), "mail_meetings", "mail_sent",
+              ("campaign",), _("Meetings booked ÷ sent of the direct mail sent in the window.")),
+        flow_sum("content_assisted_customers", _("Content-assisted customers"), "content_assisted",
+                 (*c, "content"), _("Contacts who became a customer in the window with at least one "
+                 "content touch at or before that moment (by content: each item touched).")),
+        _metric("feature_adoption_rate", _("Feature adoption"), "percent", "stock",
+                _("Σ customers activated ÷ Σ customers total over each feature's latest reading on or "
+                "before the window end."), ("feature",), _feature_adoption,
                 cum=("feature_activated_delta", "feature_total_delta")),
-        ratio("content_to_usage_rate", "Content → usage", "feature_readers_activated",
+        ratio("content_to_usage_rate", _("Content → usage"), "feature_readers_activated",
               "feature_content_readers", ("feature",),
-              "Readers activated ÷ content readers, feature usage in the window."),
-        flow_sum("feature_revenue", "Feature revenue", "feature_upgrade_revenue", ("feature",),
-                 "Sum of upgrade revenue in the window.", unit="currency"),
+              _("Readers activated ÷ content readers, feature usage in the window.")),
+        flow_sum("feature_revenue", _("Feature revenue"), "feature_upgrade_revenue", ("feature",),
+                 _("Sum of upgrade revenue in the window."), unit="currency"),
         # --- Handover quality, lead types and paid media --------------------------------
-        average("speed_to_lead_hours", "Speed to lead", "sla_speed_hours_total", "sla_worked", c,
-                "Of the leads delivered in the window that sales attempted, the mean hours from delivery "
-                "(MQL) to the first attempt.", unit="hours"),
-        _same_age(ratio("leads_worked_on_time_rate", "Worked on time", "sla_on_time", "entered_mql", c,
-                        "Of the leads delivered in the window, the share whose first sales attempt came at "
+        average("speed_to_lead_hours", _("Speed to lead"), "sla_speed_hours_total", "sla_worked", c,
+                _("Of the leads delivered in the window that sales attempted, the mean hours from delivery "
+                "(MQL) to the first attempt."), unit="hours"),
+        _same_age(ratio("leads_worked_on_time_rate", _("Worked on time"), "sla_on_time", "entered_mql", c,
+                        _("Of the leads delivered in the window, the share whose first sales attempt came at "
                         "most SLA_FIRST_ATTEMPT_HOURS (24 by default) hours after delivery; leads never "
-                        "attempted count as late.", kind="cohort"),
+                        "attempted count as late."), kind="cohort"),
                   ("sla_on_time_lag",),
                   _aged_ratio(lambda s: s.by_end("sla_on_time_lag"), lambda s: s.flow("entered_mql"))),
-        flow_sum("disqualified_leads", "Disqualified leads", "entered_disqualified", DISQUALIFIED_DIMS,
-                 "Contacts ruled out (disqualified) in the window, whatever their stage.", direction="down"),
-        _metric("mql_rejection_rate", "MQL rejection rate", "percent", "cohort",
-                "Of the contacts who became an MQL in the window, the share sales rejected: disqualified "
+        flow_sum("disqualified_leads", _("Disqualified leads"), "entered_disqualified", DISQUALIFIED_DIMS,
+                 _("Contacts ruled out (disqualified) in the window, whatever their stage."), direction="down"),
+        _metric("mql_rejection_rate", _("MQL rejection rate"), "percent", "cohort",
+                _("Of the contacts who became an MQL in the window, the share sales rejected: disqualified "
                 "(at any time) without becoming an SQL. By reason, each row divides by the whole cohort, "
-                "so the rows add up to the total.", DISQUALIFIED_DIMS, _mql_rejection_rate,
+                "so the rows add up to the total."), DISQUALIFIED_DIMS, _mql_rejection_rate,
                 direction="down", flow=("coh_mql_rejected", "entered_mql"),
                 whole_dims=("disqualification_reason",), whole=("entered_mql",)),
-        cohort("mql_to_customer_rate", "MQL → customer", "mql", "customer", "MQLs", "a customer"),
-        _metric("forecast_close_rate", "Forecast close rate", "percent", "cohort",
-                "MQL → customer rate of the mature cohort: contacts who became an MQL in the 365 days "
-                "ending 120 days before the window end (old enough to have closed).", c,
+        cohort("mql_to_customer_rate", _("MQL → customer"), "mql", "customer", _("MQLs"), _("a customer")),
+        _metric("forecast_close_rate", _("Forecast close rate"), "percent", "cohort",
+                _("MQL → customer rate of the mature cohort: contacts who became an MQL in the 365 days "
+                "ending 120 days before the window end (old enough to have closed)."), c,
                 _forecast_close_rate, forecast=("coh_mql_customer", "entered_mql")),
-        _metric("leads_needed", "Leads needed", "count", "derived",
-                "The marketing SLA from quota: the revenue target of the window's month, quarter or year "
+        _metric("leads_needed", _("Leads needed"), "count", "derived",
+                _("The marketing SLA from quota: the revenue target of the window's month, quarter or year "
                 "÷ (forecast close rate × average deal size of the 365 days ending at the window end), "
-                "rounded up; by owner from each rep's own revenue target, rate and deal size.",
+                "rounded up; by owner from each rep's own revenue target, rate and deal size."),
                 ("owner",), _leads_needed, year=("revenue", "deals_won"),
                 forecast=("coh_mql_customer", "entered_mql")),
-        flow_sum("paid_impressions", "Paid impressions", "paid_impressions", SPEND_DIMS,
-                 "Sum of the impressions of the spend rows dated in the window."),
-        flow_sum("paid_clicks", "Paid clicks", "paid_clicks", SPEND_DIMS,
-                 "Sum of the clicks of the spend rows dated in the window."),
-        ratio("paid_click_rate", "Paid click rate", "paid_rate_clicks", "paid_rate_impressions", SPEND_DIMS,
-              "Clicks ÷ impressions over the spend rows in the window that carry both."),
-        ratio("cost_per_click", "Cost per click", "paid_click_cost", "paid_clicks", SPEND_DIMS,
-              "Spend ÷ clicks over the spend rows in the window that carry clicks.", unit="currency",
+        flow_sum("paid_impressions", _("Paid impressions"), "paid_impressions", SPEND_DIMS,
+                 _("Sum of the impressions of the spend rows dated in the window.")),
+        flow_sum("paid_clicks", _("Paid clicks"), "paid_clicks", SPEND_DIMS,
+                 _("Sum of the clicks of the spend rows dated in the window.")),
+        ratio("paid_click_rate", _("Paid click rate"), "paid_rate_clicks", "paid_rate_impressions", SPEND_DIMS,
+              _("Clicks ÷ impressions over the spend rows in the window that carry both.")),
+        ratio("cost_per_click", _("Cost per click"), "paid_click_cost", "paid_clicks", SPEND_DIMS,
+              _("Spend ÷ clicks over the spend rows in the window that carry clicks."), unit="currency",
               direction="down"),
     )
 
@@ -591,7 +602,8 @@ def target_key_valid(key: str) -> bool:
 # by owner, a stage before delivery holds only the contacts that went on to be delivered:
 # "leads of rep X" are her MQLs, and a lead → MQL rate by owner reads 100 %.
 _BEFORE_DELIVERY = ("entered_lead", "entered_nurture")
-_BROKEN_BY = {"owner": (_BEFORE_DELIVERY, "not meaningful for an owner: leads get an owner only when delivered")}
+_BROKEN_BY = {"owner": (_BEFORE_DELIVERY,
+                        _("not meaningful for an owner: leads get an owner only when delivered"))}
 
 
 def filter_breaks(metric: str | Metric, dimension: str | None) -> str | None:
@@ -608,4 +620,4 @@ def filter_breaks(metric: str | Metric, dimension: str | None) -> str | None:
     if rule is None or dimension not in resolved.dimensions:
         return None
     measures, reason = rule
-    return reason if any(measure in resolved.flow for measure in measures) else None
+    return str(reason) if any(measure in resolved.flow for measure in measures) else None

@@ -354,7 +354,7 @@ def key_labels(*, dimension: str, keys: Iterable[str]) -> dict[str, str]:
     keys = [key for key in keys if key != NONE_KEY]
     labels: dict[str, str] = {NONE_KEY: NONE_KEY}
     if dimension in _CHOICE_LABELS:
-        labels.update({key: _CHOICE_LABELS[dimension].get(key, key) for key in keys})
+        labels.update({key: str(_CHOICE_LABELS[dimension].get(key, key)) for key in keys})
     elif dimension == "campaign":
         labels.update(funnel.Campaign.objects.filter(external_id__in=keys).values_list("external_id", "name"))
     elif dimension == "owner":
@@ -591,7 +591,7 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
             rows = {**rows, **_rows_of(whole_rows, metric.whole)}
         result = {
             "metric": metric.key,
-            "label": metric.label,
+            "label": str(metric.label),
             "unit": metric.unit,
             **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge),
             "filtered": metric in filtered or filter_dim is None,
