@@ -15,6 +15,9 @@ class Preference(models.Model):
     # Empty: follow the browser's Accept-Language.
     language = models.CharField(_("language"), max_length=16, blank=True, choices=settings.LANGUAGES,
                                 help_text=_("Empty: the browser's language."))
+    # What the user's browser last asked for: mails (digest, password reset) follow it while
+    # `language` is empty, as the pages do.
+    browser_language = models.CharField(max_length=16, blank=True, choices=settings.LANGUAGES)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -22,6 +25,8 @@ class Preference(models.Model):
         verbose_name_plural = _("preferences")
         constraints = [
             models.CheckConstraint(condition=Q(language__in=("", *LANGUAGE_CODES)), name="preference_language_valid"),
+            models.CheckConstraint(condition=Q(browser_language__in=("", *LANGUAGE_CODES)),
+                                   name="preference_browser_language_valid"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from smarketing.accounts.services import request_language, set_language, user_la
 
 class MeSerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
-    email = serializers.EmailField(read_only=True)
+    email = serializers.CharField(read_only=True)
     # The user's own setting; null: none, the request's Accept-Language decides.
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, allow_null=True)
     # What this answer (and every page) uses: the setting, else the negotiated language.

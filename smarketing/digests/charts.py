@@ -8,6 +8,7 @@ the plot area into unreadable black-on-black.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
@@ -33,6 +35,29 @@ BAD = "#c62828"
 TARGET = "#b26a00"
 PALETTE = ("#2f6fde", "#1a9e8f", "#b26a00", "#8e44ad", "#c62828", "#5b6675")
 
+# Chinese labels need a CJK font: Noto Sans CJK (Debian fonts-noto-cjk, installed by the
+# Makefile and the Dockerfile), or the file SMARKETING_CJK_FONT names. Latin text keeps
+# DejaVu Sans; matplotlib falls back glyph by glyph to the next family in the list.
+CJK_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+)
+
+
+def _register_cjk_fonts() -> tuple[str, ...]:
+    names: list[str] = []
+    for path in (os.environ.get("SMARKETING_CJK_FONT", ""), *CJK_FONT_FILES):
+        if path and os.path.exists(path):
+            font_manager.fontManager.addfont(path)
+            names.append(font_manager.FontProperties(fname=path).get_name())
+    return tuple(dict.fromkeys(names))
+
+
+CJK_FONTS = _register_cjk_fonts()
+FONT_FAMILY = ["DejaVu Sans", *CJK_FONTS]
+
 WIDTH_PX = 560  # shown at this width in the email; drawn at twice the density for sharp screens
 DPI = 200
 
@@ -45,6 +70,10 @@ class Chart:
 
 
 Formatter = Callable[[float], str]
+
+
+# Configuration, not drawing state: set once, read by every figure of every worker thread.
+matplotlib.rcParams["font.family"] = FONT_FAMILY
 
 
 def _figure(height_px: int) -> tuple[Figure, object]:

@@ -168,7 +168,7 @@ def _change_pct(result: dict) -> float | None:
 
 
 def _label(key: str, result: dict | None = None) -> str:
-    return (result or {}).get("label") or metric_get(key).label
+    return str((result or {}).get("label") or metric_get(key).label)
 
 
 def _formatter(unit: str) -> Callable[[float | None], str]:
