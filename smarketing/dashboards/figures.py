@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from smarketing.kpis.formatting import currency_symbol, format_value
+from smarketing.kpis.registry import metric_get
 
 BRAND = "#1f4e79"
 ACCENT = "#2f6fde"
@@ -89,14 +93,14 @@ def step_ratio_label(before: str, after: str) -> str:
     "MQLs per 100 leads this period" (stage counts of the window divided), where the cohort
     rate is "Lead → MQL (cohort)" and a percentage.
     """
-    return f"{after} per 100 {_lower(before)} this period"
+    return _("{after} per 100 {before} this period").format(after=after, before=_lower(before))
 
 
 def step_ratio_text(rate: float | None, before: str, after: str) -> str:
     """"32.9 MQLs per 100 leads" ("" without a ratio)."""
     if rate is None:
         return ""
-    return f"{rate:,.1f} {_lower(after)} per 100 {_lower(before)}"
+    return _("{rate} {after} per 100 {before}").format(rate=f"{rate:,.1f}", after=_lower(after), before=_lower(before))
 
 
 def step_ratio(before: float | None, after: float | None) -> float | None:
@@ -173,7 +177,7 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False,
     data = [
         {
             "type": "funnel",
-            "name": "This period",
+            "name": _("This period"),
             "y": labels,
             "x": [step["value"] or 0 for step in shown],
             "text": text,
@@ -190,7 +194,7 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False,
         data.append(
             {
                 "type": "funnel",
-                "name": "Previous period",
+                "name": _("Previous period"),
                 "y": labels,
                 "x": [step["previous"] or 0 for step in shown],
                 "text": [format_value(step["previous"], "count") for step in shown],
@@ -240,7 +244,8 @@ def partial_index(points: Sequence[dict], today: dt.date | None) -> int | None:
     return None
 
 
-SO_FAR = {"day": "today so far", "week": "this week so far", "month": "this month so far"}
+SO_FAR = {"day": gettext_lazy("today so far"), "week": gettext_lazy("this week so far"),
+          "month": gettext_lazy("this month so far")}
 
 
 def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = None) -> dict:
@@ -255,7 +260,7 @@ def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = 
         if line["unit"] not in units:
             units.append(line["unit"])
     data = []
-    so_far = SO_FAR.get(grain, "so far")
+    so_far = str(SO_FAR.get(grain, gettext_lazy("so far")))
     for index, line in enumerate(lines):
         points = line["points"]
         partial = partial_index(points, today)
@@ -377,11 +382,11 @@ def figures_breakdown(results: Sequence[dict], *, top: int = TOP_ITEMS) -> list[
                     {
                         "type": "scatter",
                         "mode": "markers",
-                        "name": f"{result['label']} target",
+                        "name": _("{label} target").format(label=result["label"]),
                         "y": labels,
                         "x": targets,
                         "text": [format_value(target, unit) for target in targets],
-                        "hovertemplate": "%{y} target: %{text}<extra></extra>",
+                        "hovertemplate": _("%{y} target: %{text}") + "<extra></extra>",
                         "marker": {"symbol": "line-ns-open", "size": 22, "color": BRAND,
                                    "line": {"width": 3, "color": BRAND}},
                     }
@@ -427,7 +432,7 @@ def figure_sla_delivered(results: Sequence[dict]) -> dict:
             "type": "bar",
             "textangle": 0,
             "orientation": "h",
-            "name": "Leads delivered",
+            "name": str(metric_get("leads_delivered").label),
             "y": labels,
             "x": values,
             "text": [format_value(value, "count") for value in values],
@@ -519,7 +524,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
             "type": "bar",
             "textangle": 0,
             "orientation": "h",
-            "name": "This period",
+            "name": _("This period"),
             "y": labels,
             "x": current,
             "text": [format_value(value, "days") for value in current],
@@ -531,7 +536,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
             "type": "bar",
             "textangle": 0,
             "orientation": "h",
-            "name": "Previous period",
+            "name": _("Previous period"),
             "y": labels,
             "x": previous,
             "text": [format_value(value, "days") for value in previous],

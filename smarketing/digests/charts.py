@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from django.utils.translation import gettext as _
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -108,7 +109,7 @@ def bar_chart(
     series: Sequence[tuple[str, Sequence[float | None]]],
     fmt: Formatter,
     targets: Sequence[float | None] | None = None,
-    target_label: str = "Target pace",
+    target_label: str = "",
     integer: bool = False,
 ) -> Chart:
     """Horizontal bars, one row per label, one bar per series (grouped); optional target ticks."""
@@ -136,7 +137,7 @@ def bar_chart(
                 continue
             axes.plot([target, target], [position - 0.45, position + 0.45], color=TARGET, linewidth=1.6,
                       zorder=4, solid_capstyle="butt")
-        axes.plot([], [], color=TARGET, linewidth=1.6, label=target_label)
+        axes.plot([], [], color=TARGET, linewidth=1.6, label=target_label or _("Target pace"))
     axes.set_yticks(positions, [_shorten(label) for label in labels], fontsize=7.5, color=INK)
     axes.invert_yaxis()
     axes.set_xlim(0, (largest or 1) * 1.22)
@@ -168,9 +169,9 @@ def funnel_chart(
     before = [float(v or 0) for v in previous]
     largest = max([*now[first:], *before[first:], 1.0])
     positions = list(range(rows))
-    axes.barh(positions, before[first:], height=0.78, color=ACCENT_LIGHT, zorder=1, label="Previous period")
+    axes.barh(positions, before[first:], height=0.78, color=ACCENT_LIGHT, zorder=1, label=_("Previous period"))
     colors = [BAD if index == weakest else ACCENT for index in range(first, len(stages))]
-    axes.barh(positions, now[first:], height=0.5, color=colors, zorder=2, label="This period")
+    axes.barh(positions, now[first:], height=0.5, color=colors, zorder=2, label=_("This period"))
     for position, value in zip(positions, current[first:], strict=True):
         text = fmt(value) if value is not None else "—"
         axes.text(max(now[first + position], before[first + position]), position, f"  {text}", va="center",
@@ -202,7 +203,7 @@ def funnel_chart(
 
 def line_chart(
     *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter,
-    partial: int | None = None, partial_label: str = "so far", marks: Sequence[tuple[int, str]] = (),
+    partial: int | None = None, partial_label: str = "", marks: Sequence[tuple[int, str]] = (),
 ) -> Chart:
     """One line per series over shared buckets; gaps where a bucket has no value.
 
@@ -231,7 +232,7 @@ def line_chart(
             axes.plot([xs[partial]], [ys[partial]], marker="o", markersize=4.5, markerfacecolor="white",
                       markeredgecolor=color, markeredgewidth=1.3, linestyle="none", zorder=4)
             if index == 0:
-                axes.annotate(partial_label, (xs[partial], ys[partial]), textcoords="offset points", xytext=(0, 6),
+                axes.annotate(partial_label or _("so far"), (xs[partial], ys[partial]), textcoords="offset points", xytext=(0, 6),
                               ha="center", fontsize=6.5, color=MUTED)
     step = max(1, len(labels) // 7)
     axes.set_xticks(xs[::step], list(labels)[::step], fontsize=7, color=MUTED)

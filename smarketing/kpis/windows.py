@@ -36,9 +36,9 @@ CUSTOM_MAX_DAYS = 1100
 # What a window is compared with (the `kind` of a result's `previous` block).
 COMPARISONS = ("previous_period", "complete_previous_period", "same_period_last_year")
 COMPARISON_LABELS = {
-    "previous_period": "Previous period (same days)",
-    "complete_previous_period": "Complete previous period",
-    "same_period_last_year": "Same period last year",
+    "previous_period": _("Previous period (same days)"),
+    "complete_previous_period": _("Complete previous period"),
+    "same_period_last_year": _("Same period last year"),
 }
 # The short names URLs and the API have accepted since before `kind` existed.
 COMPARISON_ALIASES = {"same_days": "previous_period", "complete": "complete_previous_period",
