@@ -11,6 +11,7 @@ from smarketing.kpis.windows import WINDOW_LABELS
 from .conditions import DIRECTIONS, RULE_WINDOWS
 from .models import DestinationKind
 
+DIRECTION_LABELS = {"any": _("any"), "up": _("up"), "down": _("down")}
 DIMENSION_CHOICES = [(name, DIMENSION_LABELS.get(name, name.replace("_", " "))) for name in DIMENSIONS]
 
 
@@ -34,7 +35,7 @@ class RuleForm(forms.Form):
         ("attention", _("Needs attention (behind target, below the SLA or a significant change)"))])
     threshold = forms.FloatField(label=_("Number or percentage"), required=False,
                                  help_text=_("Not used for “needs attention”."))
-    direction = forms.ChoiceField(label=_("Change direction"), choices=[(d, d) for d in DIRECTIONS], initial="any",
+    direction = forms.ChoiceField(label=_("Change direction"), choices=[(d, DIRECTION_LABELS[d]) for d in DIRECTIONS], initial="any",
                                   required=False)
     dimension = forms.ChoiceField(label=_("Only one (optional)"), required=False,
                                   choices=[("", _("Everything")), *DIMENSION_CHOICES])
