@@ -107,14 +107,15 @@ class ComposeCache:
     """Everything one run may share between subscribers: KPI answers and rendered sections."""
 
     values: dict[tuple, dict[str, dict]] = field(default_factory=dict)
-    attentions: dict[tuple[str, dt.date], list[dict]] = field(default_factory=dict)
-    sections: dict[tuple[str, dt.date], Section] = field(default_factory=dict)
+    attentions: dict[tuple[str, dt.date, str], list[dict]] = field(default_factory=dict)
+    sections: dict[tuple, Section] = field(default_factory=dict)
     # Encoded MIME image parts by Content-ID: one base64 encoding per chart per run.
     mime_parts: dict[str, object] = field(default_factory=dict)
     render_charts: bool = True
 
+    # KPI answers and attention items carry words (labels, messages): keyed by language too.
     def attention(self, dashboard_key: str, as_of: dt.date) -> list[dict]:
-        key = (dashboard_key, as_of)
+        key = (dashboard_key, as_of, translation.get_language())
         if key not in self.attentions:
             self.attentions[key] = dashboard_attention(dashboard_key, "mtd", as_of)["items"]
         return self.attentions[key]
@@ -129,7 +130,7 @@ class ComposeCache:
     ) -> dict[str, dict]:
         metrics = tuple(dict.fromkeys(metrics))
         frozen = tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items()))
-        key = (metrics, window, dimension, frozen)
+        key = (metrics, window, dimension, frozen, translation.get_language())
         if key not in self.values:
             results = kpi_values(metrics=list(metrics), window=window, dimension=dimension, filters=filters)
             self.values[key] = {result["metric"]: result for result in results}
@@ -206,7 +207,8 @@ class SectionBuilder:
             # The digest goes out without this picture rather than not at all.
             logger.exception("digest chart %s of dashboard %s failed to render", name, self.dashboard.key)
             return None
-        cid = f"{self.dashboard.key}-{name}-{self.as_of:%Y%m%d}@smarketing"
+        # The language is part of the name: the run shares encoded parts by Content-ID.
+        cid = f"{self.dashboard.key}-{name}-{self.as_of:%Y%m%d}-{translation.get_language()}@smarketing"
         self.images.append(InlineImage(cid=cid, png=chart.png, width=chart.width, height=chart.height))
         return {"cid": cid, "width": chart.width, "height": chart.height, "alt": alt}
 

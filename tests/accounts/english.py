@@ -45,9 +45,13 @@ def data_names() -> set[str]:
 def english_words(text: str, *, allowed: set[str] = frozenset()) -> list[str]:
     """The words in `text` that should have been Chinese."""
     keep = KEPT | set(METRICS) | set(allowed)
+    # Charts shorten long names ("Executive briefing" → "Executiv…"): a name's beginning is the name.
+    shortened = {match.group(1) for match in re.finditer(r"([A-Za-z][A-Za-z_']*)…", html.unescape(text))}
     found = []
     for word in WORD.findall(html.unescape(text)):
         if word in keep or word.lower() in keep:
+            continue
+        if word in shortened and any(name.startswith(word) for name in allowed):
             continue
         found.append(word)
     return found
