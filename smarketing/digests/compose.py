@@ -438,7 +438,7 @@ class SectionBuilder:
         series = kpi_series_many(metrics=list(panel.metrics), window=window, grain="week", filters=filters)
         for key in panel.metrics:
             points = series[key]
-            buckets = [date_format(_day(point["start"]), pgettext("date format: day, month", "j M"))
+            buckets = [date_format(_day(point["start"]), pgettext("chart axis date: day, month", "j M"))
                        for point in points]
             lines.append((_label(key), [point.get("value") for point in points]))
         unit = metric_get(panel.metrics[0]).unit
