@@ -59,7 +59,10 @@ def _register_cjk_fonts() -> tuple[str, ...]:
 CJK_FONTS = _register_cjk_fonts()
 FONT_FAMILY = ["DejaVu Sans", *CJK_FONTS]
 
-WIDTH_PX = 560  # shown at this width in the email; drawn at twice the density for sharp screens
+WIDTH_PX = 560
+# Timeline notes on a 13-week chart: a label every third bucket at most, about a bucket wide each.
+MARK_LABEL_GAP = 3
+MARK_LABEL_CHARS = 16  # shown at this width in the email; drawn at twice the density for sharp screens
 DPI = 200
 
 
@@ -215,9 +218,20 @@ def line_chart(
     figure, axes = _figure(height_px)
     xs = list(range(len(labels)))
     on_top = blended_transform_factory(axes.transData, axes.transAxes)
+    notes: dict[int, list[str]] = {}
     for index, text in marks:
+        notes.setdefault(index, []).append(text)
+    labelled = None
+    for index in sorted(notes):
         axes.axvline(index, color=TARGET, linestyle=":", linewidth=1, zorder=1)
-        axes.text(index, 0.98, f" {text[:24]}", transform=on_top, fontsize=6, color=TARGET, va="top", ha="left")
+        # A label needs room: notes of one week share one, and a week too close to the last
+        # labelled one keeps only its line rather than writing over its neighbour.
+        if labelled is not None and index - labelled < MARK_LABEL_GAP:
+            continue
+        texts = notes[index]
+        label = texts[0][:MARK_LABEL_CHARS] + (f" +{len(texts) - 1}" if len(texts) > 1 else "")
+        axes.text(index, 0.98, f" {label}", transform=on_top, fontsize=6, color=TARGET, va="top", ha="left")
+        labelled = index
     for index, (name, values) in enumerate(series):
         ys = [float(v) if v is not None else float("nan") for v in values]
         solid = [float("nan") if i == partial else y for i, y in enumerate(ys)]
