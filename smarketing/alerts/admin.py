@@ -57,7 +57,8 @@ class DestinationAdmin(admin.ModelAdmin):
 class RuleAdminForm(forms.ModelForm):
     class Meta:
         model = Rule
-        fields = ["owner", "name", "metric", "dimension", "key", "window", "condition", "destinations", "active"]
+        fields = ["owner", "team", "name", "metric", "dimension", "key", "window", "condition", "destinations",
+                  "active"]
 
     def clean(self):
         data = super().clean()
@@ -74,8 +75,8 @@ class RuleAdminForm(forms.ModelForm):
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
     form = RuleAdminForm
-    list_display = ("name", "metric", "window", "state", "state_since", "active", "owner")
-    list_filter = ("state", "active", "window")
+    list_display = ("name", "metric", "window", "state", "state_since", "active", "owner", "team")
+    list_filter = ("state", "active", "window", "team")
     raw_id_fields = ("owner",)
     readonly_fields = ("state", "state_since", "last_value", "last_reference", "last_as_of", "last_evaluated_at")
 

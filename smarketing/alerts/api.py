@@ -11,6 +11,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from smarketing.funnel.models import Team
+
 from .conditions import CONDITION_TYPES, RULE_WINDOWS, RuleError
 from .models import Destination, DestinationKind, Rule
 from .selectors import destinations_visible, rules_visible
@@ -45,11 +47,14 @@ class RuleSerializer(serializers.ModelSerializer):
     destinations = serializers.PrimaryKeyRelatedField(many=True, queryset=Destination.objects.all(),
                                                       required=False)
     owner = serializers.CharField(source="owner.username", read_only=True)
+    team = serializers.ChoiceField(["", *Team.values], required=False, allow_blank=True, default="",
+                                   help_text="a team (set by a data manager) whose members may edit the rule; "
+                                             "empty: the owner's own rule")
 
     class Meta:
         model = Rule
         fields = ["id", "name", "metric", "dimension", "key", "window", "condition", "destinations", "active",
-                  "state", "state_since", "last_value", "last_reference", "last_as_of", "owner"]
+                  "state", "state_since", "last_value", "last_reference", "last_as_of", "owner", "team"]
         read_only_fields = ["state", "state_since", "last_value", "last_reference", "last_as_of"]
 
     def validate_destinations(self, value: list[Destination]) -> list[Destination]:
@@ -128,7 +133,7 @@ class RuleViewSet(_ServiceWrites):
                 condition=pick("condition", None),
                 destinations=data["destinations"] if "destinations" in data else
                 (list(instance.destinations.all()) if instance else []),
-                active=pick("active", True), rule=instance)
+                active=pick("active", True), rule=instance, team=pick("team"), actor=self.request.user)
         except RuleError as error:
             raise _invalid(error) from None
         return Response(RuleSerializer(rule, context=self.get_serializer_context()).data,

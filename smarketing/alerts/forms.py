@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from smarketing.funnel.models import Team
 from smarketing.kpis.registry import DIMENSION_LABELS, DIMENSIONS, METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
@@ -41,10 +42,16 @@ class RuleForm(forms.Form):
                                   choices=[("", _("Everything")), *DIMENSION_CHOICES])
     key = forms.CharField(label=_("Key (e.g. paid_search, a campaign id, a rep's e-mail)"), required=False, max_length=500)
     destinations = forms.MultipleChoiceField(label=_("Destinations"), required=False, widget=forms.CheckboxSelectMultiple)
+    team = forms.ChoiceField(label=_("Belongs to"), required=False,
+                             choices=[("", _("Only me")), *Team.choices],
+                             help_text=_("A team's rule can be edited by every member of that team."))
 
-    def __init__(self, *args, destinations=(), **kwargs) -> None:
+    def __init__(self, *args, destinations=(), teams: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["destinations"].choices = [(str(d.pk), str(d)) for d in destinations]
+        if not teams:
+            # Only a data manager gives a rule to a team (alerts.services checks it again).
+            del self.fields["team"]
 
     def clean(self) -> dict:
         data = super().clean()

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from smarketing.funnel.models import Team
+
 
 class DestinationKind(models.TextChoices):
     EMAIL = "email", _("E-mail")
@@ -53,6 +55,8 @@ class RuleState(models.TextChoices):
 
 class Rule(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_rules")
+    # A team's rule (set by a data manager) may be edited by every member of that team.
+    team = models.CharField(max_length=20, choices=Team.choices, blank=True, default="")
     name = models.CharField(max_length=200)
     metric = models.CharField(max_length=60)
     dimension = models.CharField(max_length=20, blank=True, default="")
@@ -74,7 +78,9 @@ class Rule(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         constraints = [models.CheckConstraint(condition=Q(state__in=RuleState.values),
-                                              name="alert_rule_state_valid")]
+                                              name="alert_rule_state_valid"),
+                       models.CheckConstraint(condition=Q(team__in=["", *Team.values]),
+                                              name="alert_rule_team_valid")]
         indexes = [models.Index(fields=["active", "metric"], name="alert_rule_active_metric")]
 
     def __str__(self) -> str:

@@ -1,9 +1,10 @@
-"""What a person may see of alerts: their own rules and destinations; a data manager sees all."""
+"""What a person may see and edit of alerts: their own rules and destinations and the rules of
+their team; a data manager sees and edits all."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import AlertEvent, DeliveryAttempt, Destination, Rule
 
@@ -12,9 +13,19 @@ def is_manager(user) -> bool:
     return user.has_perm(settings.DATA_MANAGER_PERMISSION)
 
 
+def user_team(user) -> str:
+    """The team (`TeamMember.team`) of the user's team-member record, "" without one."""
+    member = getattr(user, "team_member", None)
+    return member.team if member is not None else ""
+
+
 def rules_visible(user) -> QuerySet[Rule]:
+    """The rules the user may see and edit: their own and their team's (a data manager: all)."""
     query = Rule.objects.select_related("owner").prefetch_related("destinations")
-    return query if is_manager(user) else query.filter(owner=user)
+    if is_manager(user):
+        return query
+    team = user_team(user)
+    return query.filter(Q(owner=user) | Q(team=team)) if team else query.filter(owner=user)
 
 
 def destinations_visible(user) -> QuerySet[Destination]:

@@ -34,8 +34,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from smarketing.accounts.services import language_for
+from smarketing.funnel.models import Team
 from smarketing.kpis.attention import Watch, attention_items
 from smarketing.kpis.facts import families
 from smarketing.kpis.formatting import format_value
@@ -64,6 +66,7 @@ from .models import (
     Rule,
     RuleState,
 )
+from .selectors import is_manager
 from .vault import seal, target_hint
 
 logger = logging.getLogger(__name__)
@@ -127,16 +130,33 @@ def destination_save(*, owner, name: str, kind: str, target: str | None, secret:
 
 
 # --- rules -------------------------------------------------------------------------------
+def rule_team_clean(*, team: str, actor, rule: Rule | None) -> str:
+    """A rule's team: one of the teams or "" (the owner's own rule). Only a data manager gives a
+    rule to a team or takes it away; a member editing the team's rule leaves the team as it is."""
+    team = team or ""
+    if team not in ("", *Team.values):
+        raise RuleError("team", _("unknown team %(team)r: use one of %(teams)s")
+                        % {"team": team, "teams": ", ".join(Team.values)})
+    current = rule.team if rule is not None else ""
+    if team != current and actor is not None and not is_manager(actor):
+        raise RuleError("team", _("only a data manager can give a rule to a team or take it from one"))
+    return team
+
+
 def rule_save(*, owner, name: str, metric: str, dimension: str, key: str, window: str, condition: object,
-              destinations: Iterable[Destination], active: bool = True, rule: Rule | None = None) -> Rule:
+              destinations: Iterable[Destination], active: bool = True, rule: Rule | None = None,
+              team: str = "", actor=None) -> Rule:
     """Create or update a rule. A change to what it watches starts it over as "ok", silently:
-    the old state described another question."""
+    the old state described another question. `actor` (the person saving; None: the system)
+    decides whether the rule's `team` may change."""
     dimension, key = dimension or "", key or ""
     target_clean(metric=metric, dimension=dimension, key=key, window=window)
     clean = condition_clean(condition)
     if not (name or "").strip():
         raise RuleError("name", "a name is needed")
+    team = rule_team_clean(team=team, actor=actor, rule=rule)
     obj = rule or Rule(owner=owner)
+    obj.team = team
     watched = (metric, dimension, key, window, clean)
     if rule is None or watched != (rule.metric, rule.dimension, rule.key, rule.window, rule.condition):
         obj.state, obj.state_since, obj.last_value, obj.last_reference = RuleState.OK, None, None, None

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smarketing.kpis.formatting import format_value
@@ -15,7 +16,7 @@ from smarketing.kpis.windows import WINDOW_LABELS
 
 from .conditions import RuleError, condition_text
 from .forms import DestinationForm, RuleForm
-from .selectors import attempts_for, destinations_visible, events_for, rules_visible
+from .selectors import attempts_for, destinations_visible, events_for, is_manager, rules_visible
 from .services import destination_save, destination_test, rule_save
 
 
@@ -29,7 +30,8 @@ def _form_error(form, error: RuleError) -> None:
 def rules_page(request: HttpRequest) -> HttpResponse:
     destinations = destinations_visible(request.user)
     destination_form = DestinationForm(prefix="d")
-    rule_form = RuleForm(prefix="r", destinations=destinations)
+    teams = is_manager(request.user)
+    rule_form = RuleForm(prefix="r", destinations=destinations, teams=teams)
     if request.method == "POST" and request.POST.get("form") == "destination":
         destination_form = DestinationForm(request.POST, prefix="d")
         if destination_form.is_valid():
@@ -43,14 +45,15 @@ def rules_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, gettext("Destination “{name}” added.").format(name=data["name"]))
                 return redirect("alerts:rules")
     elif request.method == "POST" and request.POST.get("form") == "rule":
-        rule_form = RuleForm(request.POST, prefix="r", destinations=destinations)
+        rule_form = RuleForm(request.POST, prefix="r", destinations=destinations, teams=teams)
         if rule_form.is_valid():
             data = rule_form.cleaned_data
             try:
                 rule = rule_save(owner=request.user, name=data["name"], metric=data["metric"],
                                  dimension=data["dimension"], key=data["key"], window=data["window"],
                                  condition=rule_form.condition(),
-                                 destinations=destinations.filter(pk__in=[int(pk) for pk in data["destinations"]]))
+                                 destinations=destinations.filter(pk__in=[int(pk) for pk in data["destinations"]]),
+                                 team=data.get("team") or "", actor=request.user)
             except RuleError as error:
                 _form_error(rule_form, error)
             else:
@@ -74,6 +77,25 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         "rule_form": rule_form,
     }
     return render(request, "alerts/rules.html", context)
+
+
+@login_required
+@require_POST
+def rule_action_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pause, resume or delete a rule the user may edit: their own, their team's, or any for a data manager."""
+    rule = get_object_or_404(rules_visible(request.user), pk=pk)
+    action = request.POST.get("action")
+    if action == "delete":
+        rule.delete()
+        messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
+    elif action in ("pause", "resume"):
+        rule.active = action == "resume"
+        rule.save(update_fields=["active", "updated_at"])
+        messages.success(request, (_("Rule “%(name)s” resumed.") if rule.active else _("Rule “%(name)s” paused."))
+                         % {"name": rule.name})
+    else:
+        messages.error(request, _("Unknown action: use pause, resume or delete."))
+    return redirect("alerts:rules")
 
 
 @login_required

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .attention import AttentionView
+from .boards import BoardDetailView, BoardListView
 from .me import MeView
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("v1/attention/", AttentionView.as_view(), name="api-attention"),
     path("v1/me/", MeView.as_view(), name="api-me"),
     path("v1/alerts/", include("smarketing.alerts.api_urls")),
+    path("v1/boards/", BoardListView.as_view(), name="api-boards"),
+    path("v1/boards/<int:pk>/", BoardDetailView.as_view(), name="api-board"),
     path("v1/", include("smarketing.api.resource_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Signed out, the docs page sends a browser to sign in. The split view serves its start-up

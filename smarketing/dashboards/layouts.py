@@ -52,6 +52,13 @@ class Panel:
     metrics: tuple[str, ...]
     dimension: str | None = None
     filters: dict[str, tuple[str, ...]] | None = None  # e.g. {"channel": ("email",)}
+    # A breakdown of cohort rates read on their mature part only (the cohorts old enough to have
+    # converted, "Reading the numbers" rule 2), with the counts behind each rate.
+    mature: bool = False
+    # Own boards only: a window the panel always shows whatever the reader picks ("ytd"),
+    # and its width in thirds of a row; None keeps the role dashboards' automatic layout.
+    window: str | None = None
+    width: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in PANEL_KINDS:
@@ -201,8 +208,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
                     ("content_assisted_customers",),
                     dimension="content",
                 ),
-                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer"),
-                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry"),
+                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer",
+                      mature=True),
+                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry",
+                      mature=True),
                 Panel("breakdown", _("Revenue by content (closed loop)"), CLOSED_LOOP_METRICS, dimension="content"),
             ),
         ),
@@ -281,8 +290,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
                       ("attributed_revenue_linear", "roi", "customer_acquisition_cost"), dimension="campaign"),
                 Panel("breakdown", _("Why MQLs are rejected"), REJECTION_METRICS, dimension="disqualification_reason"),
                 Panel("breakdown", _("MQL rejection by campaign"), REJECTION_METRICS, dimension="campaign"),
-                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer"),
-                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry"),
+                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer",
+                      mature=True),
+                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry",
+                      mature=True),
                 Panel(
                     "tiles",
                     _("Webinars and direct mail"),
@@ -337,8 +348,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
                       dimension="channel"),
                 Panel("breakdown", _("Paid media by campaign"), (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
                       dimension="campaign"),
-                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer"),
-                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry"),
+                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer",
+                      mature=True),
+                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry",
+                      mature=True),
             ),
         ),
     )

@@ -7,6 +7,7 @@ answers from daily facts, never from raw records.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from urllib.parse import urlencode
@@ -30,7 +31,7 @@ from smarketing.kpis.formatting import (
     target_detail,
     target_status,
 )
-from smarketing.kpis.judgement import side_status
+from smarketing.kpis.judgement import MATURITY_DAYS, side_status
 from smarketing.kpis.registry import DIMENSION_LABELS, NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (
     facts_as_of,
@@ -78,12 +79,19 @@ def _panel_filters(panel: Panel, state: DashboardState) -> tuple[dict[str, list[
     return state.filters, False
 
 
-# {filters as a hashable key: {metric: points}}: every series of a page, fetched up front.
+# {(window, filters) as a hashable key: {metric: points}}: every series of a page, fetched up front.
 PageSeries = dict[tuple, dict[str, list[dict]]]
 
 
-def _filters_key(filters: dict[str, list[str]] | None) -> tuple:
-    return tuple(sorted((dimension, tuple(values)) for dimension, values in (filters or {}).items()))
+def _filters_key(filters: dict[str, list[str]] | None, window: Window) -> tuple:
+    return (window, tuple(sorted((dimension, tuple(values)) for dimension, values in (filters or {}).items())))
+
+
+def panel_state(panel: Panel, state: DashboardState) -> DashboardState:
+    """The reader's state with the panel's own window, if it has one, ending where the reader's does."""
+    if not panel.window or panel.window == state.window.name:
+        return state
+    return dataclasses.replace(state, window=window_for(panel.window, as_of=state.window.end))
 
 
 def _page_series(dashboard: Dashboard, state: DashboardState, *, sparklines: bool) -> PageSeries:
@@ -92,16 +100,16 @@ def _page_series(dashboard: Dashboard, state: DashboardState, *, sparklines: boo
     Sparklines and series charts share the window's grain; panels differ only in their
     filters, so grouping by filter reads each measure's facts once per filter.
     """
-    wanted: dict[tuple, tuple[dict[str, list[str]] | None, dict[str, None]]] = {}
+    wanted: dict[tuple, tuple[dict[str, list[str]] | None, Window, dict[str, None]]] = {}
     for panel in dashboard.panels:
         if panel.kind == "series" or (panel.kind == "tiles" and sparklines):
+            window = panel_state(panel, state).window
             filters, _overridden = _panel_filters(panel, state)
-            group = wanted.setdefault(_filters_key(filters), (filters, {}))
-            group[1].update(dict.fromkeys(panel.metrics))
+            group = wanted.setdefault(_filters_key(filters, window), (filters, window, {}))
+            group[2].update(dict.fromkeys(panel.metrics))
     return {
-        key: kpi_series_many(metrics=list(metrics), window=state.window, grain=state.window.grain(),
-                             filters=filters)
-        for key, (filters, metrics) in wanted.items()
+        key: kpi_series_many(metrics=list(metrics), window=window, grain=window.grain(), filters=filters)
+        for key, (filters, window, metrics) in wanted.items()
     }
 
 
@@ -177,6 +185,34 @@ def blank_not_meaningful(results: list[dict], *, dimension: str | None,
     return out
 
 
+def mature_only(results: list[dict]) -> tuple[list[dict], str]:
+    """A close-rate analysis reads cohort rates on their mature part only (rule 2): each cohort
+    rate's value, counts and rows become those of its mature part (a key without one is left
+    out), labelled so; other metrics stay. Also a note naming the rates with no mature part in
+    the window, and how old a cohort must be."""
+    out, young = [], []
+    for result in results:
+        if "mature" not in result:
+            out.append(result)
+            continue
+
+        def part(item: dict) -> dict:
+            mature = item.get("mature") or {"numerator": 0, "denominator": 0, "value": None}
+            return {**item, "value": mature["value"], "numerator": mature["numerator"],
+                    "denominator": mature["denominator"], "target": None}
+
+        whole = part(result)
+        if not whole["denominator"]:
+            young.append(_("%(label)s (needs %(days)d days)")
+                         % {"label": result["label"], "days": MATURITY_DAYS.get(result["metric"], 0)})
+        out.append({**whole, "label": _("%(label)s, mature") % {"label": result["label"]},
+                    "breakdown": [part(item) for item in result.get("breakdown") or []
+                                  if (item.get("mature") or {}).get("denominator")]})
+    note = (_("No cohort of this window is old enough yet for: %(metrics)s.") % {"metrics": ", ".join(young)}
+            if young else "")
+    return out, note
+
+
 def _column(result: dict, *, window: Window, direction: str, broken: str | None = None) -> dict:
     unit = result["unit"]
     previous = result.get("previous") or {}
@@ -243,7 +279,7 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         spark: list[str] = []
         spark_today = None
         if series is not None and not main.get("not_meaningful"):
-            points = series[_filters_key(filters)][metric_key]
+            points = series[_filters_key(filters, state.window)][metric_key]
             partial = figures.partial_index(points, company_today())
             spark = figures.sparkline_points([point["value"] for point in points], partial=partial)
             spark_today = figures.sparkline_partial([point["value"] for point in points], partial)
@@ -319,6 +355,9 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
     results = blank_not_meaningful(
         kpi_values(metrics=list(panel.metrics), window=state.window, dimension=panel.dimension,
                    filters=filters, compare=state.compare), dimension=panel.dimension, filters=filters)
+    mature_note = ""
+    if panel.mature:
+        results, mature_note = mature_only(results)
     top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
     rows = figures.breakdown_rows(results, top=top)
     total_keys = len(figures.breakdown_rows(results, top=None))
@@ -332,9 +371,16 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
             target = (item or {}).get("target")
             has_target = bool(target and target.get("value") is not None)
             texts = format_values([(item or {}).get("value"), (target or {}).get("value")], result["unit"])
+            parts = ""
+            if panel.mature and item and item.get("denominator"):
+                # The counts behind a mature rate: converted of the mature cohort.
+                parts = _("%(numerator)s of %(denominator)s") % {
+                    "numerator": format_value(item.get("numerator"), "count"),
+                    "denominator": format_value(item.get("denominator"), "count")}
             cells.append(
                 {
                     "text": texts[0] if item else "—",
+                    "parts_text": parts,
                     "target_text": texts[1] if has_target else "",
                     "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
                                                filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
@@ -352,6 +398,8 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
                            if result.get("not_meaningful")],
         "filter_overridden": overridden,
         "values": [row["key"] for row in rows],
+        "mature": panel.mature,
+        "mature_note": mature_note,
     }
 
 
@@ -496,7 +544,7 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
     lines = []
     for metric_key in panel.metrics:
         metric = metric_get(metric_key)
-        points = series[_filters_key(filters)][metric_key]
+        points = series[_filters_key(filters, state.window)][metric_key]
         lines.append({"label": str(metric.label), "unit": metric.unit, "points": points})
     notes = annotations_for(start=state.window.start, end=state.window.end, filters=filters)
     return {
@@ -520,7 +568,11 @@ ROW_UNITS = 6
 
 
 def _units(panel: dict) -> int:
-    """How much of a 6-unit row a panel wants: a small tile group or a one-metric chart shares a row."""
+    """How much of a 6-unit row a panel wants: a small tile group or a one-metric chart shares a row.
+
+    A board panel's own width (thirds of a row) wins over the automatic choice."""
+    if panel.get("width"):
+        return panel["width"] * 2
     if panel["kind"] == "tiles":
         return {1: 2, 2: 3, 3: 4}.get(len(panel["tiles"]), ROW_UNITS)
     if panel["kind"] in ("breakdown", "velocity") and len(panel.get("columns") or [None]) == 1:
@@ -553,13 +605,14 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
     series = _page_series(dashboard, state, sparklines=sparklines)
     panels = []
     for index, panel in enumerate(dashboard.panels):
+        own = panel_state(panel, state)
         if panel.kind == "tiles":
-            body = _tiles(dashboard, panel, state, series=series if sparklines else None)
+            body = _tiles(dashboard, panel, own, series=series if sparklines else None)
             body["values"] = [value for tile in body["tiles"] for value in tile["values"]]
         elif panel.kind == "series":
-            body = _series(dashboard, panel, state, series=series)
+            body = _series(dashboard, panel, own, series=series)
         else:
-            body = _BUILDERS[panel.kind](dashboard, panel, state)
+            body = _BUILDERS[panel.kind](dashboard, panel, own)
         panel_filters = panel.filters_for_query
         for number, chart in enumerate(body.get("charts", [])):
             chart["id"] = f"p{index}-chart{number}"
@@ -573,6 +626,9 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
                 "own_filter": ", ".join(label for labels in filter_value_labels(panel_filters).values()
                                         for label in labels),
                 "has_data": _has_data(body["values"]),
+                "width": panel.width,
+                # a panel's fixed window, named on it, since the switcher does not move it
+                "own_window": own.window if own is not state else None,
                 **body,
             }
         )
@@ -633,8 +689,13 @@ def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = No
 
 
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
+    # The layout itself is part of the key: an own board's panels change when it is edited.
+    # Plain strings only (str() of a translated title): a lazy text's repr names its address.
+    layout = tuple((panel.kind, str(panel.title), panel.metrics, panel.dimension,
+                    tuple(sorted((panel.filters or {}).items())), panel.window, panel.width)
+                   for panel in dashboard.panels)
     identity = (
-        dashboard.key, state.window, state.compare, state.filter_dimension, state.filter_values,
+        dashboard.key, str(dashboard.title), layout, dashboard.side_by_side, state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
         annotations_stamp(),
         # The page holds words (labels, titles, judgements): one copy per language.

@@ -17,6 +17,15 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from smarketing.dashboards.annotations import AnnotationError, annotation_can_edit, annotation_save
+from smarketing.dashboards.boards import (
+    board_can_edit,
+    board_can_view,
+    board_layout,
+    board_pk,
+    boards_visible,
+    default_state,
+    saved_views,
+)
 from smarketing.dashboards.exports import (
     export_filename,
     records_csv_lines,
@@ -24,8 +33,8 @@ from smarketing.dashboards.exports import (
     table_lines,
     table_xlsx,
 )
-from smarketing.dashboards.layouts import DASHBOARDS, dashboard_get
-from smarketing.dashboards.models import Annotation
+from smarketing.dashboards.layouts import DASHBOARDS, Dashboard, dashboard_get
+from smarketing.dashboards.models import Annotation, Board
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
 from smarketing.dashboards.selectors import (
     dashboard_page_cached,
@@ -76,27 +85,57 @@ def _compare_options(state) -> list[dict]:
              "active": state.compare == name} for name in COMPARISONS]
 
 
+def board_visible(request: HttpRequest, pk: int) -> Board:
+    """The board, if the reader may see it; another's private board is not found (404)."""
+    board = get_object_or_404(Board.objects.select_related("owner"), pk=pk)
+    if not board_can_view(user=request.user, board=board):
+        raise Http404(f"no board {pk}")
+    return board
+
+
+def layout_for(request: HttpRequest, key: str) -> tuple[Dashboard, Board | None]:
+    """A role dashboard by its key or an own board by "board-<id>", if the reader may see it."""
+    pk = board_pk(key)
+    if pk is not None:
+        board = board_visible(request, pk)
+        return board_layout(board), board
+    try:
+        return dashboard_get(key), None
+    except KeyError:
+        raise Http404(f"no dashboard {key!r}") from None
+
+
 @login_required
 def dashboard(request: HttpRequest, key: str) -> HttpResponse:
     try:
-        board = dashboard_get(key)
+        layout = dashboard_get(key)
     except KeyError:
         raise Http404(f"no dashboard {key!r}") from None
-    state = state_from_query(request.GET)
+    return render_board(request, layout)
+
+
+def render_board(request: HttpRequest, layout: Dashboard, board: Board | None = None) -> HttpResponse:
+    """One page for a role dashboard and an own board: the same state, cache, panels and template."""
+    state, default_view = default_state(user=request.user, board_key=layout.key, query=request.GET)
     heavy = query_is_heavy(window=state.window, filtered=bool(state.filters), pinned=bool(state.as_of))
-    if heavy and not dashboard_page_is_cached(dashboard=board, state=state):
+    if heavy and not dashboard_page_is_cached(dashboard=layout, state=state):
         wait = heavy_query_wait(user_id=request.user.pk)
         if wait is not None:
-            response = render(request, "unavailable.html", status=429, context={"status": 429, "message": (
-                _("You opened many custom windows or filtered views in a short time. Wait {wait} seconds, "
-                  "or use one of the standard windows (MTD, QTD, YTD, last 30 days), which open at once.").format(
-                    wait=wait))})
+            response = render(request, "unavailable.html", status=429, context={"status": 429, "message": _(
+                "You opened many custom windows or filtered views in a short time. Wait %(wait)s seconds, "
+                "or use one of the standard windows (MTD, QTD, YTD, last 30 days), which open at once.")
+                % {"wait": wait}})
             response["Retry-After"] = str(wait)
             return response
-    page = dashboard_page_cached(dashboard=board, state=state)
+    page = dashboard_page_cached(dashboard=layout, state=state)
     context = {
-        "dashboard": board,
+        "dashboard": layout,
+        "board": board,
+        "can_edit": board is not None and board_can_edit(user=request.user, board=board),
         "dashboards": DASHBOARDS.values(),
+        "boards": boards_visible(request.user)[:100],
+        "saved_views": saved_views(user=request.user, board_key=layout.key),
+        "default_view": default_view,
         "role_dashboard": _role_dashboard(request),
         "state": state,
         "switcher": _switcher(state),
@@ -179,10 +218,7 @@ def records_csv(request: HttpRequest, metric: str) -> StreamingHttpResponse:
 @login_required
 def panel_table(request: HttpRequest, key: str, panel: str, fmt: str) -> HttpResponse:
     """One panel's table (what the page shows, as raw numbers) as CSV or XLSX."""
-    try:
-        board = dashboard_get(key)
-    except KeyError:
-        raise Http404(f"no dashboard {key!r}") from None
+    board, _own = layout_for(request, key)
     if fmt not in ("csv", "xlsx"):
         raise Http404(f"no export format {fmt!r}: use csv or xlsx")
     state = state_from_query(request.GET)

@@ -23,12 +23,14 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from smarketing.dashboards import figures
 from smarketing.dashboards.annotations import annotations_for
-from smarketing.dashboards.attention import dashboard_attention
-from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel, dashboard_get
+from smarketing.dashboards.attention import layout_attention
+from smarketing.dashboards.boards import board_pk, layout_for_key
+from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel
 from smarketing.dashboards.selectors import (
     DIMENSION_LABELS,
     blank_not_meaningful,
     filters_text,
+    mature_only,
     not_meaningful,
 )
 from smarketing.digests import charts
@@ -117,7 +119,7 @@ class ComposeCache:
     def attention(self, dashboard_key: str, as_of: dt.date) -> list[dict]:
         key = (dashboard_key, as_of, translation.get_language())
         if key not in self.attentions:
-            self.attentions[key] = dashboard_attention(dashboard_key, "mtd", as_of)["items"]
+            self.attentions[key] = layout_attention(layout_for_key(dashboard_key), "mtd", as_of)["items"]
         return self.attentions[key]
 
     def kpis(
@@ -254,6 +256,10 @@ class SectionBuilder:
                                   filters=filters)
         results = {result["metric"]: result for result in blank_not_meaningful(
             list(results.values()), dimension=panel.dimension, filters=filters)}
+        mature_note = ""
+        if panel.mature:
+            matured, mature_note = mature_only(list(results.values()))
+            results = {result["metric"]: result for result in matured}
         by_metric = {
             key: {item["key"]: item for item in (results[key].get("breakdown") or [])} for key in panel.metrics
         }
@@ -322,7 +328,7 @@ class SectionBuilder:
         more = _("top {shown} of {total}").format(shown=BREAKDOWN_ROWS, total=total) if total > BREAKDOWN_ROWS else ""
         by = _("by {dimension}").format(dimension=str(DIMENSION_LABELS.get(panel.dimension, panel.dimension)).lower())
         subtitle = " · ".join(part for part in (by, more,
-                                                _filters_text(panel.filters),
+                                                _filters_text(panel.filters), mature_note,
                                                 *(f"{r['label']}: {r['not_meaningful']}" for r in results.values()
                                                   if r.get("not_meaningful"))) if part)
         return {"kind": "breakdown", "title": panel.title, "subtitle": subtitle, "image": image, "table": table,
@@ -523,7 +529,10 @@ class SectionBuilder:
 
 
 def _lower_first(text: str) -> str:
-    """"Short of SLA" → "short of SLA" (an acronym keeps its capitals)."""
+    """"Short of SLA" → "short of SLA"; a leading acronym keeps its capitals ("SLA missed")."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first.isupper():
+        return text
     return text[:1].lower() + text[1:]
 
 
@@ -591,7 +600,9 @@ def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:
 
 
 def dashboard_url(key: str) -> str:
-    return f"{settings.SITE_URL}/dashboards/{key}/?window=mtd"
+    pk = board_pk(key)
+    path = f"/boards/{pk}/" if pk is not None else f"/dashboards/{key}/"
+    return f"{settings.SITE_URL}{path}?window=mtd"
 
 
 def last_complete_week(as_of: dt.date) -> Window:
@@ -604,7 +615,7 @@ def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache, 
     # Sections are words: one per language in a run that writes to readers of both.
     cache_key = (dashboard_key, as_of, weekly, translation.get_language())
     if cache_key not in cache.sections:
-        builder = SectionBuilder(dashboard=dashboard_get(dashboard_key), as_of=as_of, cache=cache, weekly=weekly)
+        builder = SectionBuilder(dashboard=layout_for_key(dashboard_key), as_of=as_of, cache=cache, weekly=weekly)
         cache.sections[cache_key] = builder.build()
     return cache.sections[cache_key]
 

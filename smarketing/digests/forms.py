@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from smarketing.digests.models import Subscription, time_zone_names
 
 
-def dashboard_choices() -> list[tuple[str, str]]:
-    from smarketing.dashboards.layouts import DASHBOARDS
+def dashboard_choices(user=None) -> list[tuple[str, str]]:
+    """The role dashboards, then the own boards the user can see."""
+    from smarketing.dashboards.boards import layout_choices
 
-    return [(key, dashboard.title) for key, dashboard in DASHBOARDS.items()]
+    return layout_choices(user)
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -34,6 +35,8 @@ class SubscriptionForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # a digest may carry the own boards its reader can open
+        self.fields["dashboards"].choices = dashboard_choices(user if user is not None else self.instance_user())
         field = self.fields["chat_destination"]
         field.empty_label = _("No, e-mail only")
         if user is not None:
@@ -42,8 +45,11 @@ class SubscriptionForm(forms.ModelForm):
 
     def clean_dashboards(self) -> list[str]:
         chosen = self.cleaned_data["dashboards"]
-        order = [key for key, _title in dashboard_choices()]
+        order = [key for key, _title in self.fields["dashboards"].choices]
         return sorted(chosen, key=order.index)
+
+    def instance_user(self):
+        return self.instance.user if self.instance.pk and self.instance.user_id else None
 
     def clean(self):
         cleaned = super().clean()

@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from smarketing.accounts.services import language_for
-from smarketing.dashboards.layouts import DASHBOARDS
+from smarketing.dashboards.boards import layout_key_readable
 from smarketing.digests.compose import ComposeCache, Digest, digest_chat_payload, digest_compose
 from smarketing.digests.models import Cadence, Delivery, DeliveryStatus, Subscription
 from smarketing.funnel.models import company_tz
@@ -250,7 +250,8 @@ def _digest_compose(*, subscription: Subscription, now: dt.datetime, cache: Comp
     user = subscription.user
     return digest_compose(
         # A dashboard retired from the layouts since the user subscribed is skipped, not fatal.
-        dashboards=[key for key in subscription.dashboards if key in DASHBOARDS] or ["shared"],
+        # So is a board deleted, or no longer shared with the subscriber.
+        dashboards=[key for key in subscription.dashboards if layout_key_readable(user=user, key=key)] or ["shared"],
         # Complete days only: a digest sent on the 1st reports the whole previous month.
         as_of=company_date(now=now) - dt.timedelta(days=1),
         local_date=subscription_local_date(subscription=subscription, now=now),

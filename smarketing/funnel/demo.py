@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import connection, reset_queries, transaction
-from django.db.models import Model
+from django.db.models import Count, Model, Sum
 
 from smarketing.funnel import models as m
 from smarketing.funnel.db import tables_analyze
@@ -1149,9 +1149,47 @@ def target_accounts_seed(*, plan: Plan, writer: Writer) -> None:
     writer.step("target_accounts")
 
 
-# The team-wide targets: metric key -> how to get the period's target from expected leads.
-LEAD_TO_MQL, MQL_TO_CUSTOMER, AVERAGE_DEAL = 0.33, 0.085, 24000.0
 SLA_COMMITMENT = 0.9
+# Days from a lead to the customer it becomes, typically (qualifying, SQL, opportunity, close):
+# a month's customers and deals come from the leads of about two months before.
+CUSTOMER_LAG_DAYS = 70
+# Leads younger than this are still qualifying: left out of the lead → MQL ratio.
+QUALIFYING_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Economics:
+    """The demo's own funnel and deal economics, measured on the history just written.
+
+    Targets are planned from these, as a sales team plans from its track record: round guesses
+    (a 33 % MQL rate and 8.5 % close rate the model never reaches, customers from the same
+    month's leads) put every month behind target and fill the attention list with noise."""
+
+    lead_to_mql: float
+    customers_per_lead: float  # customers of a day per lead expected CUSTOMER_LAG_DAYS before
+    deals_per_customer: float
+    revenue_per_deal: float
+    mrr_per_revenue: float
+
+
+def economics_measure(plan: Plan) -> Economics:
+    settled = plan.cutoff - dt.timedelta(days=QUALIFYING_DAYS)
+    leads = m.Contact.objects.filter(lead_at__lt=settled).aggregate(
+        n=Count("id"), mqls=Count("mql_at"))
+    # Customers after the first months, when the history's first leads have had time to close.
+    since = plan.first_day + dt.timedelta(days=2 * CUSTOMER_LAG_DAYS)
+    customers = m.Contact.objects.filter(customer_on__gte=since).count()
+    lagged = sum(plan.expected_leads(day - dt.timedelta(days=CUSTOMER_LAG_DAYS)) for day in plan.days if day >= since)
+    won = m.Deal.objects.filter(status="won", closed_on__gte=since).aggregate(
+        n=Count("id"), revenue=Sum("amount"), mrr=Sum("mrr"))
+    revenue = float(won["revenue"] or 0)
+    return Economics(
+        lead_to_mql=leads["mqls"] / leads["n"] if leads["n"] else 0.3,
+        customers_per_lead=customers / lagged if lagged else 0.02,
+        deals_per_customer=won["n"] / customers if customers else 1.0,
+        revenue_per_deal=revenue / won["n"] if won["n"] else 24000.0,
+        mrr_per_revenue=float(won["mrr"] or 0) / revenue if revenue else 1 / 12,
+    )
 
 
 # Channels with their own lead targets (and email its MQLs): the blog and email pages judge
@@ -1184,6 +1222,7 @@ def campaign_targets(*, plan: Plan, campaigns: Campaigns, start: dt.date, end: d
 def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Campaigns) -> None:
     """Targets for every month, fiscal quarter and fiscal year of the history and the current ones."""
     rng = random.Random(f"{plan.seed}:targets")
+    economics = economics_measure(plan)
     rows: list[m.Target] = []
     non_reps = list(m.TeamMember.objects.filter(team="sales").exclude(pk__in=[rep.member.pk for rep in team]))
     last_day = period_bounds("year", plan.today)[1]
@@ -1193,16 +1232,19 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Camp
             end = period_bounds(kind, start)[1]
             span = (end - start).days + 1
             leads = sum(plan.expected_leads(start + dt.timedelta(days=k)) for k in range(span))
+            lagged = sum(plan.expected_leads(start + dt.timedelta(days=k - CUSTOMER_LAG_DAYS)) for k in range(span))
             # Some periods beat their target, some miss it: the pace badges show both.
-            stretch = rng.uniform(0.94, 1.10)
-            customers = leads * LEAD_TO_MQL * MQL_TO_CUSTOMER * stretch
+            stretch = rng.uniform(0.95, 1.06)
+            customers = lagged * economics.customers_per_lead * stretch
+            deals = customers * economics.deals_per_customer
+            revenue = deals * economics.revenue_per_deal
             team_values = {
                 "leads": round(leads * stretch),
-                "mqls": round(leads * LEAD_TO_MQL * stretch),
+                "mqls": round(leads * economics.lead_to_mql * stretch),
                 "customers": round(customers),
-                "deals_won": round(customers * 1.05),
-                "revenue": round(customers * AVERAGE_DEAL, -3),
-                "new_mrr": round(customers * AVERAGE_DEAL / 12, -2),
+                "deals_won": round(deals),
+                "revenue": round(revenue, -3),
+                "new_mrr": round(revenue * economics.mrr_per_revenue, -2),
                 "visits": round(leads / VISIT_TO_LEAD * stretch, -2),
                 "marketing_spend": round(leads * COST_PER_LEAD, -3),
                 "lead_to_mql_rate": 33.0,
@@ -1221,7 +1263,8 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Camp
                                      value=Decimal(round(channel_leads))))
                 if channel == "email":
                     rows.append(m.Target(metric="mqls", period=kind, period_start=start, channel=channel,
-                                         value=Decimal(round(channel_leads * LEAD_TO_MQL * CHANNEL_MIX[channel][1]))))
+                                         value=Decimal(round(channel_leads * economics.lead_to_mql
+                                                             * CHANNEL_MIX[channel][1]))))
             if kind == "month":
                 rows += campaign_targets(plan=plan, campaigns=campaigns, start=start, end=end, rng=rng)
             active = [rep for rep in team if rep.hired is None or rep.hired.date() <= end]
@@ -1237,7 +1280,7 @@ def targets_seed(*, plan: Plan, writer: Writer, team: list[Rep], campaigns: Camp
                     # The SLA is a commitment marketing expects to keep: nine tenths of the MQLs the
                     # model expects, not the stretched MQL target.
                     ramping = rep.hired is not None and start <= rep.hired.date() + dt.timedelta(days=90)
-                    expected_mqls = leads * LEAD_TO_MQL * SLA_COMMITMENT
+                    expected_mqls = leads * economics.lead_to_mql * SLA_COMMITMENT
                     quota["leads_delivered"] = max(5, round(expected_mqls * share * (0.6 if ramping else 1.0)))
                 for metric, value in quota.items():
                     rows.append(m.Target(metric=metric, period=kind, period_start=start, owner=rep.member,

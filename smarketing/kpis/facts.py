@@ -279,7 +279,25 @@ def _sla_lag_family() -> Family:
                   CONTACT_DIMS)
 
 
-LAG_FAMILIES = (*(f"lags_{stage}" for stage in dict.fromkeys(a for a, _ in COHORTS)), "sla_lags")
+def _rejection_lag_family() -> Family:
+    """Per MQL ever disqualified: +1 at the lag of its disqualification and, when it became an
+    SQL on a later day, −1 at the lag of that SQL, so summing the facts up to a day E counts
+    the MQLs rejected as the data stood at E (disqualified by E and no SQL by E; an SQL on or
+    before the disqualification day never counts, so it writes nothing)."""
+    keys = f"{_contact_keys()}, {_text_key('c.disqualification_reason')} AS k_disqualification_reason"
+    rejected = _day_diff("c.mql_on", "c.disqualified_on")
+    undone = _day_diff("c.mql_on", "c.sql_on")
+    later_sql = "c.sql_on > c.disqualified_on"
+    base = (f"SELECT c.mql_on AS day, {lag_bucket(rejected)} AS bucket, {keys}, 1 AS m_lag_mql_rejected "
+            f"FROM {{contact}} c {_contact_joins()} WHERE c.disqualified_at IS NOT NULL "
+            f"AND (c.sql_at IS NULL OR {later_sql}) AND {{where}} "
+            f"UNION ALL SELECT c.mql_on, {lag_bucket(undone)}, {keys}, -1 FROM {{contact}} c {_contact_joins()} "
+            f"WHERE c.disqualified_at IS NOT NULL AND c.sql_at IS NOT NULL AND {later_sql} AND {{where}}")
+    return Family("mql_rejection_lags", base, "c.mql_on", ("lag_mql_rejected",), DISQUALIFIED_DIMS)
+
+
+LAG_FAMILIES = (*(f"lags_{stage}" for stage in dict.fromkeys(a for a, _ in COHORTS)), "sla_lags",
+                "mql_rejection_lags")
 
 
 def _families() -> tuple[Family, ...]:
@@ -290,6 +308,7 @@ def _families() -> tuple[Family, ...]:
         *(_stage_family(stage) for stage in STAGES),
         *(family for family in (_lag_family(stage) for stage in STAGES) if family is not None),
         _sla_lag_family(),
+        _rejection_lag_family(),
         Family(
             "mql_rejections",
             # By reason every row keeps the whole MQL cohort as denominator (the query reads it

@@ -550,12 +550,14 @@ def _declare() -> tuple[Metric, ...]:
                   _aged_ratio(lambda s: s.by_end("sla_on_time_lag"), lambda s: s.flow("entered_mql"))),
         flow_sum("disqualified_leads", _("Disqualified leads"), "entered_disqualified", DISQUALIFIED_DIMS,
                  _("Contacts ruled out (disqualified) in the window, whatever their stage."), direction="down"),
-        _metric("mql_rejection_rate", _("MQL rejection rate"), "percent", "cohort",
-                _("Of the contacts who became an MQL in the window, the share sales rejected: disqualified "
-                "(at any time) without becoming an SQL. By reason, each row divides by the whole cohort, "
-                "so the rows add up to the total."), DISQUALIFIED_DIMS, _mql_rejection_rate,
-                direction="down", flow=("coh_mql_rejected", "entered_mql"),
-                whole_dims=("disqualification_reason",), whole=("entered_mql",)),
+        _same_age(_metric("mql_rejection_rate", _("MQL rejection rate"), "percent", "cohort",
+                          _("Of the contacts who became an MQL in the window, the share sales rejected: "
+                          "disqualified (at any time) without becoming an SQL. By reason, each row divides by "
+                          "the whole cohort, so the rows add up to the total."), DISQUALIFIED_DIMS,
+                          _mql_rejection_rate, direction="down", flow=("coh_mql_rejected", "entered_mql"),
+                          whole_dims=("disqualification_reason",), whole=("entered_mql",)),
+                  ("lag_mql_rejected",),
+                  _aged_ratio(lambda s: s.by_end("lag_mql_rejected"), lambda s: s.flow("entered_mql"))),
         cohort("mql_to_customer_rate", _("MQL → customer"), "mql", "customer", _("MQLs"), _("a customer")),
         _metric("forecast_close_rate", _("Forecast close rate"), "percent", "cohort",
                 _("MQL → customer rate of the mature cohort: contacts who became an MQL in the 365 days "

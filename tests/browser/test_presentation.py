@@ -91,3 +91,60 @@ def test_todays_point_is_drawn_apart(page, live_server, demo_data, screenshot_di
     assert series.locator("text", has_text="today so far").count() >= 1
     assert page.locator(".tile .spark .spark-today").count() > 0
     series.screenshot(path=str(screenshot_dir / "present-shared-series-today.png"))
+
+
+def test_the_filtered_blog_tile_is_judged_against_the_blog_target_or_none(page, live_server, demo_data,
+                                                                         screenshot_dir):
+    from smarketing.funnel.models import Target
+    from smarketing.kpis.formatting import format_value
+    from smarketing.kpis.windows import window_for
+
+    start = window_for("mtd").start
+    month = Target.objects.filter(metric="leads", period="month", period_start=start)
+    blog = month.filter(channel="blog").first()
+    team = month.get(channel__isnull=True, owner__isnull=True, campaign__isnull=True)
+    sign_in(page, live_server, username="reader", password=PASSWORD)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(f"{live_server.url}/dashboards/blog/?window=mtd")
+    section = page.locator("section", has=page.get_by_role("heading", name="Leads from the blog"))
+    tile = section.locator('article.tile[data-metric="leads"]')
+    assert tile.count() == 1
+    tile.screenshot(path=str(screenshot_dir / "present-blog-leads-tile.png"))
+    shown = tile.locator(".target")
+    if blog is None:
+        assert shown.count() == 0  # a slice without its own row has no target, never the team's
+        return
+    text = shown.inner_text()
+    assert f"target {format_value(float(blog.value), 'count')}" in text, text
+    # the demo's blog target is a fraction of the team's: the team-wide number is nowhere on the tile
+    assert float(team.value) > float(blog.value)
+    assert format_value(float(team.value), "count") not in tile.inner_text()
+
+
+def test_a_maturing_cohort_reads_so_far_with_the_same_age_comparison(page, live_server, demo_data,
+                                                                     screenshot_dir):
+    from smarketing.kpis.formatting import format_value
+    from smarketing.kpis.selectors import kpi_values
+    from smarketing.kpis.windows import window_for
+
+    # Lead → customer matures in 120 days: nothing of this month is mature yet.
+    [result] = kpi_values(metrics=["lead_to_customer_rate"], window=window_for("mtd"))
+    assert result["mature"] == {"numerator": 0, "denominator": 0, "value": None}
+    assert result["previous"]["same_age"] is True
+    sign_in(page, live_server, username="reader", password=PASSWORD)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(f"{live_server.url}/dashboards/shared/?window=mtd")
+    tile = page.locator('article.tile[data-metric="lead_to_customer_rate"]').first
+    so_far = tile.locator(".so-far")
+    # the month-to-date column only: the year to date has a mature part
+    assert so_far.count() == 1 and so_far.inner_text() == "so far"
+    tip = so_far.get_attribute("title")
+    assert "same age" in tip, tip
+    assert f"({result['previous']['start']} – {result['previous']['end']})" in tip, tip
+    assert tip.endswith(f": {format_value(result['previous']['value'], 'percent')}."), tip
+    # judged "too early", never "below target"
+    status = tile.locator(".tile-col").first.locator(".target .status")
+    if status.count():
+        assert status.inner_text() == "Too early to judge"
+    so_far.hover()
+    tile.screenshot(path=str(screenshot_dir / "present-shared-so-far-tile.png"))

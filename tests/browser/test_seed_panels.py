@@ -33,6 +33,15 @@ def test_new_panels_draw_and_drill_down(page, live_server, screenshot_dir):
         assert all(count > 0 for count in points), (key, points)
         page.screenshot(path=str(screenshot_dir / f"seeds-{key}.png"), full_page=True)
 
+    # Close rates by type of lead read the mature cohorts only, with the counts behind each rate.
+    page.goto(f"{live_server.url}/dashboards/campaigns/?window=ytd")
+    offers = page.locator("section", has=page.get_by_role("heading", name="Close rates by offer (type of lead)"))
+    assert "mature" in offers.locator("thead").inner_text().lower()
+    assert offers.locator("[data-role=mature-note]").count() == 1
+    parts = offers.locator("tbody td .parts").all_inner_texts()
+    assert parts and all(" of " in text for text in parts), parts
+    offers.screenshot(path=str(screenshot_dir / "seeds-close-rates-mature.png"))
+
     page.goto(f"{live_server.url}/dashboards/shared/?window=ytd")
     rejected = page.locator("section", has=page.get_by_role("heading", name="Why MQLs are rejected"))
     link = rejected.locator("table a").first

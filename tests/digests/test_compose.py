@@ -158,3 +158,36 @@ def test_digest_arrows_follow_direction_and_colour_follows_the_metric():
     assert (churn["text"], churn["tone"]) == ("▼ -20.0 %", "good")
     assert (leads["text"], leads["tone"]) == ("▼ -20.0 %", "bad")
     assert (spend["text"], spend["tone"]) == ("▲ +20.0 %", "bad")
+
+
+def test_a_subscription_carries_an_own_board_its_reader_can_see(subscribe, march, django_user_model):
+    from smarketing.dashboards.boards import board_save
+
+    subscription = subscribe("ann", dashboards=["shared"], time_zone="America/New_York")
+    board = board_save(user=subscription.user, data={
+        "title": "Ann's leads", "visibility": "private",
+        "panels": [{"kind": "tile", "metrics": ["leads"], "width": 1}]})
+    other = django_user_model.objects.create_user(username="bob", password="pw-123456789")
+    hidden = board_save(user=other, data={"title": "Bob's", "visibility": "private",
+                                          "panels": [{"kind": "tile", "metrics": ["mqls"]}]})
+    subscription.dashboards = [f"board-{board.pk}", f"board-{hidden.pk}"]
+    subscription.full_clean()
+    subscription.save()
+    digests_send_due(now=NOW)
+    [sent] = mail.outbox
+    # Mar 1–2: 3 leads against 2 on Feb 1–2; Bob's private board is left out
+    assert sent.subject.startswith("Ann's leads · Tue 3 Mar · leads 3 (+50 %)")
+    assert "  Leads: 3 MTD (+50.0 % vs last month)" in sent.body
+    assert "Bob's" not in sent.body
+    [(html, _mime)] = sent.alternatives
+    assert f"http://127.0.0.1:8000/boards/{board.pk}/?window=mtd" in html
+
+
+@pytest.mark.django_db
+def test_a_subscription_refuses_a_board_that_does_not_exist(subscribe):
+    from django.core.exceptions import ValidationError
+
+    subscription = subscribe("ann", dashboards=["shared"])
+    subscription.dashboards = ["shared", "board-999"]
+    with pytest.raises(ValidationError, match="unknown dashboards board-999"):
+        subscription.full_clean()

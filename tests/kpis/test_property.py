@@ -190,6 +190,11 @@ class Reference:
             a, b = self.COHORTS[key]
             group = self.entered(a, w, flt)
             return sum(1 for c in group if by_end(getattr(c, f"{b}_at"))), len(group)
+        if key == "mql_rejection_rate":
+            # Disqualified by the end and no SQL by the end; by reason over the whole cohort.
+            cohort_filter = None if flt and flt[0] == "disqualification_reason" else flt
+            rejected = [c for c in self.entered("mql", w, flt) if by_end(c.disqualified_at) and not by_end(c.sql_at)]
+            return len(rejected), len(self.entered("mql", w, cohort_filter))
         rows = []
         for c in self.entered("mql", w, flt):
             attempts = sorted(x.occurred_at for x in self.activities

@@ -142,3 +142,76 @@ def test_compliance_same_age_is_unknown_for_another_minimum(settings):
     got = one("sla_attempt_compliance", as_of="2026-03-15")
     assert (got["previous"]["value"], got["previous"]["numerator"], got["previous"]["denominator"]) == (None, None, 1)
     assert got["change"] is None
+
+
+def _rejections():
+    # February, the previous period of Mar 31's month to date (Feb 1–28):
+    contact("a", "2026-02-01 09:00", mql="2026-02-03 09:00", disqualified="2026-02-10 09:00", reason="no_budget")
+    contact("b", "2026-02-01 09:00", mql="2026-02-05 09:00", disqualified="2026-03-02 09:00", reason="bad_timing")
+    contact("c", "2026-02-01 09:00", mql="2026-02-06 09:00", disqualified="2026-02-08 09:00",
+            sql="2026-03-05 09:00", reason="no_need")
+    contact("d", "2026-02-01 09:00", mql="2026-02-07 09:00", disqualified="2026-02-09 09:00",
+            sql="2026-02-20 09:00", reason="no_need")
+    contact("e", "2026-02-01 09:00", mql="2026-02-08 09:00", sql="2026-02-09 09:00",
+            disqualified="2026-02-15 09:00", reason="bad_fit")
+    contact("f", "2026-02-01 09:00", mql="2026-02-10 09:00")
+    # March: one mature rejection, one young one, one MQL kept.
+    contact("m1", "2026-03-01 09:00", mql="2026-03-02 09:00", disqualified="2026-03-10 09:00", reason="no_budget")
+    contact("m2", "2026-03-01 09:00", mql="2026-03-03 09:00")
+    contact("m3", "2026-03-01 09:00", mql="2026-03-28 09:00", disqualified="2026-03-29 09:00", reason="no_budget")
+    facts_rebuild()
+
+
+def test_rejection_rate_previous_counts_rejections_as_they_stood_at_the_previous_end():
+    _rejections()
+    got = one("mql_rejection_rate", as_of="2026-03-31")
+    assert got["previous"]["same_age"] is True
+    # By Feb 28: a (disqualified Feb 10) and c (disqualified Feb 8, its SQL only on Mar 5) were
+    # rejections; b was disqualified after the end, d became an SQL by the end, e was an SQL
+    # before it was disqualified (never a rejection). 2 of 6 February MQLs.
+    assert (got["previous"]["numerator"], got["previous"]["denominator"]) == (2, 6)
+    assert got["previous"]["value"] == pytest.approx(100 / 3, abs=1e-6)
+    # As the data stands now February reads a and b: 2 of 6 as well, by other contacts.
+    feb = one("mql_rejection_rate", as_of="2026-02-28")
+    assert (feb["numerator"], feb["denominator"]) == (2, 6)
+    # March now: m1 and m3 of 3; the mature part (MQLs of Mar 1–24, 7 days) m1 of m1, m2.
+    assert (got["numerator"], got["denominator"]) == (2, 3)
+    assert got["mature"] == {"numerator": 1, "denominator": 2, "value": 50.0}
+
+
+def test_rejection_rate_by_reason_keeps_the_whole_cohort_at_the_same_age():
+    _rejections()
+    rows = {item["key"]: item for item in one("mql_rejection_rate", dimension="disqualification_reason",
+                                              as_of="2026-03-31")["breakdown"]}
+    assert set(rows) == {"no_budget"}  # the only reason with a March rejection
+    budget = rows["no_budget"]
+    assert (budget["numerator"], budget["denominator"]) == (2, 3)
+    # February by Feb 28: only a was rejected for no budget, of the 6 MQLs of the cohort.
+    assert (budget["previous"]["numerator"], budget["previous"]["denominator"]) == (1, 6)
+    assert budget["mature"] == {"numerator": 1, "denominator": 2, "value": 50.0}
+    # Filtered to one reason, the same numbers.
+    filtered = kpi_values(metrics=["mql_rejection_rate"], window=window_for("mtd", as_of="2026-03-31"),
+                          filters={"disqualification_reason": ["no_budget"]})[0]
+    assert (filtered["previous"]["numerator"], filtered["previous"]["denominator"]) == (1, 6)
+    assert filtered["mature"] == {"numerator": 1, "denominator": 2, "value": 50.0}
+
+
+def test_rejection_rate_without_a_mature_part_is_maturing():
+    import datetime as dt
+    from decimal import Decimal
+
+    from smarketing.funnel import models as m
+
+    for i in range(40):
+        contact(f"x{i}", "2026-03-01 09:00", mql="2026-03-02 09:00", disqualified="2026-03-03 09:00",
+                reason="no_need")
+    facts_rebuild()
+    m.Target.objects.create(metric="mql_rejection_rate", period="month", period_start=dt.date(2026, 3, 1),
+                            value=Decimal(10))
+    # On Mar 5 (complete days: 4), MQLs of Mar 2 are 3 days old: no mature part, so 100 %
+    # rejected is not yet judged against the 10 % target.
+    young = one("mql_rejection_rate", as_of="2026-03-05")
+    assert young["mature"] == {"numerator": 0, "denominator": 0, "value": None}
+    assert young["target"]["status"] == "maturing"
+    # On Mar 10 they are 8 days old: 40 of 40 against at most 10 % is a real shortfall.
+    assert one("mql_rejection_rate", as_of="2026-03-10")["target"]["status"] == "below_target"
