@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 PAGES = ("/dashboards/shared/?window=ytd", "/dashboards/shared/?window=mtd", "/dashboards/executive/?window=ytd",
          "/dashboards/sales_manager/?window=ytd", "/dashboards/campaigns/?window=ytd", "/sla/",
-         "/digests/settings/", "/alerts/", "/dashboards/notes/", "/data/upload/", "/data/history/")
+         "/digests/settings/", "/alerts/", "/dashboards/notes/", "/data/upload/", "/data/history/", "/boards/new/")
 
 
 @pytest.fixture(scope="module")

@@ -118,3 +118,34 @@ def test_digest_preview_in_chinese(page, live_server, screenshot_dir, demo_data)
     assert left == [], sorted(set(left))
     page.set_viewport_size({"width": 760, "height": 1000})
     page.screenshot(path=str(screenshot_dir / "zh-digest.png"), full_page=True)
+
+
+@pytest.mark.usefixtures("demo_data")
+def test_own_board_in_chinese(page, live_server, screenshot_dir, demo_data):
+    from smarketing.dashboards.boards import board_save
+
+    board = board_save(user=demo_data, data={
+        "title": "我的线索看板", "description": "", "visibility": "private",
+        "panels": [
+            {"kind": "tile", "metrics": ["leads", "mqls", "win_rate", "revenue"], "width": 3},
+            {"kind": "series", "metrics": ["leads", "mqls"], "width": 2},
+            {"kind": "breakdown", "metrics": ["leads", "lead_to_mql_rate"], "dimension": "channel", "width": 1},
+            {"kind": "funnel", "metrics": ["visits", "leads", "mqls", "sqls", "opportunities", "customers"],
+             "width": 3},
+        ]})
+    sign_in(page, live_server, username="reader", password=PASSWORD)
+    _switch_to_chinese(page, live_server)
+    page.goto(f"{live_server.url}/boards/{board.pk}/?window=ytd")
+    assert page.locator("h1").inner_text() == "我的线索看板"
+    points = _charts_drawn(page)
+    assert points and all(count > 0 for count in points)
+    # Titles the board makes from its metrics read in Chinese too.
+    assert page.get_by_role("heading", name="按渠道的线索 · 线索 → MQL").count() == 1
+    page.screenshot(path=str(screenshot_dir / "zh-board.png"), full_page=True)
+    left = english_words(visible_text(page.content()), allowed=_allowed())
+    assert left == [], sorted(set(left))
+    page.evaluate("""() => { const t = Array.from(document.querySelectorAll('.js-plotly-plot text'))
+                               .find(t => /[\\u4e00-\\u9fff]/.test(t.textContent)); t.setAttribute('id', 'zh-chart-text'); }""")
+    assert any("Noto Sans CJK" in family for family in _glyph_fonts(page, "#zh-chart-text"))
+    assert page.evaluate(OVERLAPS, ".tile, .mini") == []
+    assert page.evaluate(CLIPPED) == []
