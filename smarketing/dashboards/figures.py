@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from smarketing.kpis.formatting import currency_symbol, format_value
 from smarketing.kpis.registry import metric_get
@@ -305,7 +305,10 @@ def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = 
                 item["yaxis"] = "y2"
         data.append(trace)
         data.extend(extra)
-    tick = {"day": "%b %-d", "week": "%b %-d", "month": "%b %Y"}.get(grain, "%b %-d")
+    # d3 time formats, translated: Plotly's own month names are English whatever the page's language.
+    day_tick = pgettext("chart date axis, d3 format: month, day", "%b %-d")
+    tick = {"day": day_tick, "week": day_tick, "month": pgettext("chart date axis, d3 format: month, year", "%b %Y")}.get(
+        grain, day_tick)
     layout = _layout(
         height=280,
         showlegend=len(lines) > 1,
@@ -611,6 +614,12 @@ def annotate(figure: dict, notes: Sequence[dict]) -> dict:
         return figure
     layout = figure["layout"]
     shapes, labels = list(layout.get("shapes", [])), list(layout.get("annotations", []))
+    # A label is about a sixth of the plot wide: a note closer than that to the last labelled one
+    # shows only its mark (the whole note still on hover) instead of writing over its neighbour.
+    days = sorted(dt.date.fromisoformat(str(x)[:10]) for trace in figure.get("data", []) for x in trace.get("x") or ()
+                  if isinstance(x, str | dt.date) and len(str(x)) >= 10 and str(x)[:4].isdigit())
+    room = max(1, (days[-1] - days[0]).days // 6) if days else 0
+    labelled: dt.date | None = None
     for note in notes:
         day = _iso(note["day"])
         if note.get("end"):
@@ -621,8 +630,11 @@ def annotate(figure: dict, notes: Sequence[dict]) -> dict:
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
                            "line": {"color": NOTE_COLOR, "width": 1, "dash": "dot"}})
         scope = f" ({note['scope']})" if note.get("scope") and not note.get("auto") else ""
+        crowded = labelled is not None and (dt.date.fromisoformat(day[:10]) - labelled).days < room
+        if not crowded:
+            labelled = dt.date.fromisoformat(day[:10])
         labels.append({"x": day, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
-                       "showarrow": False, "text": "✎ " + _short(note["text"], 22),
+                       "showarrow": False, "text": "✎" if crowded else "✎ " + _short(note["text"], 22),
                        "hovertext": f"{day}: {note['text']}{scope}", "font": {"size": 10, "color": NOTE_COLOR},
                        "name": "smarketing-note"})
     layout["shapes"], layout["annotations"] = shapes, labels

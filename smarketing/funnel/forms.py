@@ -3,6 +3,7 @@
 import json
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from smarketing.funnel.mapping import ColumnMapping, MappingError
@@ -10,12 +11,22 @@ from smarketing.funnel.schemas import RESOURCES
 from smarketing.funnel.uploads import size_error, zip_errors
 
 ZIP = "__zip__"
+# What each resource holds, in the reader's language; its name (the file and API name) stays.
+RESOURCE_LABELS = {
+    "team_members": _("Team members"), "campaigns": _("Campaigns"), "content": _("Content"),
+    "contacts": _("Contacts"), "deals": _("Deals"), "activities": _("Sales activities"), "touches": _("Touches"),
+    "web_traffic": _("Web traffic"), "cta_stats": _("CTA statistics"), "landing_pages": _("Landing pages"),
+    "email_sends": _("Email sends"), "audience": _("Audience"), "social_stats": _("Social statistics"),
+    "spend": _("Spend"), "webinars": _("Webinars"), "direct_mail": _("Direct mail"),
+    "feature_usage": _("Feature usage"), "target_accounts": _("Target accounts"), "targets": _("Targets"),
+}
 
 
 class UploadForm(forms.Form):
     resource = forms.ChoiceField(
         choices=[("", _("Choose what the file holds…"))]
-        + [(name, r.label) for name, r in RESOURCES.items()]
+        + [(name, format_lazy("{label} ({name})", label=RESOURCE_LABELS.get(name, r.label), name=name))
+           for name, r in RESOURCES.items()]
         + [(ZIP, _("Several resources: a zip of <resource>.csv files"))],
         label=_("The file holds"),
     )

@@ -17,6 +17,8 @@ KEPT = {
     "YouTube", "SLA_LEADS_PER_REP_PER_MONTH", "SLA_LEADS_FROM_QUOTA", "SLA_WORKED_TARGET_PCT",
     "SLA_FIRST_ATTEMPT_HOURS", "SLA_MIN_ATTEMPTS", "leads_delivered", "sla_min_attempts", "team_members",
     "import_csv", "Noto", "Sans", "CJK", "SC",
+    # The language switch names each language in itself.
+    "English",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z_']*[A-Za-z]")
 
@@ -63,7 +65,8 @@ def visible_text(page_html: str) -> str:
     body = re.sub(r"(?is)<!--.*?-->", " ", body)
     # Code is literal syntax a reader types as it is (`<resource>.csv`, `true/false`), not prose.
     body = re.sub(r"(?is)<code\b.*?</code>", " ", body)
-    body = re.sub(r"(?is)<[^>]*\bhidden\b[^>]*>.*?</div>", " ", body)
+    # Elements with the `hidden` attribute (not `overflow: hidden` in a style: Plotly's SVG has it).
+    body = re.sub(r"(?is)<(\w+)\b[^>]*\shidden(?=[\s>=])[^>]*>.*?</\1>", " ", body)
     # Attributes people read: titles, labels, placeholders, alternative text.
     attributes = re.findall(r'(?is)\b(?:title|aria-label|placeholder|alt)="([^"]*)"', body)
     body = re.sub(r"(?s)<[^>]+>", " ", body)
