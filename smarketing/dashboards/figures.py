@@ -634,7 +634,7 @@ def annotate(figure: dict, notes: Sequence[dict]) -> dict:
         if not crowded:
             labelled = dt.date.fromisoformat(day[:10])
         labels.append({"x": day, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
-                       "showarrow": False, "text": "✎" if crowded else "✎ " + _short(note["text"], 22),
+                       "showarrow": False, "text": " " if crowded else "✎ " + _short(note["text"], 22),
                        "hovertext": f"{day}: {note['text']}{scope}", "font": {"size": 10, "color": NOTE_COLOR},
                        "name": "smarketing-note"})
     layout["shapes"], layout["annotations"] = shapes, labels
