@@ -34,7 +34,7 @@ def _invalid(error: BoardError) -> Response:
 
 
 class BoardListView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The boards you can see")
+    @extend_schema(operation_id="v1_boards_list", responses={200: OpenApiTypes.OBJECT}, summary="The boards you can see")
     def get(self, request: Request) -> Response:
         boards = [board_json(board, request.user) for board in boards_visible(request.user)]
         return Response({"count": len(boards), "results": boards})
