@@ -9,7 +9,7 @@ WORKERS ?= 2
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
 .PHONY: run dev setup install lock migrate static demo serve test lint format browser worker beat \
-        services-test check-services seed clean chart-bundle
+        services-test check-services seed clean chart-bundle system-packages messages makemessages
 
 # The production path (gunicorn, WhiteNoise, hashed and compressed static files, DEBUG off);
 # `make dev` is the development server instead: DEBUG, reloads on every code change.
@@ -18,7 +18,34 @@ run: setup demo serve
 dev: demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-install: $(STAMP)
+install: $(STAMP) messages
+
+# Debian packages outside Python: gettext (msgfmt compiles the translations) and Noto CJK (the
+# digest's chart images and the browser tests draw Chinese with it; without it: boxes).
+# Installed when missing and we may (root), as the `browser` target does for Chromium.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+system-packages:
+	@missing=""; command -v msgfmt >/dev/null 2>&1 || missing="gettext"; \
+	test -e $(CJK_FONT) || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages: $$missing (apt-get install $$missing)"; fi; fi
+
+# The compiled catalogues (.mo) are built here from the committed .po files, not committed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+messages: $(MO_FILES)
+
+locale/%.mo: locale/%.po | system-packages $(STAMP)
+	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt is missing: apt-get install gettext"; exit 1; }
+	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' --ignore 'var' --ignore 'node_modules'
+
+# After changing texts: collect them into the .po files (then translate the new entries;
+# tests/test_i18n.py fails while any is untranslated).
+makemessages: install
+	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --no-location --ignore '.venv' --ignore 'var' \
+	  --ignore 'node_modules' --ignore 'tests' --ignore 'frontend' --ignore 'benchmarks'
+	$(PY) manage.py makemessages --domain djangojs --locale zh_Hans --no-obsolete --no-location --ignore '.venv' \
+	  --ignore 'var' --ignore 'node_modules' --ignore 'frontend' --ignore 'static/vendor' --ignore 'static/staticfiles'
 
 # Exactly the versions (and file hashes) of requirements-dev.lock, then the project itself.
 $(STAMP): pyproject.toml requirements-dev.lock

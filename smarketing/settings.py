@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "smarketing.accounts",
     "smarketing.funnel",
     "smarketing.kpis",
     "smarketing.dashboards",
@@ -115,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the user's own language setting comes before Accept-Language.
+    "smarketing.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Closest to the view, so they see its queries and its exceptions first.
@@ -135,9 +138,11 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "smarketing.alerts.context.watched",
+                "smarketing.accounts.context.language_switch",
             ],
         },
     },
@@ -278,7 +283,12 @@ SLA_LEADS_FROM_QUOTA = os.environ.get("SLA_LEADS_FROM_QUOTA", "false").strip().l
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- i18n / time ------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Two languages: English, and Simplified Chinese for teams that read the method in Chinese.
+# A signed-in user's own setting wins; otherwise the browser's Accept-Language decides
+# (smarketing.accounts.middleware).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = SMARKETING_TIMEZONE
 USE_I18N = True
 USE_TZ = True
@@ -344,7 +354,8 @@ DATA_MANAGER_PERMISSION = "funnel.manage_data"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # A token's user is known only inside the view: it switches to that user's language.
+        "smarketing.api.authentication.LanguageTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+from django.utils.translation import gettext
+
 from smarketing.kpis.registry import DIMENSIONS, metric_get
 from smarketing.kpis.windows import WINDOW_NAMES
 
@@ -131,11 +133,13 @@ def condition_reference(condition: dict, *, previous: float | None, attention: d
 def condition_text(condition: dict) -> str:
     kind = condition["type"]
     if kind == "attention":
-        return "needs attention"
-    if kind in ("below", "above"):
-        return f"{kind} {_plain(condition['value'])}"
+        return gettext("needs attention")
+    if kind == "below":
+        return gettext("below {value}").format(value=_plain(condition["value"]))
+    if kind == "above":
+        return gettext("above {value}").format(value=_plain(condition["value"]))
     sign = {"any": "±", "up": "+", "down": "−"}[condition.get("direction", "any")]
-    return f"changes by more than {sign}{_plain(condition['percent'])} %"
+    return gettext("changes by more than {change} %").format(change=f"{sign}{_plain(condition['percent'])}")
 
 
 def _plain(number: float) -> str:

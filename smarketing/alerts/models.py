@@ -13,15 +13,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from smarketing.funnel.models import Team
 
 
 class DestinationKind(models.TextChoices):
-    EMAIL = "email", "E-mail"
-    SLACK = "slack", "Slack"
-    TEAMS = "teams", "Microsoft Teams"
-    WEBHOOK = "webhook", "Signed webhook"
+    EMAIL = "email", _("E-mail")
+    SLACK = "slack", _("Slack")
+    TEAMS = "teams", _("Microsoft Teams")
+    WEBHOOK = "webhook", _("Signed webhook")
 
 
 class Destination(models.Model):
@@ -48,8 +49,8 @@ class Destination(models.Model):
 
 
 class RuleState(models.TextChoices):
-    OK = "ok", "OK"
-    FIRING = "firing", "Firing"
+    OK = "ok", _("OK")
+    FIRING = "firing", _("Firing")
 
 
 class Rule(models.Model):
@@ -87,8 +88,8 @@ class Rule(models.Model):
 
 
 class EventState(models.TextChoices):
-    FIRING = "firing", "Firing"
-    RESOLVED = "resolved", "Resolved"
+    FIRING = "firing", _("Firing")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class AlertEvent(models.Model):
@@ -110,12 +111,12 @@ class AlertEvent(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    CLAIMED = "claimed", "Claimed"  # a run holds it, not yet handed over
-    SENDING = "sending", "Sending"  # handed to SMTP / HTTP, outcome not yet recorded
-    SENT = "sent", "Sent"
-    RETRYING = "retrying", "Waiting to retry"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Waiting")
+    CLAIMED = "claimed", _("Claimed")  # a run holds it, not yet handed over
+    SENDING = "sending", _("Sending")  # handed to SMTP / HTTP, outcome not yet recorded
+    SENT = "sent", _("Sent")
+    RETRYING = "retrying", _("Waiting to retry")
+    FAILED = "failed", _("Failed")
 
 
 class AlertDelivery(models.Model):

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils import translation
+from django.utils.translation import gettext
+
+from smarketing.accounts.services import language_for
+from smarketing.kpis.registry import DIMENSION_LABELS
 
 from .models import Destination, DestinationKind
 from .vault import SealError, unseal
@@ -42,17 +47,20 @@ def signature(*, secret: str, timestamp: str, body: bytes) -> str:
 
 
 def _title(payload: dict) -> str:
-    mark = "Resolved" if payload["state"] == "resolved" else "Alert"
-    return f"{mark}: {payload['rule']}"
+    if payload["state"] == "resolved":
+        return gettext("Resolved: {rule}").format(rule=payload["rule"])
+    return gettext("Alert: {rule}").format(rule=payload["rule"])
 
 
 def _facts(payload: dict) -> list[tuple[str, str]]:
-    rows = [("Value", payload["value_text"]), ("Reference", payload["reference_text"])]
+    rows = [(gettext("Value"), payload["value_text"]), (gettext("Reference"), payload["reference_text"])]
     if payload.get("change_text"):
-        rows.append(("Change", payload["change_text"]))
-    rows.append(("Window", f"{payload['window_label']} to {payload['as_of']}"))
+        rows.append((gettext("Change"), payload["change_text"]))
+    rows.append((gettext("Window"), gettext("{window} to {day}").format(window=payload["window_label"],
+                                                                      day=payload["as_of"])))
     if payload.get("dimension"):
-        rows.append((payload["dimension"].replace("_", " ").capitalize(), payload["key"]))
+        rows.append((str(DIMENSION_LABELS.get(payload["dimension"], payload["dimension"].replace("_", " ").capitalize())),
+                     payload["key"]))
     return rows
 
 
@@ -66,7 +74,7 @@ def slack_message(payload: dict) -> dict:
             {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"}
                                            for name, value in _facts(payload)]},
             {"type": "actions", "elements": [
-                {"type": "button", "text": {"type": "plain_text", "text": "Open in smarketing"},
+                {"type": "button", "text": {"type": "plain_text", "text": gettext("Open in smarketing")},
                  "url": payload["url"]},
             ]},
         ],
@@ -97,7 +105,7 @@ def teams_message(payload: dict) -> dict:
          "wrap": True, "color": "Good" if payload["state"] == "resolved" else "Attention"},
         {"type": "TextBlock", "text": payload["message"], "wrap": True},
         {"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in _facts(payload)]},
-    ], url=payload["url"], link="Open in smarketing")
+    ], url=payload["url"], link=gettext("Open in smarketing"))
 
 
 # Messages other than alerts that Slack and Teams destinations carry ("kind" in the payload).
@@ -115,7 +123,7 @@ def slack_digest_message(payload: dict) -> dict:
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": payload["title"][:150],
                                                       "emoji": True}}]
     for section in payload["sections"]:
-        body = "\n".join(_digest_lines(section)) or "Nothing new."
+        body = "\n".join(_digest_lines(section)) or gettext("Nothing new.")
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": f"*<{section['url']}|{section['title']}>*\n{body}"[:3000]}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": payload["footer"]}]})
@@ -129,9 +137,9 @@ def teams_digest_message(payload: dict) -> dict:
         body.append({"type": "TextBlock", "text": section["title"], "weight": "Bolder", "wrap": True,
                      "spacing": "Medium"})
         body += [{"type": "TextBlock", "text": line, "wrap": True, "spacing": "None"}
-                 for line in _digest_lines(section) or ["Nothing new."]]
+                 for line in _digest_lines(section) or [gettext("Nothing new.")]]
     body.append({"type": "TextBlock", "text": payload["footer"], "isSubtle": True, "size": "Small", "wrap": True})
-    return _adaptive_card(body, url=payload["url"], link="Open smarketing")
+    return _adaptive_card(body, url=payload["url"], link=gettext("Open smarketing"))
 
 
 def webhook_body(payload: dict) -> bytes:
@@ -167,7 +175,12 @@ def _email(destination: Destination, address: str, payload: dict) -> Outcome:
 
 
 def deliver(*, destination: Destination, payload: dict, delivery_id: str) -> Outcome:
-    """Send the payload to the destination in its kind's format."""
+    """Send the payload to the destination in its kind's format, in its owner's language."""
+    with translation.override(language_for(destination.owner)):
+        return _deliver(destination=destination, payload=payload, delivery_id=delivery_id)
+
+
+def _deliver(*, destination: Destination, payload: dict, delivery_id: str) -> Outcome:
     try:
         target = unseal(destination.target_sealed)
         secret = unseal(destination.secret_sealed) if destination.secret_sealed else ""

@@ -32,16 +32,18 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from smarketing.accounts.services import language_for
 from smarketing.funnel.models import Team
 from smarketing.kpis.attention import Watch, attention_items
 from smarketing.kpis.facts import families
 from smarketing.kpis.formatting import format_value
-from smarketing.kpis.registry import metric_get
+from smarketing.kpis.registry import DIMENSION_LABELS, metric_get
 from smarketing.kpis.selectors import kpi_values
-from smarketing.kpis.windows import Window, company_today, window_for
+from smarketing.kpis.windows import WINDOW_LABELS, Window, company_today, window_for
 
 from . import senders
 from .conditions import (
@@ -357,28 +359,41 @@ def _transition(verdict: Verdict, *, window: Window, now: dt.datetime) -> bool:
 
 def _subject(rule: Rule, window: Window) -> str:
     metric = metric_get(rule.metric)
-    where = f" ({rule.dimension} {rule.key})" if rule.dimension else ""
-    return f"{metric.label}{where}, {window.label.lower()}"
+    where = f" ({DIMENSION_LABELS.get(rule.dimension, rule.dimension)} {rule.key})" if rule.dimension else ""
+    return gettext("{metric}{where}, {window}").format(metric=metric.label, where=where, window=window.label.lower())
 
 
 def event_message(rule: Rule, state: str, *, value: float | None, previous: float | None, window: Window,
                   attention: dict | None = None) -> str:
+    # Stored once and sent as it is: in the language of the rule's owner.
+    with translation.override(language_for(rule.owner)):
+        return _event_message(rule, state, value=value, previous=previous, window=window, attention=attention)
+
+
+def _event_message(rule: Rule, state: str, *, value: float | None, previous: float | None, window: Window,
+                   attention: dict | None = None) -> str:
     unit = metric_get(rule.metric).unit
+    subject = _subject(rule, window)
     if rule.condition["type"] == "attention":
         if state == EventState.FIRING and attention is not None:
-            return f"{_subject(rule, window)} needs attention. {attention['message']}."
-        return f"{_subject(rule, window)} is {format_value(value, unit)}: no longer needs attention."
+            return gettext("{subject} needs attention. {message}.").format(subject=subject,
+                                                                           message=attention["message"])
+        return gettext("{subject} is {value}: no longer needs attention.").format(
+            subject=subject, value=format_value(value, unit))
     shown = format_value(value, unit)
     condition = rule.condition
     if condition["type"] == "change":
         change = change_percent(value, previous)
-        detail = (f"{shown}, {change:+.1f} % vs {format_value(previous, unit)} the period before"
-                  if change is not None else shown)
+        detail = (gettext("{value}, {change} % vs {previous} the period before").format(
+            value=shown, change=f"{change:+.1f}", previous=format_value(previous, unit))
+            if change is not None else shown)
     else:
         detail = shown
     if state == EventState.FIRING:
-        return f"{_subject(rule, window)} is {detail}: {condition_text(condition)}."
-    return f"{_subject(rule, window)} is {detail}: no longer {condition_text(condition)}."
+        return gettext("{subject} is {detail}: {condition}.").format(subject=subject, detail=detail,
+                                                                     condition=condition_text(condition))
+    return gettext("{subject} is {detail}: no longer {condition}.").format(subject=subject, detail=detail,
+                                                                           condition=condition_text(condition))
 
 
 def rule_url(rule: Rule) -> str:
@@ -406,11 +421,12 @@ def event_payload(event: AlertEvent) -> dict:
 def test_payload(destination: Destination) -> dict:
     today = company_today()
     return {
-        "rule": "Test message", "state": "firing", "metric": "leads", "dimension": None, "key": None,
+        "rule": gettext("Test message"), "state": "firing", "metric": "leads", "dimension": None, "key": None,
         "window": "mtd", "as_of": today.isoformat(), "value": 0, "reference": 0,
-        "message": f"A test message from smarketing to “{destination.name}”: this destination works.",
+        "message": gettext("A test message from smarketing to “{name}”: this destination works.").format(
+            name=destination.name),
         "url": f"{settings.SITE_URL}{reverse('alerts:rules')}",
-        "value_text": "0", "reference_text": "0", "change_text": "", "window_label": "Month to date",
+        "value_text": "0", "reference_text": "0", "change_text": "", "window_label": str(WINDOW_LABELS["mtd"]),
     }
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -41,7 +42,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             except RuleError as error:
                 _form_error(destination_form, error)
             else:
-                messages.success(request, f"Destination “{data['name']}” added.")
+                messages.success(request, gettext("Destination “{name}” added.").format(name=data["name"]))
                 return redirect("alerts:rules")
     elif request.method == "POST" and request.POST.get("form") == "rule":
         rule_form = RuleForm(request.POST, prefix="r", destinations=destinations, teams=teams)
@@ -56,7 +57,8 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             except RuleError as error:
                 _form_error(rule_form, error)
             else:
-                messages.success(request, f"Rule “{rule.name}” saved; it is checked after the next recompute.")
+                messages.success(request, gettext("Rule “{name}” saved; it is checked after the next recompute.").format(
+                    name=rule.name))
                 return redirect("alerts:rules")
     rules = rules_visible(request.user)
     events = events_for(rules)
@@ -102,8 +104,10 @@ def destination_test_view(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(destinations_visible(request.user), pk=pk)
     outcome = destination_test(destination)
     if outcome.ok:
-        messages.success(request, f"Test message sent to “{destination.name}”"
-                         + (f" (HTTP {outcome.status_code})." if outcome.status_code else "."))
+        messages.success(request, gettext("Test message sent to “{name}” (HTTP {status}).").format(
+            name=destination.name, status=outcome.status_code) if outcome.status_code else
+            gettext("Test message sent to “{name}”.").format(name=destination.name))
     else:
-        messages.error(request, f"The test message to “{destination.name}” failed: {outcome.error}")
+        messages.error(request, gettext("The test message to “{name}” failed: {error}").format(
+            name=destination.name, error=outcome.error))
     return redirect("alerts:rules")

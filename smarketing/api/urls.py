@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from .attention import AttentionView
 from .boards import BoardDetailView, BoardListView
+from .me import MeView
 
 urlpatterns = [
     path("v1/kpis/", include("smarketing.api.kpi_urls")),
     path("v1/attention/", AttentionView.as_view(), name="api-attention"),
+    path("v1/me/", MeView.as_view(), name="api-me"),
     path("v1/alerts/", include("smarketing.alerts.api_urls")),
     path("v1/boards/", BoardListView.as_view(), name="api-boards"),
     path("v1/boards/<int:pk>/", BoardDetailView.as_view(), name="api-board"),

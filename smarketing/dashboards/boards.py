@@ -207,7 +207,7 @@ def layout_definition(layout: Dashboard) -> dict:
     """A layout as board JSON (a role dashboard duplicated, a board exported)."""
     panels = []
     for panel in layout.panels:
-        item: dict = {"kind": JSON_KINDS[panel.kind], "title": panel.title, "metrics": list(panel.metrics),
+        item: dict = {"kind": JSON_KINDS[panel.kind], "title": str(panel.title), "metrics": list(panel.metrics),
                       "width": panel.width or 3}
         if panel.dimension:
             item["dimension"] = panel.dimension

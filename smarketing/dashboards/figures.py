@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
 from smarketing.kpis.formatting import currency_symbol, format_value
+from smarketing.kpis.registry import metric_get
 
 BRAND = "#1f4e79"
 ACCENT = "#2f6fde"
@@ -20,6 +24,9 @@ WARN = "#d9822b"
 MUTED = "#b8c2cc"
 PALETTE = (ACCENT, "#13a89e", "#8e5ad6", "#e07b39", "#d6457a", "#5a9e2f", "#7a8694")
 TOP_ITEMS = 10
+# Noto Sans CJK SC (fonts-noto-cjk, installed by the Makefile and the Dockerfile) draws the
+# Chinese labels; the Latin faces come first so English text looks as it always did.
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 
 
 def _axis(unit: str, **extra) -> dict:
@@ -56,7 +63,7 @@ def _layout(*, height: int = 300, **extra) -> dict:
         "margin": {"l": 8, "r": 12, "t": 8, "b": 8},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#1b2430"},
+        "font": {"family": FONT_FAMILY, "size": 12, "color": "#1b2430"},
         "hoverlabel": {"font": {"size": 12}},
         "showlegend": False,
         "legend": {"orientation": "h", "y": -0.15, "x": 0},
@@ -86,14 +93,14 @@ def step_ratio_label(before: str, after: str) -> str:
     "MQLs per 100 leads this period" (stage counts of the window divided), where the cohort
     rate is "Lead → MQL (cohort)" and a percentage.
     """
-    return f"{after} per 100 {_lower(before)} this period"
+    return _("{after} per 100 {before} this period").format(after=after, before=_lower(before))
 
 
 def step_ratio_text(rate: float | None, before: str, after: str) -> str:
     """"32.9 MQLs per 100 leads" ("" without a ratio)."""
     if rate is None:
         return ""
-    return f"{rate:,.1f} {_lower(after)} per 100 {_lower(before)}"
+    return _("{rate} {after} per 100 {before}").format(rate=f"{rate:,.1f}", after=_lower(after), before=_lower(before))
 
 
 def step_ratio(before: float | None, after: float | None) -> float | None:
@@ -170,7 +177,7 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False,
     data = [
         {
             "type": "funnel",
-            "name": "This period",
+            "name": _("This period"),
             "y": labels,
             "x": [step["value"] or 0 for step in shown],
             "text": text,
@@ -187,7 +194,7 @@ def figure_funnel(results: Sequence[dict], *, compare_previous: bool = False,
         data.append(
             {
                 "type": "funnel",
-                "name": "Previous period",
+                "name": _("Previous period"),
                 "y": labels,
                 "x": [step["previous"] or 0 for step in shown],
                 "text": [format_value(step["previous"], "count") for step in shown],
@@ -237,7 +244,8 @@ def partial_index(points: Sequence[dict], today: dt.date | None) -> int | None:
     return None
 
 
-SO_FAR = {"day": "today so far", "week": "this week so far", "month": "this month so far"}
+SO_FAR = {"day": gettext_lazy("today so far"), "week": gettext_lazy("this week so far"),
+          "month": gettext_lazy("this month so far")}
 
 
 def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = None) -> dict:
@@ -252,7 +260,7 @@ def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = 
         if line["unit"] not in units:
             units.append(line["unit"])
     data = []
-    so_far = SO_FAR.get(grain, "so far")
+    so_far = str(SO_FAR.get(grain, gettext_lazy("so far")))
     for index, line in enumerate(lines):
         points = line["points"]
         partial = partial_index(points, today)
@@ -297,7 +305,10 @@ def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = 
                 item["yaxis"] = "y2"
         data.append(trace)
         data.extend(extra)
-    tick = {"day": "%b %-d", "week": "%b %-d", "month": "%b %Y"}.get(grain, "%b %-d")
+    # d3 time formats, translated: Plotly's own month names are English whatever the page's language.
+    day_tick = pgettext("chart date axis, d3 format: month, day", "%b %-d")
+    tick = {"day": day_tick, "week": day_tick, "month": pgettext("chart date axis, d3 format: month, year", "%b %Y")}.get(
+        grain, day_tick)
     layout = _layout(
         height=280,
         showlegend=len(lines) > 1,
@@ -374,11 +385,11 @@ def figures_breakdown(results: Sequence[dict], *, top: int = TOP_ITEMS) -> list[
                     {
                         "type": "scatter",
                         "mode": "markers",
-                        "name": f"{result['label']} target",
+                        "name": _("{label} target").format(label=result["label"]),
                         "y": labels,
                         "x": targets,
                         "text": [format_value(target, unit) for target in targets],
-                        "hovertemplate": "%{y} target: %{text}<extra></extra>",
+                        "hovertemplate": _("%{y} target: %{text}") + "<extra></extra>",
                         "marker": {"symbol": "line-ns-open", "size": 22, "color": BRAND,
                                    "line": {"width": 3, "color": BRAND}},
                     }
@@ -424,7 +435,7 @@ def figure_sla_delivered(results: Sequence[dict]) -> dict:
             "type": "bar",
             "textangle": 0,
             "orientation": "h",
-            "name": "Leads delivered",
+            "name": str(metric_get("leads_delivered").label),
             "y": labels,
             "x": values,
             "text": [format_value(value, "count") for value in values],
@@ -516,7 +527,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
             "type": "bar",
             "textangle": 0,
             "orientation": "h",
-            "name": "This period",
+            "name": _("This period"),
             "y": labels,
             "x": current,
             "text": [format_value(value, "days") for value in current],
@@ -528,7 +539,7 @@ def figure_velocity(results: Sequence[dict]) -> dict:
             "type": "bar",
             "textangle": 0,
             "orientation": "h",
-            "name": "Previous period",
+            "name": _("Previous period"),
             "y": labels,
             "x": previous,
             "text": [format_value(value, "days") for value in previous],

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 PANEL_KINDS = ("tiles", "funnel", "breakdown", "sla", "velocity", "series")
 
 FUNNEL_METRICS = ("visits", "leads", "mqls", "sqls", "opportunities", "customers")
@@ -99,29 +101,29 @@ def _dashboards() -> tuple[Dashboard, ...]:
     return (
         Dashboard(
             key="shared",
-            title="Shared sales & marketing",
-            description="The twelve metrics sales and marketing agreed on, the lead handover SLA "
-            "and the funnel, month to date next to year to date.",
+            title=_("Shared sales & marketing"),
+            description=_("The twelve metrics sales and marketing agreed on, the lead handover SLA "
+            "and the funnel, month to date next to year to date."),
             side_by_side=("mtd", "ytd"),
             panels=(
-                Panel("tiles", "The agreed metrics", SEED_METRICS),
-                Panel("sla", "Lead handover SLA by rep", SLA_METRICS, dimension="owner"),
-                Panel("breakdown", "Sales SLA by rep: worked, first attempt within 24 h, speed to lead",
+                Panel("tiles", _("The agreed metrics"), SEED_METRICS),
+                Panel("sla", _("Lead handover SLA by rep"), SLA_METRICS, dimension="owner"),
+                Panel("breakdown", _("Sales SLA by rep: worked, first attempt within 24 h, speed to lead"),
                       SALES_SLA_METRICS, dimension="owner"),
-                Panel("breakdown", "Why MQLs are rejected", REJECTION_METRICS, dimension="disqualification_reason"),
-                Panel("funnel", "Funnel vs the previous period", FUNNEL_METRICS),
-                Panel("series", "Leads and MQLs over time", ("leads", "mqls")),
+                Panel("breakdown", _("Why MQLs are rejected"), REJECTION_METRICS, dimension="disqualification_reason"),
+                Panel("funnel", _("Funnel vs the previous period"), FUNNEL_METRICS),
+                Panel("series", _("Leads and MQLs over time"), ("leads", "mqls")),
             ),
         ),
         Dashboard(
             key="executive",
-            title="Executive",
-            description="Return on spend, acquisition cost and lifetime value, pipeline "
-            "velocity, how fast leads move and which channels earn the revenue.",
+            title=_("Executive"),
+            description=_("Return on spend, acquisition cost and lifetime value, pipeline "
+            "velocity, how fast leads move and which channels earn the revenue."),
             panels=(
                 Panel(
                     "tiles",
-                    "Business health",
+                    _("Business health"),
                     (
                         "roi",
                         "revenue",
@@ -134,10 +136,10 @@ def _dashboards() -> tuple[Dashboard, ...]:
                         "pipeline_velocity",
                     ),
                 ),
-                Panel("velocity", "Stage velocity (days between stages)", VELOCITY_METRICS),
+                Panel("velocity", _("Stage velocity (days between stages)"), VELOCITY_METRICS),
                 Panel(
                     "breakdown",
-                    "Attributed revenue by channel",
+                    _("Attributed revenue by channel"),
                     (
                         "attributed_revenue_first_touch",
                         "attributed_revenue_last_touch",
@@ -145,111 +147,111 @@ def _dashboards() -> tuple[Dashboard, ...]:
                     ),
                     dimension="channel",
                 ),
-                Panel("funnel", "Funnel", FUNNEL_METRICS),
-                Panel("series", "Revenue and marketing spend over time", ("revenue", "marketing_spend")),
+                Panel("funnel", _("Funnel"), FUNNEL_METRICS),
+                Panel("series", _("Revenue and marketing spend over time"), ("revenue", "marketing_spend")),
             ),
         ),
         Dashboard(
             key="email_marketing",
-            title="Email marketing",
-            description="Delivery and engagement of the sends, nurture, and the pipeline that "
-            "email brings in.",
+            title=_("Email marketing"),
+            description=_("Delivery and engagement of the sends, nurture, and the pipeline that "
+            "email brings in."),
             panels=(
                 Panel(
                     "tiles",
-                    "Delivery and engagement",
+                    _("Delivery and engagement"),
                     ("delivery_rate", "open_rate", "click_rate", "click_to_open_rate", "unsubscribe_rate"),
                 ),
-                Panel("tiles", "Nurture", ("leads_to_nurture", "nurture_to_mql_rate")),
-                Panel("tiles", "MQLs from email", ("mqls",), filters=email),
-                Panel("tiles", "Demos", ("demos", "mql_to_demo_rate")),
-                Panel("tiles", "Pipeline from email", ("opportunities", "open_pipeline"), filters=email),
-                Panel("breakdown", "Engagement by email type", ("open_rate", "click_rate"), dimension="email_type"),
-                Panel("series", "Open and click rate over time", ("open_rate", "click_rate")),
+                Panel("tiles", _("Nurture"), ("leads_to_nurture", "nurture_to_mql_rate")),
+                Panel("tiles", _("MQLs from email"), ("mqls",), filters=email),
+                Panel("tiles", _("Demos"), ("demos", "mql_to_demo_rate")),
+                Panel("tiles", _("Pipeline from email"), ("opportunities", "open_pipeline"), filters=email),
+                Panel("breakdown", _("Engagement by email type"), ("open_rate", "click_rate"), dimension="email_type"),
+                Panel("series", _("Open and click rate over time"), ("open_rate", "click_rate")),
             ),
         ),
         Dashboard(
             key="blog",
-            title="Blog",
-            description="Readers, subscribers, what was published and the leads the blog brings.",
+            title=_("Blog"),
+            description=_("Readers, subscribers, what was published and the leads the blog brings."),
             panels=(
-                Panel("tiles", "Blog visits", ("blog_visits",)),
-                Panel("tiles", "Leads from the blog", ("leads",), filters=blog),
+                Panel("tiles", _("Blog visits"), ("blog_visits",)),
+                Panel("tiles", _("Leads from the blog"), ("leads",), filters=blog),
                 Panel(
                     "tiles",
-                    "Subscribers and publishing",
+                    _("Subscribers and publishing"),
                     ("blog_subscribers", "blog_subscriber_growth", "content_published"),
                 ),
-                Panel("series", "Blog visits over time", ("blog_visits",)),
-                Panel("breakdown", "Revenue by content (closed loop)", CLOSED_LOOP_METRICS, dimension="content"),
+                Panel("series", _("Blog visits over time"), ("blog_visits",)),
+                Panel("breakdown", _("Revenue by content (closed loop)"), CLOSED_LOOP_METRICS, dimension="content"),
             ),
         ),
         Dashboard(
             key="sales_enablement",
-            title="Sales enablement",
-            description="How leads become customers, by rep, and which content helps close.",
+            title=_("Sales enablement"),
+            description=_("How leads become customers, by rep, and which content helps close."),
             panels=(
                 Panel(
                     "tiles",
-                    "Conversion",
+                    _("Conversion"),
                     ("lead_to_customer_rate", "opportunity_to_customer_rate", "content_assisted_customers"),
                 ),
                 Panel(
                     "breakdown",
-                    "Opportunity → customer by rep",
+                    _("Opportunity → customer by rep"),
                     ("opportunity_to_customer_rate",),
                     dimension="owner",
                 ),
                 Panel(
                     "breakdown",
-                    "Customers assisted, by content",
+                    _("Customers assisted, by content"),
                     ("content_assisted_customers",),
                     dimension="content",
                 ),
-                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer",
+                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer",
                       mature=True),
-                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry",
+                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry",
                       mature=True),
-                Panel("breakdown", "Revenue by content (closed loop)", CLOSED_LOOP_METRICS, dimension="content"),
+                Panel("breakdown", _("Revenue by content (closed loop)"), CLOSED_LOOP_METRICS, dimension="content"),
             ),
         ),
         Dashboard(
             key="social_media",
-            title="Social media",
-            description="Audience, engagement and the leads social brings in.",
+            title=_("Social media"),
+            description=_("Audience, engagement and the leads social brings in."),
             panels=(
-                Panel("tiles", "Audience", ("social_reach",)),
-                Panel("tiles", "Leads from social and paid social", ("leads",), filters=social),
-                Panel("tiles", "Engagement", ("social_engagements", "engagement_rate")),
-                Panel("breakdown", "Engagement rate by network", ("engagement_rate",), dimension="network"),
-                Panel("series", "Engagements over time", ("social_engagements",)),
-                Panel("tiles", "Paid social media", (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
+                Panel("tiles", _("Audience"), ("social_reach",)),
+                Panel("tiles", _("Leads from social and paid social"), ("leads",), filters=social),
+                Panel("tiles", _("Engagement"), ("social_engagements", "engagement_rate")),
+                Panel("breakdown", _("Engagement rate by network"), ("engagement_rate",), dimension="network"),
+                Panel("series", _("Engagements over time"), ("social_engagements",)),
+                Panel("tiles", _("Paid social media"), (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
                       filters={"channel": ("paid_social",)}),
             ),
         ),
         Dashboard(
             key="product_marketing",
-            title="Product marketing",
-            description="Feature adoption, content that drives usage, and upgrade revenue per feature.",
+            title=_("Product marketing"),
+            description=_("Feature adoption, content that drives usage, and upgrade revenue per feature."),
             panels=(
                 Panel(
                     "tiles",
-                    "Adoption",
+                    _("Adoption"),
                     ("feature_adoption_rate", "content_to_usage_rate", "feature_revenue"),
                 ),
-                Panel("breakdown", "Adoption by feature", ("feature_adoption_rate",), dimension="feature"),
-                Panel("breakdown", "Feature revenue by feature", ("feature_revenue",), dimension="feature"),
+                Panel("breakdown", _("Adoption by feature"), ("feature_adoption_rate",), dimension="feature"),
+                Panel("breakdown", _("Feature revenue by feature"), ("feature_revenue",), dimension="feature"),
             ),
         ),
         Dashboard(
             key="conversion_optimization",
-            title="Conversion optimization",
-            description="Traffic, the rates that turn it into leads and customers, calls to "
-            "action, landing pages and entry pages.",
+            title=_("Conversion optimization"),
+            description=_("Traffic, the rates that turn it into leads and customers, calls to "
+            "action, landing pages and entry pages."),
             panels=(
                 Panel(
                     "tiles",
-                    "Conversion",
+                    _("Conversion"),
                     (
                         "organic_visits",
                         "visit_to_lead_rate",
@@ -259,42 +261,42 @@ def _dashboards() -> tuple[Dashboard, ...]:
                         "bounce_rate",
                     ),
                 ),
-                Panel("breakdown", "CTA click rate by placement", ("cta_click_rate",), dimension="placement"),
-                Panel("breakdown", "Top entry pages", ("entrances",), dimension="page"),
-                Panel("series", "Visit → lead rate over time", ("visit_to_lead_rate",)),
+                Panel("breakdown", _("CTA click rate by placement"), ("cta_click_rate",), dimension="placement"),
+                Panel("breakdown", _("Top entry pages"), ("entrances",), dimension="page"),
+                Panel("series", _("Visit → lead rate over time"), ("visit_to_lead_rate",)),
             ),
         ),
         Dashboard(
             key="campaigns",
-            title="Campaigns",
-            description="Leads, conversion and cost per campaign, landing pages by source, "
-            "webinars and direct mail.",
+            title=_("Campaigns"),
+            description=_("Leads, conversion and cost per campaign, landing pages by source, "
+            "webinars and direct mail."),
             panels=(
-                Panel("breakdown", "Leads by campaign", ("leads",), dimension="campaign"),
+                Panel("breakdown", _("Leads by campaign"), ("leads",), dimension="campaign"),
                 Panel(
                     "breakdown",
-                    "Landing page conversion by source",
+                    _("Landing page conversion by source"),
                     ("landing_page_conversion_rate",),
                     dimension="source",
                 ),
                 Panel(
                     "breakdown",
-                    "Conversion by campaign",
+                    _("Conversion by campaign"),
                     ("lead_to_mql_rate", "lead_to_opportunity_rate", "lead_to_customer_rate"),
                     dimension="campaign",
                 ),
-                Panel("breakdown", "Cost per lead by campaign", ("cost_per_lead",), dimension="campaign"),
-                Panel("breakdown", "Revenue, ROI and CAC by campaign (closed loop)",
+                Panel("breakdown", _("Cost per lead by campaign"), ("cost_per_lead",), dimension="campaign"),
+                Panel("breakdown", _("Revenue, ROI and CAC by campaign (closed loop)"),
                       ("attributed_revenue_linear", "roi", "customer_acquisition_cost"), dimension="campaign"),
-                Panel("breakdown", "Why MQLs are rejected", REJECTION_METRICS, dimension="disqualification_reason"),
-                Panel("breakdown", "MQL rejection by campaign", REJECTION_METRICS, dimension="campaign"),
-                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer",
+                Panel("breakdown", _("Why MQLs are rejected"), REJECTION_METRICS, dimension="disqualification_reason"),
+                Panel("breakdown", _("MQL rejection by campaign"), REJECTION_METRICS, dimension="campaign"),
+                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer",
                       mature=True),
-                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry",
+                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry",
                       mature=True),
                 Panel(
                     "tiles",
-                    "Webinars and direct mail",
+                    _("Webinars and direct mail"),
                     (
                         "webinar_registrations",
                         "webinar_attendance_rate",
@@ -306,20 +308,20 @@ def _dashboards() -> tuple[Dashboard, ...]:
         ),
         Dashboard(
             key="sales_manager",
-            title="Sales manager",
-            description="Lead handover SLA, revenue and deals against quota, and each rep's activity.",
+            title=_("Sales manager"),
+            description=_("Lead handover SLA, revenue and deals against quota, and each rep's activity."),
             panels=(
-                Panel("sla", "Lead handover SLA by rep", SLA_METRICS, dimension="owner"),
-                Panel("breakdown", "Marketing SLA: leads delivered vs leads needed from quota",
+                Panel("sla", _("Lead handover SLA by rep"), SLA_METRICS, dimension="owner"),
+                Panel("breakdown", _("Marketing SLA: leads delivered vs leads needed from quota"),
                       ("leads_delivered", "leads_needed"), dimension="owner"),
-                Panel("breakdown", "Sales SLA by rep: worked, first attempt within 24 h, speed to lead",
+                Panel("breakdown", _("Sales SLA by rep: worked, first attempt within 24 h, speed to lead"),
                       SALES_SLA_METRICS, dimension="owner"),
-                Panel("tiles", "Bookings", ("revenue", "deals_won", "new_mrr")),
-                Panel("breakdown", "Revenue by rep vs quota", ("revenue",), dimension="owner"),
-                Panel("breakdown", "Deals won by rep vs quota", ("deals_won",), dimension="owner"),
+                Panel("tiles", _("Bookings"), ("revenue", "deals_won", "new_mrr")),
+                Panel("breakdown", _("Revenue by rep vs quota"), ("revenue",), dimension="owner"),
+                Panel("breakdown", _("Deals won by rep vs quota"), ("deals_won",), dimension="owner"),
                 Panel(
                     "breakdown",
-                    "Sales activity by rep",
+                    _("Sales activity by rep"),
                     ("sales_calls", "sales_emails", "sales_meetings"),
                     dimension="owner",
                 ),
@@ -327,28 +329,28 @@ def _dashboards() -> tuple[Dashboard, ...]:
         ),
         Dashboard(
             key="channels",
-            title="Channels",
-            description="Per channel: leads, conversion to MQL and demo, cost per lead and per "
-            "MQL; and how far into the target accounts we reach.",
+            title=_("Channels"),
+            description=_("Per channel: leads, conversion to MQL and demo, cost per lead and per "
+            "MQL; and how far into the target accounts we reach."),
             panels=(
                 Panel(
                     "tiles",
-                    "All channels",
+                    _("All channels"),
                     ("leads", "lead_to_mql_rate", "cost_per_lead", "cost_per_mql", "mql_to_demo_rate", "account_penetration"),
                 ),
                 Panel(
                     "breakdown",
-                    "Per channel",
+                    _("Per channel"),
                     ("leads", "lead_to_mql_rate", "cost_per_lead", "cost_per_mql", "mql_to_demo_rate"),
                     dimension="channel",
                 ),
-                Panel("breakdown", "Paid media by channel", (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
+                Panel("breakdown", _("Paid media by channel"), (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
                       dimension="channel"),
-                Panel("breakdown", "Paid media by campaign", (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
+                Panel("breakdown", _("Paid media by campaign"), (*PAID_METRICS, "cost_per_lead", "cost_per_mql"),
                       dimension="campaign"),
-                Panel("breakdown", "Close rates by offer (type of lead)", LEAD_TYPE_METRICS, dimension="offer",
+                Panel("breakdown", _("Close rates by offer (type of lead)"), LEAD_TYPE_METRICS, dimension="offer",
                       mature=True),
-                Panel("breakdown", "Close rates by industry", LEAD_TYPE_METRICS, dimension="industry",
+                Panel("breakdown", _("Close rates by industry"), LEAD_TYPE_METRICS, dimension="industry",
                       mature=True),
             ),
         ),

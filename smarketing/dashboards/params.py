@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.http import QueryDict
+from django.utils.translation import gettext
 
 from smarketing.kpis.windows import (
     COMPARISON_ALIASES,
@@ -110,11 +111,13 @@ def state_from_query(query: QueryDict, *, default_window: str = DEFAULT_WINDOW) 
             continue
         found, _, value = token.partition(":")
         if found not in FILTER_DIMENSIONS or not value:
-            errors.append(f"filter {token!r}: use channel:<code>, campaign:<id> or owner:<email>")
+            errors.append(gettext("filter {token}: use channel:<code>, campaign:<id> or owner:<email>").format(
+                token=repr(token)))
             continue
         if dimension and found != dimension:
             # The engine restricts by one dimension at a time (kpi_values `filters`).
-            errors.append(f"filter by one dimension at a time: kept {dimension}, left out {token!r}")
+            errors.append(gettext("filter by one dimension at a time: kept {kept}, left out {token}").format(
+                kept=dimension, token=repr(token)))
             continue
         dimension = found
         if value not in values:

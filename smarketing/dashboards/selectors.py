@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from smarketing.dashboards import figures
@@ -31,7 +32,7 @@ from smarketing.kpis.formatting import (
     target_status,
 )
 from smarketing.kpis.judgement import MATURITY_DAYS, side_status
-from smarketing.kpis.registry import NONE_KEY, filter_breaks, metric_get
+from smarketing.kpis.registry import DIMENSION_LABELS, NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (
     facts_as_of,
     key_labels,
@@ -42,12 +43,6 @@ from smarketing.kpis.selectors import (
 from smarketing.kpis.sources import sources_for
 from smarketing.kpis.windows import COMPARISON_LABELS, Window, company_today, window_for
 
-DIMENSION_LABELS = {
-    "channel": "Channel", "campaign": "Campaign", "owner": "Rep", "activity_type": "Activity",
-    "source": "Source", "section": "Section", "page": "Page", "placement": "Placement",
-    "network": "Network", "email_type": "Email type", "feature": "Feature", "content": "Content",
-    "industry": "Industry", "offer": "Offer (type of lead)", "disqualification_reason": "Reason",
-}
 # The catalogue: entry pages show the top 10; other breakdowns list up to 15 keys.
 TOP_ITEMS = {"page": 10}
 TOP_ITEMS_DEFAULT = 15
@@ -109,7 +104,7 @@ def _page_series(dashboard: Dashboard, state: DashboardState, *, sparklines: boo
     for panel in dashboard.panels:
         if panel.kind == "series" or (panel.kind == "tiles" and sparklines):
             window = panel_state(panel, state).window
-            filters, _ = _panel_filters(panel, state)
+            filters, _overridden = _panel_filters(panel, state)
             group = wanted.setdefault(_filters_key(filters, window), (filters, window, {}))
             group[2].update(dict.fromkeys(panel.metrics))
     return {
@@ -159,9 +154,10 @@ def _so_far(result: dict, unit: str) -> str:
     if not mature or mature.get("denominator"):
         return ""
     previous = result.get("previous") or {}
-    return (f"This cohort is still converting: {format_value(result.get('value'), unit)} so far. "
-            f"The previous cohort at the same age ({previous.get('start')} – {previous.get('end')}): "
-            f"{format_value(previous.get('value'), unit)}.")
+    return _("This cohort is still converting: {value} so far. The previous cohort at the same age "
+             "({start} – {end}): {previous}.").format(value=format_value(result.get("value"), unit),
+                                                     start=previous.get("start"), end=previous.get("end"),
+                                                     previous=format_value(previous.get("value"), unit))
 
 
 def not_meaningful(metric: str, filters: dict[str, list[str]] | dict[str, tuple[str, ...]] | None) -> str | None:
@@ -290,9 +286,9 @@ def _tiles(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series:
         tiles.append(
             {
                 "metric": metric_key,
-                "label": metric.label,
+                "label": str(metric.label),
                 "unit": metric.unit,
-                "help": metric.help,
+                "help": str(metric.help),
                 "direction": metric.direction,
                 "columns": columns,
                 "has_parts": main["numerator"] is not None or main["denominator"] is not None,
@@ -320,7 +316,7 @@ def _funnel(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
                        filters=filters)
     steps = figures.funnel_steps(results, norms)
     for step, result in zip(steps, results, strict=True):
-        step["value_text"] = format_value(step["value"], "count") if not result.get("not_meaningful") else "n/a"
+        step["value_text"] = format_value(step["value"], "count") if not result.get("not_meaningful") else _("n/a")
         step["previous_text"] = format_value(step["previous"], "count")
         step["delta"] = format_delta(step["value"], step["previous"], "up")
         step["records_url"] = records_url(dashboard=dashboard, metric=step["metric"], state=state, filters=filters)
@@ -466,7 +462,7 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
             {
                 "metric": result["metric"],
                 "label": result["label"],
-                "help": metric.help,
+                "help": str(metric.help),
                 "value_text": format_value(result.get("value"), result["unit"]),
                 "delta": format_delta(result.get("value"), (result.get("previous") or {}).get("value"), metric.direction),
                 "numerator_text": _ratio_part_text(result.get("numerator")),
@@ -516,8 +512,8 @@ def _sla(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dict:
         "rows": rows,
         "worked_target": worked_target,
         "charts": [
-            {"title": "Leads delivered per rep vs SLA", "figure": figures.figure_sla_delivered(results)},
-            {"title": f"Worked (SLA {worked_target:g} %) and attempt compliance per rep",
+            {"title": _("Leads delivered per rep vs SLA"), "figure": figures.figure_sla_delivered(results)},
+            {"title": _("Worked (SLA {target} %) and attempt compliance per rep").format(target=f"{worked_target:g}"),
              "figure": figures.figure_sla_worked(results, worked_target=worked_target)},
         ] if has_reps else [],
         "filter_overridden": overridden,
@@ -549,7 +545,7 @@ def _series(dashboard: Dashboard, panel: Panel, state: DashboardState, *, series
     for metric_key in panel.metrics:
         metric = metric_get(metric_key)
         points = series[_filters_key(filters, state.window)][metric_key]
-        lines.append({"label": metric.label, "unit": metric.unit, "points": points})
+        lines.append({"label": str(metric.label), "unit": metric.unit, "points": points})
     notes = annotations_for(start=state.window.start, end=state.window.end, filters=filters)
     return {
         "charts": [{"title": "", "figure": figures.annotate(figures.figure_series(lines, grain=grain, today=company_today()),
@@ -624,7 +620,7 @@ def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: b
             {
                 "id": f"p{index}",
                 "kind": panel.kind,
-                "title": panel.title,
+                "title": str(panel.title),
                 "dimension": panel.dimension,
                 "dimension_label": DIMENSION_LABELS.get(panel.dimension or "", panel.dimension or ""),
                 "own_filter": ", ".join(label for labels in filter_value_labels(panel_filters).values()
@@ -678,9 +674,9 @@ def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = No
     window = window or window_for("mtd")
     groups = []
     if "channel" in carried:
-        groups.append({"dimension": "channel", "label": "Channel",
+        groups.append({"dimension": "channel", "label": DIMENSION_LABELS["channel"],
                        "options": [(f"channel:{value}", label) for value, label in Channel.choices]})
-    for dimension, label in (("campaign", "Campaign"), ("owner", "Rep")):
+    for dimension, label in (("campaign", DIMENSION_LABELS["campaign"]), ("owner", DIMENSION_LABELS["owner"])):
         if dimension not in carried:
             continue
         keys = list(Fact.objects.filter(dimension=dimension, measure__in=measures, day__gte=window.start,
@@ -702,6 +698,8 @@ def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
         dashboard.key, str(dashboard.title), layout, dashboard.side_by_side, state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
         annotations_stamp(),
+        # The page holds words (labels, titles, judgements): one copy per language.
+        translation.get_language(),
     )
     return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
 

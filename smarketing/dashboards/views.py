@@ -10,8 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from smarketing.dashboards.annotations import AnnotationError, annotation_can_edit, annotation_save
@@ -68,8 +70,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _switcher(state) -> list[dict]:
     return [
-        {"name": name, "label": WINDOW_LABELS[name] if name != "last_30" else "Last 30 days",
-         "short": {"mtd": "MTD", "qtd": "QTD", "ytd": "YTD", "last_30": "Last 30", "custom": "Custom"}[name],
+        {"name": name, "label": WINDOW_LABELS[name],
+         "short": {"mtd": _("MTD"), "qtd": _("QTD"), "ytd": _("YTD"), "last_30": _("Last 30"),
+                   "custom": _("Custom")}[name],
          "active": state.window.name == name,
          "query": state.query(window=name, start=None, end=None) if name != "custom" else ""}
         for name in SWITCHER_WINDOWS
@@ -252,9 +255,11 @@ def annotations(request: HttpRequest) -> HttpResponse:
         try:
             note = annotation_save(author=request.user, **fields)
         except AnnotationError as error:
-            messages.error(request, f"The note was not saved: {error.field.replace('_', ' ')}: {error.message}")
+            messages.error(request, _("The note was not saved: {field}: {message}").format(
+                field=error.field.replace("_", " "), message=error.message))
         else:
-            messages.success(request, f"Note added on {note.day:%b %-d, %Y}.")
+            messages.success(request, _("Note added on {day}.").format(
+                day=date_format(note.day, pgettext("date format: day, month, year", "j M Y"))))
         return redirect(_back(request))
     rows = Annotation.objects.select_related("author", "campaign")[:500]
     context = {
@@ -270,17 +275,18 @@ def annotations(request: HttpRequest) -> HttpResponse:
 def annotation_change(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(Annotation, pk=pk)
     if not annotation_can_edit(user=request.user, annotation=note):
-        messages.error(request, "Only its author or a data manager can change this note.")
+        messages.error(request, _("Only its author or a data manager can change this note."))
         return redirect("dashboards:annotations")
     if request.POST.get("delete"):
         note.delete()
-        messages.success(request, "Note deleted.")
+        messages.success(request, _("Note deleted."))
         return redirect("dashboards:annotations")
     fields = {name: request.POST.get(name, "") for name in ("day", "end_day", "text", "channel", "campaign")}
     try:
         annotation_save(author=request.user, annotation=note, **fields)
     except AnnotationError as error:
-        messages.error(request, f"The note was not saved: {error.field.replace('_', ' ')}: {error.message}")
+        messages.error(request, _("The note was not saved: {field}: {message}").format(
+            field=error.field.replace("_", " "), message=error.message))
     else:
-        messages.success(request, "Note saved.")
+        messages.success(request, _("Note saved."))
     return redirect("dashboards:annotations")

@@ -8,6 +8,7 @@ the plot area into unreadable black-on-black.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from django.utils.translation import gettext as _
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
@@ -33,7 +36,33 @@ BAD = "#c62828"
 TARGET = "#b26a00"
 PALETTE = ("#2f6fde", "#1a9e8f", "#b26a00", "#8e44ad", "#c62828", "#5b6675")
 
-WIDTH_PX = 560  # shown at this width in the email; drawn at twice the density for sharp screens
+# Chinese labels need a CJK font: Noto Sans CJK (Debian fonts-noto-cjk, installed by the
+# Makefile and the Dockerfile), or the file SMARKETING_CJK_FONT names. Latin text keeps
+# DejaVu Sans; matplotlib falls back glyph by glyph to the next family in the list.
+CJK_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+)
+
+
+def _register_cjk_fonts() -> tuple[str, ...]:
+    names: list[str] = []
+    for path in (os.environ.get("SMARKETING_CJK_FONT", ""), *CJK_FONT_FILES):
+        if path and os.path.exists(path):
+            font_manager.fontManager.addfont(path)
+            names.append(font_manager.FontProperties(fname=path).get_name())
+    return tuple(dict.fromkeys(names))
+
+
+CJK_FONTS = _register_cjk_fonts()
+FONT_FAMILY = ["DejaVu Sans", *CJK_FONTS]
+
+WIDTH_PX = 560
+# Timeline notes on a 13-week chart: a label every third bucket at most, about a bucket wide each.
+MARK_LABEL_GAP = 3
+MARK_LABEL_CHARS = 16  # shown at this width in the email; drawn at twice the density for sharp screens
 DPI = 200
 
 
@@ -45,6 +74,10 @@ class Chart:
 
 
 Formatter = Callable[[float], str]
+
+
+# Configuration, not drawing state: set once, read by every figure of every worker thread.
+matplotlib.rcParams["font.family"] = FONT_FAMILY
 
 
 def _figure(height_px: int) -> tuple[Figure, object]:
@@ -79,7 +112,7 @@ def bar_chart(
     series: Sequence[tuple[str, Sequence[float | None]]],
     fmt: Formatter,
     targets: Sequence[float | None] | None = None,
-    target_label: str = "Target pace",
+    target_label: str = "",
     integer: bool = False,
 ) -> Chart:
     """Horizontal bars, one row per label, one bar per series (grouped); optional target ticks."""
@@ -107,7 +140,7 @@ def bar_chart(
                 continue
             axes.plot([target, target], [position - 0.45, position + 0.45], color=TARGET, linewidth=1.6,
                       zorder=4, solid_capstyle="butt")
-        axes.plot([], [], color=TARGET, linewidth=1.6, label=target_label)
+        axes.plot([], [], color=TARGET, linewidth=1.6, label=target_label or _("Target pace"))
     axes.set_yticks(positions, [_shorten(label) for label in labels], fontsize=7.5, color=INK)
     axes.invert_yaxis()
     axes.set_xlim(0, (largest or 1) * 1.22)
@@ -139,9 +172,9 @@ def funnel_chart(
     before = [float(v or 0) for v in previous]
     largest = max([*now[first:], *before[first:], 1.0])
     positions = list(range(rows))
-    axes.barh(positions, before[first:], height=0.78, color=ACCENT_LIGHT, zorder=1, label="Previous period")
+    axes.barh(positions, before[first:], height=0.78, color=ACCENT_LIGHT, zorder=1, label=_("Previous period"))
     colors = [BAD if index == weakest else ACCENT for index in range(first, len(stages))]
-    axes.barh(positions, now[first:], height=0.5, color=colors, zorder=2, label="This period")
+    axes.barh(positions, now[first:], height=0.5, color=colors, zorder=2, label=_("This period"))
     for position, value in zip(positions, current[first:], strict=True):
         text = fmt(value) if value is not None else "—"
         axes.text(max(now[first + position], before[first + position]), position, f"  {text}", va="center",
@@ -173,7 +206,7 @@ def funnel_chart(
 
 def line_chart(
     *, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], fmt: Formatter,
-    partial: int | None = None, partial_label: str = "so far", marks: Sequence[tuple[int, str]] = (),
+    partial: int | None = None, partial_label: str = "", marks: Sequence[tuple[int, str]] = (),
 ) -> Chart:
     """One line per series over shared buckets; gaps where a bucket has no value.
 
@@ -185,9 +218,20 @@ def line_chart(
     figure, axes = _figure(height_px)
     xs = list(range(len(labels)))
     on_top = blended_transform_factory(axes.transData, axes.transAxes)
+    notes: dict[int, list[str]] = {}
     for index, text in marks:
+        notes.setdefault(index, []).append(text)
+    labelled = None
+    for index in sorted(notes):
         axes.axvline(index, color=TARGET, linestyle=":", linewidth=1, zorder=1)
-        axes.text(index, 0.98, f" {text[:24]}", transform=on_top, fontsize=6, color=TARGET, va="top", ha="left")
+        # A label needs room: notes of one week share one, and a week too close to the last
+        # labelled one keeps only its line rather than writing over its neighbour.
+        if labelled is not None and index - labelled < MARK_LABEL_GAP:
+            continue
+        texts = notes[index]
+        label = texts[0][:MARK_LABEL_CHARS] + (f" +{len(texts) - 1}" if len(texts) > 1 else "")
+        axes.text(index, 0.98, f" {label}", transform=on_top, fontsize=6, color=TARGET, va="top", ha="left")
+        labelled = index
     for index, (name, values) in enumerate(series):
         ys = [float(v) if v is not None else float("nan") for v in values]
         solid = [float("nan") if i == partial else y for i, y in enumerate(ys)]
@@ -202,7 +246,7 @@ def line_chart(
             axes.plot([xs[partial]], [ys[partial]], marker="o", markersize=4.5, markerfacecolor="white",
                       markeredgecolor=color, markeredgewidth=1.3, linestyle="none", zorder=4)
             if index == 0:
-                axes.annotate(partial_label, (xs[partial], ys[partial]), textcoords="offset points", xytext=(0, 6),
+                axes.annotate(partial_label or _("so far"), (xs[partial], ys[partial]), textcoords="offset points", xytext=(0, 6),
                               ha="center", fontsize=6.5, color=MUTED)
     step = max(1, len(labels) // 7)
     axes.set_xticks(xs[::step], list(labels)[::step], fontsize=7, color=MUTED)

@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from smarketing.dashboards import figures
 from smarketing.dashboards.annotations import annotations_for
@@ -48,8 +52,8 @@ logger = logging.getLogger(__name__)
 BREAKDOWN_ROWS = 10
 SERIES_WEEKS = 13
 ATTENTION_TONES = {"sla": "bad", "target": "bad", "change": "warn", "funnel": "warn"}
-ATTENTION_TITLES = {"sla": "Lead handover SLA", "target": "Target", "change": "Significant change",
-                    "funnel": "Funnel"}
+ATTENTION_TITLES = {"sla": gettext_lazy("Lead handover SLA"), "target": gettext_lazy("Target"),
+                    "change": gettext_lazy("Significant change"), "funnel": gettext_lazy("Funnel")}
 HEADLINE_PREFERENCE = ("leads", "revenue")
 
 TONES = {
@@ -105,14 +109,15 @@ class ComposeCache:
     """Everything one run may share between subscribers: KPI answers and rendered sections."""
 
     values: dict[tuple, dict[str, dict]] = field(default_factory=dict)
-    attentions: dict[tuple[str, dt.date], list[dict]] = field(default_factory=dict)
-    sections: dict[tuple[str, dt.date], Section] = field(default_factory=dict)
+    attentions: dict[tuple[str, dt.date, str], list[dict]] = field(default_factory=dict)
+    sections: dict[tuple, Section] = field(default_factory=dict)
     # Encoded MIME image parts by Content-ID: one base64 encoding per chart per run.
     mime_parts: dict[str, object] = field(default_factory=dict)
     render_charts: bool = True
 
+    # KPI answers and attention items carry words (labels, messages): keyed by language too.
     def attention(self, dashboard_key: str, as_of: dt.date) -> list[dict]:
-        key = (dashboard_key, as_of)
+        key = (dashboard_key, as_of, translation.get_language())
         if key not in self.attentions:
             self.attentions[key] = layout_attention(layout_for_key(dashboard_key), "mtd", as_of)["items"]
         return self.attentions[key]
@@ -127,7 +132,7 @@ class ComposeCache:
     ) -> dict[str, dict]:
         metrics = tuple(dict.fromkeys(metrics))
         frozen = tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items()))
-        key = (metrics, window, dimension, frozen)
+        key = (metrics, window, dimension, frozen, translation.get_language())
         if key not in self.values:
             results = kpi_values(metrics=list(metrics), window=window, dimension=dimension, filters=filters)
             self.values[key] = {result["metric"]: result for result in results}
@@ -166,7 +171,7 @@ def _change_pct(result: dict) -> float | None:
 
 
 def _label(key: str, result: dict | None = None) -> str:
-    return (result or {}).get("label") or metric_get(key).label
+    return str((result or {}).get("label") or metric_get(key).label)
 
 
 def _formatter(unit: str) -> Callable[[float | None], str]:
@@ -188,9 +193,11 @@ class SectionBuilder:
         self.ytd = window_for("ytd", as_of=as_of)
         # A tile's second figure: the year to date, or for a weekly digest the last complete week.
         self.second = last_complete_week(as_of) if weekly else self.ytd
+        day = pgettext("date format: day, month", "j M")
         self.second_label, self.second_short = (
-            (f"Last week ({self.second.start:%-d %b}–{self.second.end:%-d %b})", "Last week") if weekly
-            else ("Year to date", "YTD"))
+            (_("Last week ({start}–{end})").format(start=date_format(self.second.start, day),
+                                                  end=date_format(self.second.end, day)), _("Last week"))
+            if weekly else (_("Year to date"), _("YTD")))
         self.images: list[InlineImage] = []
 
     def chart(self, name: str, draw: Callable[[], charts.Chart], alt: str) -> dict | None:
@@ -202,7 +209,8 @@ class SectionBuilder:
             # The digest goes out without this picture rather than not at all.
             logger.exception("digest chart %s of dashboard %s failed to render", name, self.dashboard.key)
             return None
-        cid = f"{self.dashboard.key}-{name}-{self.as_of:%Y%m%d}@smarketing"
+        # The language is part of the name: the run shares encoded parts by Content-ID.
+        cid = f"{self.dashboard.key}-{name}-{self.as_of:%Y%m%d}-{translation.get_language()}@smarketing"
         self.images.append(InlineImage(cid=cid, png=chart.png, width=chart.width, height=chart.height))
         return {"cid": cid, "width": chart.width, "height": chart.height, "alt": alt}
 
@@ -217,7 +225,8 @@ class SectionBuilder:
             now, year = mtd[key], ytd[key]
             note = ""
             if filters and now.get("filtered") is False:
-                note = "not split by " + ", ".join(filters) + ": all records"
+                note = _("not split by {dimensions}: all records").format(
+                    dimensions=", ".join(str(DIMENSION_LABELS.get(d, d)).lower() for d in filters))
             broken = not_meaningful(key, filters) if now.get("filtered", True) else None
             if broken:
                 blank = {"value": None, "previous": None, "target": None}
@@ -226,7 +235,7 @@ class SectionBuilder:
             tiles.append({
                 "key": key,
                 "label": label,
-                "help": meta.help,
+                "help": str(meta.help),
                 "mtd": format_value(now.get("value"), meta.unit),
                 "mtd_delta": _delta(now, meta.direction),
                 "ytd": format_value(year.get("value"), meta.unit),
@@ -293,13 +302,14 @@ class SectionBuilder:
                     ],
                     fmt=_formatter(unit),
                     targets=targets,
-                    target_label="Target pace",
+                    target_label=_("Target pace"),
                     integer=unit == "count",
                 ),
-                alt=f"{panel.title}, month to date",
+                alt=_("{title}, month to date").format(title=panel.title),
             )
         with_target = {m for m in panel.metrics if any(i.get("target") for i in by_metric[m].values())}
-        columns = [_label(m, results[m]) + (" / target" if m in with_target else "") for m in panel.metrics]
+        columns = [_("{label} / target").format(label=_label(m, results[m])) if m in with_target
+                   else _label(m, results[m]) for m in panel.metrics]
         rows = []
         for key, label in zip(keys, labels, strict=True):
             cells = []
@@ -315,8 +325,9 @@ class SectionBuilder:
         # A table next to the chart only says something new when the chart cannot hold every metric.
         table = {"columns": columns, "rows": rows} if (image is None or len(chart_metrics) < len(panel.metrics)
                                                        or targets) else None
-        more = f"top {BREAKDOWN_ROWS} of {total}" if total > BREAKDOWN_ROWS else ""
-        subtitle = " · ".join(part for part in (f"by {DIMENSION_LABELS.get(panel.dimension, panel.dimension).lower()}", more,
+        more = _("top {shown} of {total}").format(shown=BREAKDOWN_ROWS, total=total) if total > BREAKDOWN_ROWS else ""
+        by = _("by {dimension}").format(dimension=str(DIMENSION_LABELS.get(panel.dimension, panel.dimension)).lower())
+        subtitle = " · ".join(part for part in (by, more,
                                                 _filters_text(panel.filters), mature_note,
                                                 *(f"{r['label']}: {r['not_meaningful']}" for r in results.values()
                                                   if r.get("not_meaningful"))) if part)
@@ -347,7 +358,8 @@ class SectionBuilder:
                 "compliance": format_value(compliance.get("value"), "percent"),
                 "marketing_status": marketing_text, "marketing_style": tone_style(marketing_tone),
                 "sales_status": sales_text, "sales_style": tone_style(sales_tone),
-                "status": f"marketing: {_lower_first(marketing_text)}, sales: {_lower_first(sales_text)}",
+                "status": _("marketing: {marketing}, sales: {sales}").format(
+                    marketing=_lower_first(marketing_text), sales=_lower_first(sales_text)),
                 **tone_style(marketing_tone if marketing_tone == "bad" else sales_tone),
             })
         image = None
@@ -356,13 +368,13 @@ class SectionBuilder:
                 f"p{index}",
                 lambda: charts.bar_chart(
                     labels=[str(i.get("label") or i["key"]) for i in items],
-                    series=[("Leads delivered", [i.get("value") for i in items])],
+                    series=[(_label("leads_delivered"), [i.get("value") for i in items])],
                     fmt=_formatter("count"),
                     targets=[(i.get("target") or {}).get("pace") for i in items],
-                    target_label="SLA pace",
+                    target_label=_("SLA pace"),
                     integer=True,
                 ),
-                alt="Leads delivered per rep against the SLA pace",
+                alt=_("Leads delivered per rep against the SLA pace"),
             )
         team = [
             {"label": _label(key, results[key]), "value": format_value(results[key].get("value"),
@@ -370,7 +382,7 @@ class SectionBuilder:
              "target": _target(results[key], metric_get(key).unit)}
             for key in panel.metrics
         ]
-        return {"kind": "sla", "title": panel.title, "subtitle": "month to date, by rep", "image": image,
+        return {"kind": "sla", "title": panel.title, "subtitle": _("month to date, by rep"), "image": image,
                 "rows": rows, "team": team, "empty": not items}
 
     def funnel(self, index: int, panel: Panel) -> dict:
@@ -386,7 +398,7 @@ class SectionBuilder:
                 stages=labels, current=current, previous=previous, fmt=_formatter("count"),
                 weakest=list(panel.metrics).index(weakest["metric"]) if weakest else None,
                 head=panel.metrics[0] == "visits"),
-            alt="Funnel this month against the same days last month",
+            alt=_("Funnel this month against the same days last month"),
         )
         steps = []
         for i, key in enumerate(panel.metrics):
@@ -396,29 +408,30 @@ class SectionBuilder:
                           "previous": format_value(previous[i], "count"),
                           "delta": _delta(mtd[key], "up"), "step": step,
                           "weakest": bool(weakest and weakest["metric"] == key)})
-        return {"kind": "funnel", "title": panel.title, "subtitle": "month to date vs the same days last month",
+        return {"kind": "funnel", "title": panel.title, "subtitle": _("month to date vs the same days last month"),
                 "image": image, "steps": steps}
 
     def velocity(self, index: int, panel: Panel) -> dict:
         mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd)
         ytd = self.cache.kpis(metrics=panel.metrics, window=self.ytd)
-        labels = [_label(key, mtd[key]).replace("Avg days ", "").replace("avg days ", "") for key in panel.metrics]
+        labels = [_label(key, mtd[key]) for key in panel.metrics]
         image = self.chart(
             f"p{index}",
             lambda: charts.bar_chart(
                 labels=labels,
-                series=[("This month", [mtd[k].get("value") for k in panel.metrics]),
-                        ("Year to date", [ytd[k].get("value") for k in panel.metrics])],
+                series=[(_("This month"), [mtd[k].get("value") for k in panel.metrics]),
+                        (_("Year to date"), [ytd[k].get("value") for k in panel.metrics])],
                 fmt=_formatter("days"),
             ),
-            alt="Days between funnel stages, this month and year to date",
+            alt=_("Days between funnel stages, this month and year to date"),
         )
         rows = [{"label": _label(k, mtd[k]), "cells": [format_value(mtd[k].get("value"), "days"),
                                                         format_value(ytd[k].get("value"), "days")]}
                 for k in panel.metrics]
-        table = None if image else {"columns": ["This month", "Year to date"], "rows": rows}
-        return {"kind": "velocity", "title": panel.title, "subtitle": "month to date vs year to date",
-                "image": image, "table": table, "columns": ["This month", "Year to date"], "all_rows": rows}
+        columns = [_("This month"), _("Year to date")]
+        table = None if image else {"columns": columns, "rows": rows}
+        return {"kind": "velocity", "title": panel.title, "subtitle": _("month to date vs year to date"),
+                "image": image, "table": table, "columns": columns, "all_rows": rows}
 
     def series(self, index: int, panel: Panel) -> dict:
         # Whole weeks only: a week that began this morning would plot as a collapse to zero.
@@ -431,7 +444,8 @@ class SectionBuilder:
         series = kpi_series_many(metrics=list(panel.metrics), window=window, grain="week", filters=filters)
         for key in panel.metrics:
             points = series[key]
-            buckets = [_day(point["start"]).strftime("%-d %b") for point in points]
+            buckets = [date_format(_day(point["start"]), pgettext("chart axis date: day, month", "j M"))
+                       for point in points]
             lines.append((_label(key), [point.get("value") for point in points]))
         unit = metric_get(panel.metrics[0]).unit
         marks = _note_marks(series[panel.metrics[0]], annotations_for(start=window.start, end=window.end,
@@ -443,18 +457,19 @@ class SectionBuilder:
             partial = figures.partial_index(series[panel.metrics[0]], company_today())
             image = self.chart(f"p{index}", lambda: charts.line_chart(labels=buckets, series=lines,
                                                                       fmt=_formatter(unit), partial=partial,
-                                                                      partial_label="this week so far", marks=marks),
-                               alt=f"{panel.title}, weekly over the last {SERIES_WEEKS} weeks")
+                                                                      partial_label=_("this week so far"), marks=marks),
+                               alt=_("{title}, weekly over the last {weeks} weeks").format(
+                                   title=panel.title, weeks=SERIES_WEEKS))
         latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
                   for name, values in lines]
         return {"kind": "series", "title": panel.title, "latest": latest, "image": image,
-                "subtitle": f"weekly, the last {SERIES_WEEKS} full weeks"}
+                "subtitle": _("weekly, the last {weeks} full weeks").format(weeks=SERIES_WEEKS)}
 
     # --- summaries ----------------------------------------------------------------------
     def attention(self) -> list[dict]:
         """The dashboard's one attention list (the banner's and the API's), month to date."""
         items = self.cache.attention(self.dashboard.key, self.as_of)
-        return [{"tone": ATTENTION_TONES[item["kind"]], "title": ATTENTION_TITLES[item["kind"]],
+        return [{"tone": ATTENTION_TONES[item["kind"]], "title": str(ATTENTION_TITLES[item["kind"]]),
                  "detail": item["message"], "item": item} for item in items]
 
     def build(self) -> Section:
@@ -466,7 +481,7 @@ class SectionBuilder:
                 # One panel's failure (a metric the engine cannot answer) must not cost the
                 # reader the rest of the morning's numbers; the log says what broke.
                 logger.exception("digest panel %r of dashboard %s failed", panel.title, self.dashboard.key)
-                panels.append({"kind": panel.kind, "title": panel.title, "subtitle": "", "failed": True})
+                panels.append({"kind": panel.kind, "title": str(panel.title), "subtitle": "", "failed": True})
         attention = self.attention()
         sla = sla_status(cache=self.cache, mtd=self.mtd)
         url = dashboard_url(self.dashboard.key)
@@ -476,7 +491,7 @@ class SectionBuilder:
         }
         return Section(
             key=self.dashboard.key,
-            title=self.dashboard.title,
+            title=str(self.dashboard.title),
             url=url,
             html=render_to_string("digests/email/section.html", context),
             text=render_to_string("digests/email/section.txt", context),
@@ -502,13 +517,14 @@ class SectionBuilder:
             if target.get("status"):
                 note = status_text(target)[0].lower()
                 if target.get("pace") is not None:
-                    note = {"behind": "behind target", "ahead": "ahead of target"}.get(target["status"], note)
+                    note = {"behind": _("behind target"), "ahead": _("ahead of target")}.get(target["status"], note)
             else:
                 change = _change_pct(result)
                 note = f"{change:+.0f} %" if change is not None else ""
             label = _label(key, result)
             label = label if label.isupper() else label[:1].lower() + label[1:]
-            parts.append(f"{label} {value}" + (f" ({note})" if note else ""))
+            parts.append(_("{label} {value} ({note})").format(label=label, value=value, note=note) if note
+                         else _("{label} {value}").format(label=label, value=value))
         return parts
 
 
@@ -545,9 +561,10 @@ def funnel_weakest_step(*, cache: ComposeCache, mtd: Window, ytd: Window) -> dic
     rate = figures.step_ratio(counts[index - 1], counts[index])
     norm = figures.step_ratio(norms[index - 1], norms[index])
     step = f"{_label(before, now[before])} → {_label(after, now[after])}"
-    detail = figures.step_ratio_text(rate, _label(before, now[before]), _label(after, now[after])) + " this month"
+    detail = _("{ratio} this month").format(
+        ratio=figures.step_ratio_text(rate, _label(before, now[before]), _label(after, now[after])))
     if norm is not None:
-        detail += f" against {norm:.1f} year to date"
+        detail = _("{detail} against {norm} year to date").format(detail=detail, norm=number_format(norm, 1))
     return {"step": step, "detail": detail, "rate": rate, "norm": norm, "metric": after}
 
 
@@ -562,16 +579,23 @@ def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:
     sales = [(worked.get("target") or {}).get("status"), (compliance.get("target") or {}).get("status")]
     sales_text, sales_tone = side_status(sales)
     worked_target = (worked.get("target") or {}).get("value")
-    marketing = f"{len(short)} of {len(judged)} reps short of their delivery SLA" if judged else \
-        "no rep has a delivery SLA"
-    sales_line = (f"{format_value(worked.get('value'), 'percent')} of delivered leads worked"
-                  + (f" (SLA {format_value(worked_target, 'percent')})" if worked_target is not None else "")
-                  + f", attempt compliance {format_value(compliance.get('value'), 'percent')}: {_lower_first(sales_text)}")
+    marketing = _("{short} of {judged} reps short of their delivery SLA").format(
+        short=len(short), judged=len(judged)) if judged else _("no rep has a delivery SLA")
+    worked_text = format_value(worked.get("value"), "percent")
+    compliance_text = format_value(compliance.get("value"), "percent")
+    if worked_target is not None:
+        sales_line = _("{worked} of delivered leads worked (SLA {target}), attempt compliance {compliance}: "
+                       "{verdict}").format(worked=worked_text, target=format_value(worked_target, "percent"),
+                                           compliance=compliance_text, verdict=_lower_first(sales_text))
+    else:
+        sales_line = _("{worked} of delivered leads worked, attempt compliance {compliance}: {verdict}").format(
+            worked=worked_text, compliance=compliance_text, verdict=_lower_first(sales_text))
     ok = not short and sales_tone != "bad"
     judged_any = bool(judged) or sales_tone == "good"
     tone = "bad" if not ok else "good" if judged_any else "neutral"
-    label = {"bad": "SLA at risk", "good": "SLA met", "neutral": "SLA not judged yet"}[tone]
-    return {"ok": ok, "text": f"Marketing: {marketing} · Sales: {sales_line}", "marketing": marketing,
+    label = {"bad": _("SLA at risk"), "good": _("SLA met"), "neutral": _("SLA not judged yet")}[tone]
+    text = _("Marketing: {marketing} · Sales: {sales}").format(marketing=marketing, sales=sales_line)
+    return {"ok": ok, "text": text, "marketing": marketing,
             "sales": sales_line, "label": label, "tone": tone, **tone_style(tone)}
 
 
@@ -588,7 +612,8 @@ def last_complete_week(as_of: dt.date) -> Window:
 
 
 def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache, weekly: bool = False) -> Section:
-    cache_key = (dashboard_key, as_of, weekly)
+    # Sections are words: one per language in a run that writes to readers of both.
+    cache_key = (dashboard_key, as_of, weekly, translation.get_language())
     if cache_key not in cache.sections:
         builder = SectionBuilder(dashboard=layout_for_key(dashboard_key), as_of=as_of, cache=cache, weekly=weekly)
         cache.sections[cache_key] = builder.build()
@@ -596,23 +621,28 @@ def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache, 
 
 
 def covered_days(window: Window) -> str:
-    """"1–29 Nov 2026": the complete days a digest reports (as_of is yesterday)."""
+    """"1–29 Nov 2026" ("2026年11月1日–29日"): the complete days a digest reports (as_of is yesterday)."""
     if window.start == window.end:
-        return f"{window.end.day} {window.end:%b %Y}"
+        return date_format(window.end, pgettext("date format: day, month, year", "j M Y"))
     if window.start.month == window.end.month:
-        return f"{window.start.day}–{window.end.day} {window.end:%b %Y}"
-    return f"{window.start.day} {window.start:%b} – {window.end.day} {window.end:%b %Y}"
+        return _("{start}–{end}").format(
+            start=date_format(window.start, pgettext("date range start within one month", "j")),
+            end=date_format(window.end, pgettext("date range end within one month", "j M Y")))
+    return _("{start} – {end}").format(
+        start=date_format(window.start, pgettext("date range start across months", "j M")),
+        end=date_format(window.end, pgettext("date format: day, month, year", "j M Y")))
 
 
 def greeting_for(hour: int) -> str:
     if hour < 12:
-        return "Good morning"
-    return "Good afternoon" if hour < 18 else "Good evening"
+        return _("Good morning")
+    return _("Good afternoon") if hour < 18 else _("Good evening")
 
 
 def digest_subject(*, sections: list[Section], local_date: dt.date) -> str:
     title = sections[0].title if len(sections) == 1 else f"{sections[0].title} +{len(sections) - 1}"
-    parts = [title, f"{local_date:%a} {local_date.day} {local_date:%b}", *sections[0].headline]
+    day = date_format(local_date, pgettext("date format: short weekday, day, month", "D j M"))
+    parts = [title, day, *sections[0].headline]
     return " · ".join(parts)[:250]
 
 
@@ -645,7 +675,7 @@ def digest_compose(
         "unsubscribe_url": unsubscribe_url,
         "site_url": settings.SITE_URL,
         "attention": attention,
-        "preheader": ", ".join(sections[0].headline),
+        "preheader": _(", ").join(sections[0].headline),
         "weekly": weekly,
         "week": last_complete_week(as_of) if weekly else None,
     }
@@ -671,7 +701,8 @@ def digest_chat_payload(*, digest: Digest, settings_url: str) -> dict:
         "kind": "digest",
         "title": digest.subject,
         "url": digest.sections[0].url if digest.sections else settings.SITE_URL,
-        "footer": f"Data as of {digest.as_of:%b %-d, %Y} · change or stop this digest: {settings_url}",
+        "footer": _("Data as of {day} · change or stop this digest: {url}").format(
+            day=date_format(digest.as_of, pgettext("date format: day, month, year", "j M Y")), url=settings_url),
         "sections": [
             {"title": section.title, "url": section.url, "headline": list(section.headline),
              "attention": [{"title": item["title"], "detail": item["detail"]} for item in section.attention

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from smarketing.digests.models import Subscription, time_zone_names
 
@@ -17,27 +18,27 @@ def dashboard_choices(user=None) -> list[tuple[str, str]]:
 class SubscriptionForm(forms.ModelForm):
     dashboards = forms.MultipleChoiceField(
         choices=dashboard_choices, widget=forms.CheckboxSelectMultiple, required=False,
-        help_text="Each one arrives whole, in the order of this list.",
+        help_text=_("Each one arrives whole, in the order of this list."),
     )
     time_zone = forms.ChoiceField(choices=lambda: [(name, name) for name in time_zone_names()])
     send_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                                help_text="Local time in the time zone below.")
+                                help_text=_("Local time in the time zone below."))
 
     class Meta:
         model = Subscription
         fields = ["dashboards", "send_time", "time_zone", "cadence", "weekday", "active", "chat_destination"]
-        labels = {"cadence": "How often", "weekday": "Weekly on", "active": "Send me the digest",
-                  "chat_destination": "Also post to Slack or Teams"}
+        labels = {"cadence": _("How often"), "weekday": _("Weekly on"), "active": _("Send me the digest"),
+                  "chat_destination": _("Also post to Slack or Teams")}
         widgets = {"cadence": forms.RadioSelect}
-        help_texts = {"chat_destination": "The headline numbers and what needs attention, each morning, "
-                                          "to a channel you added on the Alerts page."}
+        help_texts = {"chat_destination": _("The headline numbers and what needs attention, each morning, "
+                                            "to a channel you added on the Alerts page.")}
 
     def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # a digest may carry the own boards its reader can open
         self.fields["dashboards"].choices = dashboard_choices(user if user is not None else self.instance_user())
         field = self.fields["chat_destination"]
-        field.empty_label = "No, e-mail only"
+        field.empty_label = _("No, e-mail only")
         if user is not None:
             # One's own channels only: a destination's URL is its owner's secret.
             field.queryset = field.queryset.filter(owner=user)
@@ -53,7 +54,7 @@ class SubscriptionForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("active") and not cleaned.get("dashboards"):
-            self.add_error("dashboards", "Pick at least one dashboard, or switch the digest off.")
+            self.add_error("dashboards", _("Pick at least one dashboard, or switch the digest off."))
         return cleaned
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_SEND_TIME = dt.time(7, 30)
 
@@ -45,13 +46,13 @@ def validate_dashboard_keys(value: object) -> None:
 
 
 class Cadence(models.TextChoices):
-    DAILY = "daily", "Every day"
-    WEEKDAYS = "weekdays", "Weekdays (Monday to Friday)"
-    WEEKLY = "weekly", "Once a week"
+    DAILY = "daily", _("Every day")
+    WEEKDAYS = "weekdays", _("Weekdays (Monday to Friday)")
+    WEEKLY = "weekly", _("Once a week")
 
 
-WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
-                   (5, "Saturday"), (6, "Sunday")]
+WEEKDAY_CHOICES = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
+                   (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))]
 
 
 def default_time_zone() -> str:
@@ -66,10 +67,10 @@ class Subscription(models.Model):
     )
     # Dashboard keys in the order the email shows them (layouts are code, not rows).
     dashboards = models.JSONField(default=list, validators=[validate_dashboard_keys])
-    send_time = models.TimeField(default=DEFAULT_SEND_TIME, help_text="Local time of day the digest is sent.")
+    send_time = models.TimeField(default=DEFAULT_SEND_TIME, help_text=_("Local time of day the digest is sent."))
     time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
     cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.WEEKDAYS,
-                               help_text="A weekly digest covers the last complete week and the month to date.")
+                               help_text=_("A weekly digest covers the last complete week and the month to date."))
     # The day a weekly digest is sent (Python's weekday(): Monday is 0); unused otherwise.
     weekday = models.PositiveSmallIntegerField(choices=WEEKDAY_CHOICES, default=0)
     active = models.BooleanField(default=True)
@@ -103,16 +104,16 @@ class Subscription(models.Model):
     def schedule_text(self) -> str:
         """When the digest arrives, in words ("every Monday", "every weekday", "every day")."""
         if self.weekly:
-            return f"every {dict(WEEKDAY_CHOICES)[self.weekday]}"
-        return "every weekday" if self.cadence == Cadence.WEEKDAYS else "every day"
+            return str(_("every {weekday}")).format(weekday=dict(WEEKDAY_CHOICES)[self.weekday])
+        return str(_("every weekday") if self.cadence == Cadence.WEEKDAYS else _("every day"))
 
 
 class DeliveryStatus(models.TextChoices):
-    CLAIMED = "claimed", "Claimed"  # row inserted, the mail not yet handed to SMTP
-    SENDING = "sending", "Sending"  # handed to SMTP, outcome not yet recorded
-    SENT = "sent", "Sent"
-    RETRYING = "retrying", "Waiting to retry"  # SMTP failed; next_attempt_at says when
-    FAILED = "failed", "Failed"  # given up: attempts exhausted or outcome unknown
+    CLAIMED = "claimed", _("Claimed")  # row inserted, the mail not yet handed to SMTP
+    SENDING = "sending", _("Sending")  # handed to SMTP, outcome not yet recorded
+    SENT = "sent", _("Sent")
+    RETRYING = "retrying", _("Waiting to retry")  # SMTP failed; next_attempt_at says when
+    FAILED = "failed", _("Failed")  # given up: attempts exhausted or outcome unknown
 
 
 class Delivery(models.Model):

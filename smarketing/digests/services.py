@@ -32,8 +32,9 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from smarketing.accounts.services import language_for
 from smarketing.dashboards.boards import layout_key_readable
 from smarketing.digests.compose import ComposeCache, Digest, digest_chat_payload, digest_compose
 from smarketing.digests.models import Cadence, Delivery, DeliveryStatus, Subscription
@@ -239,6 +240,13 @@ def company_date(*, now: dt.datetime) -> dt.date:
 def digest_for(
     *, subscription: Subscription, now: dt.datetime, cache: ComposeCache | None = None
 ) -> Digest:
+    user = subscription.user
+    # Written in the subscriber's language: subject, both parts and the charts' labels.
+    with translation.override(language_for(user)):
+        return _digest_compose(subscription=subscription, now=now, cache=cache)
+
+
+def _digest_compose(*, subscription: Subscription, now: dt.datetime, cache: ComposeCache | None) -> Digest:
     user = subscription.user
     return digest_compose(
         # A dashboard retired from the layouts since the user subscribed is skipped, not fatal.

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 def company_tz() -> ZoneInfo:
@@ -38,105 +39,105 @@ def local_date(value: dt.datetime | None, tz: ZoneInfo | None = None) -> dt.date
 
 
 class Channel(models.TextChoices):
-    ORGANIC_SEARCH = "organic_search", "Organic search"
-    PAID_SEARCH = "paid_search", "Paid search"
-    EMAIL = "email", "Email"
-    SOCIAL = "social", "Social"
-    PAID_SOCIAL = "paid_social", "Paid social"
-    BLOG = "blog", "Blog"
-    CONTENT_SYNDICATION = "content_syndication", "Content syndication"
-    WEBINAR = "webinar", "Webinar"
-    DIRECT_MAIL = "direct_mail", "Direct mail"
-    REFERRAL = "referral", "Referral"
-    DIRECT = "direct", "Direct"
-    EVENTS = "events", "Events"
-    OTHER = "other", "Other"
+    ORGANIC_SEARCH = "organic_search", _("Organic search")
+    PAID_SEARCH = "paid_search", _("Paid search")
+    EMAIL = "email", _("Email")
+    SOCIAL = "social", _("Social")
+    PAID_SOCIAL = "paid_social", _("Paid social")
+    BLOG = "blog", _("Blog")
+    CONTENT_SYNDICATION = "content_syndication", _("Content syndication")
+    WEBINAR = "webinar", _("Webinar")
+    DIRECT_MAIL = "direct_mail", _("Direct mail")
+    REFERRAL = "referral", _("Referral")
+    DIRECT = "direct", _("Direct")
+    EVENTS = "events", _("Events")
+    OTHER = "other", _("Other")
 
 
 class WebSource(models.TextChoices):
-    ORGANIC_SEARCH = "organic_search", "Organic search"
-    PAID_SEARCH = "paid_search", "Paid search"
-    SOCIAL = "social", "Social"
-    EMAIL = "email", "Email"
-    REFERRAL = "referral", "Referral"
-    DIRECT = "direct", "Direct"
-    OTHER = "other", "Other"
+    ORGANIC_SEARCH = "organic_search", _("Organic search")
+    PAID_SEARCH = "paid_search", _("Paid search")
+    SOCIAL = "social", _("Social")
+    EMAIL = "email", _("Email")
+    REFERRAL = "referral", _("Referral")
+    DIRECT = "direct", _("Direct")
+    OTHER = "other", _("Other")
 
 
 class Team(models.TextChoices):
-    MARKETING = "marketing", "Marketing"
-    SALES = "sales", "Sales"
+    MARKETING = "marketing", _("Marketing")
+    SALES = "sales", _("Sales")
 
 
 class Role(models.TextChoices):
     """Dashboard role keys (kpi-catalogue.md, Dashboards)."""
 
-    SHARED = "shared", "Shared sales & marketing"
-    EXECUTIVE = "executive", "Executive"
-    EMAIL_MARKETING = "email_marketing", "Email marketing"
-    BLOG = "blog", "Blog"
-    SALES_ENABLEMENT = "sales_enablement", "Sales enablement"
-    SOCIAL_MEDIA = "social_media", "Social media"
-    PRODUCT_MARKETING = "product_marketing", "Product marketing"
-    CONVERSION_OPTIMIZATION = "conversion_optimization", "Conversion optimization"
-    CAMPAIGNS = "campaigns", "Campaigns"
-    SALES_MANAGER = "sales_manager", "Sales manager"
-    CHANNELS = "channels", "Channels"
+    SHARED = "shared", _("Shared sales & marketing")
+    EXECUTIVE = "executive", _("Executive")
+    EMAIL_MARKETING = "email_marketing", _("Email marketing")
+    BLOG = "blog", _("Blog")
+    SALES_ENABLEMENT = "sales_enablement", _("Sales enablement")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    PRODUCT_MARKETING = "product_marketing", _("Product marketing")
+    CONVERSION_OPTIMIZATION = "conversion_optimization", _("Conversion optimization")
+    CAMPAIGNS = "campaigns", _("Campaigns")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    CHANNELS = "channels", _("Channels")
 
 
 class ContentType(models.TextChoices):
-    BLOG_POST = "blog_post", "Blog post"
-    CASE_STUDY = "case_study", "Case study"
-    EBOOK = "ebook", "E-book"
-    WHITEPAPER = "whitepaper", "Whitepaper"
-    LANDING_PAGE = "landing_page", "Landing page"
-    VIDEO = "video", "Video"
-    WEBINAR = "webinar", "Webinar"
-    REPORT = "report", "Report"
-    OTHER = "other", "Other"
+    BLOG_POST = "blog_post", _("Blog post")
+    CASE_STUDY = "case_study", _("Case study")
+    EBOOK = "ebook", _("E-book")
+    WHITEPAPER = "whitepaper", _("Whitepaper")
+    LANDING_PAGE = "landing_page", _("Landing page")
+    VIDEO = "video", _("Video")
+    WEBINAR = "webinar", _("Webinar")
+    REPORT = "report", _("Report")
+    OTHER = "other", _("Other")
 
 
 class DealStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
 
 
 class ActivityType(models.TextChoices):
-    CALL = "call", "Call"
-    EMAIL = "email", "Email"
-    MEETING = "meeting", "Meeting"
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
 
 
 class Section(models.TextChoices):
-    SITE = "site", "Site"
-    BLOG = "blog", "Blog"
-    LANDING = "landing", "Landing"
+    SITE = "site", _("Site")
+    BLOG = "blog", _("Blog")
+    LANDING = "landing", _("Landing")
 
 
 class Placement(models.TextChoices):
-    SITE = "site", "Site"
-    BLOG = "blog", "Blog"
-    SOCIAL = "social", "Social"
-    EMAIL = "email", "Email"
+    SITE = "site", _("Site")
+    BLOG = "blog", _("Blog")
+    SOCIAL = "social", _("Social")
+    EMAIL = "email", _("Email")
 
 
 class EmailType(models.TextChoices):
-    NEWSLETTER = "newsletter", "Newsletter"
-    NURTURE = "nurture", "Nurture"
-    PROMOTIONAL = "promotional", "Promotional"
-    OTHER = "other", "Other"
+    NEWSLETTER = "newsletter", _("Newsletter")
+    NURTURE = "nurture", _("Nurture")
+    PROMOTIONAL = "promotional", _("Promotional")
+    OTHER = "other", _("Other")
 
 
 class AudienceChannel(models.TextChoices):
-    EMAIL_LIST = "email_list", "Email list"
-    BLOG_SUBSCRIBERS = "blog_subscribers", "Blog subscribers"
-    TWITTER = "twitter", "Twitter"
-    FACEBOOK = "facebook", "Facebook"
-    LINKEDIN = "linkedin", "LinkedIn"
-    INSTAGRAM = "instagram", "Instagram"
-    YOUTUBE = "youtube", "YouTube"
-    OTHER_SOCIAL = "other_social", "Other social"
+    EMAIL_LIST = "email_list", _("Email list")
+    BLOG_SUBSCRIBERS = "blog_subscribers", _("Blog subscribers")
+    TWITTER = "twitter", _("Twitter")
+    FACEBOOK = "facebook", _("Facebook")
+    LINKEDIN = "linkedin", _("LinkedIn")
+    INSTAGRAM = "instagram", _("Instagram")
+    YOUTUBE = "youtube", _("YouTube")
+    OTHER_SOCIAL = "other_social", _("Other social")
 
 
 SOCIAL_AUDIENCE_CHANNELS = ("twitter", "facebook", "linkedin", "instagram", "youtube", "other_social")
@@ -145,48 +146,48 @@ SOCIAL_AUDIENCE_CHANNELS = ("twitter", "facebook", "linkedin", "instagram", "you
 class Offer(models.TextChoices):
     """What made a contact a lead (the "type of lead" of the seeds' close-rate analysis)."""
 
-    DEMO_REQUEST = "demo_request", "Demo request"
-    FREE_TRIAL = "free_trial", "Free trial"
-    CONTACT_SALES = "contact_sales", "Contact sales"
-    EBOOK = "ebook", "E-book"
-    WHITEPAPER = "whitepaper", "Whitepaper"
-    WEBINAR = "webinar", "Webinar"
-    CASE_STUDY = "case_study", "Case study"
-    NEWSLETTER = "newsletter", "Newsletter"
-    EVENT = "event", "Event"
-    OTHER = "other", "Other"
+    DEMO_REQUEST = "demo_request", _("Demo request")
+    FREE_TRIAL = "free_trial", _("Free trial")
+    CONTACT_SALES = "contact_sales", _("Contact sales")
+    EBOOK = "ebook", _("E-book")
+    WHITEPAPER = "whitepaper", _("Whitepaper")
+    WEBINAR = "webinar", _("Webinar")
+    CASE_STUDY = "case_study", _("Case study")
+    NEWSLETTER = "newsletter", _("Newsletter")
+    EVENT = "event", _("Event")
+    OTHER = "other", _("Other")
 
 
 class DisqualificationReason(models.TextChoices):
-    NO_BUDGET = "no_budget", "No budget"
-    NO_AUTHORITY = "no_authority", "No authority"
-    NO_NEED = "no_need", "No need"
-    BAD_TIMING = "bad_timing", "Bad timing"
-    COMPETITOR = "competitor", "Chose a competitor"
-    BAD_FIT = "bad_fit", "Bad fit"
-    BAD_DATA = "bad_data", "Bad data"
-    UNREACHABLE = "unreachable", "Unreachable"
-    OTHER = "other", "Other"
+    NO_BUDGET = "no_budget", _("No budget")
+    NO_AUTHORITY = "no_authority", _("No authority")
+    NO_NEED = "no_need", _("No need")
+    BAD_TIMING = "bad_timing", _("Bad timing")
+    COMPETITOR = "competitor", _("Chose a competitor")
+    BAD_FIT = "bad_fit", _("Bad fit")
+    BAD_DATA = "bad_data", _("Bad data")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    OTHER = "other", _("Other")
 
 
 class Network(models.TextChoices):
-    TWITTER = "twitter", "Twitter"
-    FACEBOOK = "facebook", "Facebook"
-    LINKEDIN = "linkedin", "LinkedIn"
-    INSTAGRAM = "instagram", "Instagram"
-    YOUTUBE = "youtube", "YouTube"
-    OTHER_SOCIAL = "other_social", "Other social"
+    TWITTER = "twitter", _("Twitter")
+    FACEBOOK = "facebook", _("Facebook")
+    LINKEDIN = "linkedin", _("LinkedIn")
+    INSTAGRAM = "instagram", _("Instagram")
+    YOUTUBE = "youtube", _("YouTube")
+    OTHER_SOCIAL = "other_social", _("Other social")
 
 
 class SpendCategory(models.TextChoices):
-    MARKETING = "marketing", "Marketing"
-    SALES = "sales", "Sales"
+    MARKETING = "marketing", _("Marketing")
+    SALES = "sales", _("Sales")
 
 
 class Period(models.TextChoices):
-    MONTH = "month", "Month"
-    QUARTER = "quarter", "Quarter"
-    YEAR = "year", "Year"
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
 
 
 def money(**kwargs) -> models.DecimalField:
@@ -731,14 +732,14 @@ class ImportJob(models.Model):
     """One upload on the import page: its file, the dry-run preview, then the import's outcome."""
 
     class Status(models.TextChoices):
-        PREVIEW_QUEUED = "preview_queued", "Waiting to check"
-        PREVIEWING = "previewing", "Checking"
-        PREVIEWED = "previewed", "Checked: ready to import"
-        INVALID = "invalid", "Has errors"
-        IMPORT_QUEUED = "import_queued", "Waiting to import"
-        IMPORTING = "importing", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Failed"
+        PREVIEW_QUEUED = "preview_queued", _("Waiting to check")
+        PREVIEWING = "previewing", _("Checking")
+        PREVIEWED = "previewed", _("Checked: ready to import")
+        INVALID = "invalid", _("Has errors")
+        IMPORT_QUEUED = "import_queued", _("Waiting to import")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
 
     RUNNING = (Status.PREVIEW_QUEUED, Status.PREVIEWING, Status.IMPORT_QUEUED, Status.IMPORTING)
 
@@ -794,10 +795,10 @@ class ImportLog(models.Model):
     """One import that wrote (or tried to write) records: the import history page lists these."""
 
     class Source(models.TextChoices):
-        UPLOAD = "upload", "Upload"
-        API = "api", "API bulk request"
-        FOLDER = "folder", "Folder import"
-        COMMAND = "command", "import_csv command"
+        UPLOAD = "upload", _("Upload")
+        API = "api", _("API bulk request")
+        FOLDER = "folder", _("Folder import")
+        COMMAND = "command", _("import_csv command")
 
     source = models.CharField(max_length=10, choices=Source.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -11,6 +11,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from smarketing.funnel import models as funnel
 
 from . import judgement
@@ -104,7 +106,7 @@ def _slices(watches: list[Watch], window: Window, today: dt.date) -> list[_Slice
                 ident = (metric, name, ",".join(values))
                 label = ", ".join(key_labels(dimension=name, keys=values)[v] for v in values)
             else:
-                ident, label = (metric, None, None), "team"
+                ident, label = (metric, None, None), _("team")
             found.setdefault(ident, _Slice(*ident, label, result, (order[metric], 0, "")))
             for row in result.get("breakdown") or []:
                 if dimension == "owner" and row["key"] == NONE_KEY:
@@ -127,11 +129,12 @@ def _mature_note(item: _Slice) -> str:
     if not mature or not mature.get("denominator") or mature["denominator"] == item.result.get("denominator"):
         return ""
     days = judgement.MATURITY_DAYS[item.metric]
-    return f" (on the {mature['denominator']:,.0f} of the cohort at least {days} days old)"
+    return _(" (on the {count} of the cohort at least {days} days old)").format(
+        count=f"{mature['denominator']:,.0f}", days=days)
 
 
 def _who(item: _Slice) -> str:
-    return "Team" if item.dimension is None else item.label
+    return _("Team") if item.dimension is None else item.label
 
 
 def _sla_item(item: _Slice) -> dict | None:
@@ -142,16 +145,20 @@ def _sla_item(item: _Slice) -> dict | None:
         return None
     if item.metric == SLA_DELIVERY and status in ("behind", "missed"):
         reference = target["pace"] if status == "behind" else target["value"]
-        whom = "the team" if item.dimension is None else item.label
-        return _item("sla", item, item.result.get("value"), reference,
-                     f"Marketing's side: {_text(item.result.get('value'), 'count')} leads delivered to {whom}, "
-                     f"{'short of the SLA pace of' if status == 'behind' else 'short of the SLA of'} "
-                     f"{_text(reference, 'count')} (SLA {_text(target['value'], 'count')} for the period)")
+        whom = _("the team") if item.dimension is None else item.label
+        message = (_("Marketing's side: {value} leads delivered to {whom}, short of the SLA pace of {reference} "
+                     "(SLA {target} for the period)") if status == "behind" else
+                   _("Marketing's side: {value} leads delivered to {whom}, short of the SLA of {reference} "
+                     "(SLA {target} for the period)"))
+        return _item("sla", item, item.result.get("value"), reference, message.format(
+            value=_text(item.result.get("value"), "count"), whom=whom, reference=_text(reference, "count"),
+            target=_text(target["value"], "count")))
     if item.metric in SLA_SALES and status == "below_target":
         value = _judged_value(item.result)
         return _item("sla", item, value, target["value"],
-                     f"Sales' side: {metric.label} of {_who(item)} {_text(value, metric.unit)}{_mature_note(item)}, "
-                     f"below the SLA of {_text(target['value'], metric.unit)}")
+                     _("Sales' side: {metric} of {who} {value}{note}, below the SLA of {target}").format(
+                         metric=metric.label, who=_who(item), value=_text(value, metric.unit),
+                         note=_mature_note(item), target=_text(target["value"], metric.unit)))
     return None
 
 
@@ -160,18 +167,20 @@ def _target_item(item: _Slice) -> dict | None:
     target = item.result.get("target") or {}
     status = target.get("status")
     value = _judged_value(item.result)
-    where = "" if item.dimension is None else f" ({item.label})"
+    where = "" if item.dimension is None else _(" ({slice})").format(slice=item.label)
     if status == "behind" and judgement.behind_enough(target=target, direction=metric.direction):
         now, pace, projection, goal = _texts([value, target["pace"], target["projection"], target["value"]],
                                              metric.unit)
         return _item("target", item, value, target["pace"],
-                     f"{metric.label}{where}: {now}, behind the pace of {pace}; heading for {projection} "
-                     f"against a target of {goal}")
+                     _("{metric}{where}: {value}, behind the pace of {pace}; heading for {projection} "
+                       "against a target of {target}").format(metric=metric.label, where=where, value=now, pace=pace,
+                                                              projection=projection, target=goal))
     if status in ("missed", "below_target"):
-        verb = "missed the target of" if status == "missed" else "below the target of"
-        return _item("target", item, value, target["value"],
-                     f"{metric.label}{where}: {_text(value, metric.unit)}{_mature_note(item)}, {verb} "
-                     f"{_text(target['value'], metric.unit)}")
+        message = (_("{metric}{where}: {value}{note}, missed the target of {target}") if status == "missed"
+                   else _("{metric}{where}: {value}{note}, below the target of {target}"))
+        return _item("target", item, value, target["value"], message.format(
+            metric=metric.label, where=where, value=_text(value, metric.unit), note=_mature_note(item),
+            target=_text(target["value"], metric.unit)))
     return None
 
 
@@ -182,15 +191,17 @@ def _change_item(item: _Slice, kind: str = "change") -> dict | None:
             change_direction=change.get("direction"), metric_direction=metric.direction):
         return None
     previous = item.result["previous"]
-    where = "" if item.dimension is None else f" ({item.label})"
+    where = "" if item.dimension is None else _(" ({slice})").format(slice=item.label)
     relative = change.get("relative")
     size = f" ({relative * 100:+.1f} %)" if relative is not None else ""
-    age = " at the same age" if previous.get("same_age") else ""
-    return _item(kind, item, item.result.get("value"), previous.get("value"),
-                 f"{metric.label}{where}: {_text(item.result.get('value'), metric.unit)}, "
-                 f"{'down' if change['direction'] == 'down' else 'up'} from "
-                 f"{_text(previous.get('value'), metric.unit)}{age}{size} "
-                 f"({previous['start']} – {previous['end']})")
+    age = _(" at the same age") if previous.get("same_age") else ""
+    message = (_("{metric}{where}: {value}, down from {previous}{age}{size} ({start} – {end})")
+               if change["direction"] == "down" else
+               _("{metric}{where}: {value}, up from {previous}{age}{size} ({start} – {end})"))
+    return _item(kind, item, item.result.get("value"), previous.get("value"), message.format(
+        metric=metric.label, where=where, value=_text(item.result.get("value"), metric.unit),
+        previous=_text(previous.get("value"), metric.unit), age=age, size=size, start=previous["start"],
+        end=previous["end"]))
 
 
 def _item(kind: str, item: _Slice, value, reference, message: str) -> dict:
@@ -206,14 +217,15 @@ def _funnel_item(window: Window, today: dt.date, used: set[tuple]) -> dict | Non
              and result["change"].get("relative") is not None]
     if not falls:
         return None
-    _, worst = min(falls, key=lambda pair: pair[0])
-    step = _Slice(worst["metric"], None, None, "team", worst, ())
+    worst = min(falls, key=lambda pair: pair[0])[1]
+    step = _Slice(worst["metric"], None, None, _("team"), worst, ())
     if step.identity in used:
         return None
     found = _change_item(step, kind="funnel")
     if found is not None:
         steps = {rate: (a, b) for a, b, rate in FUNNEL_STEPS}[worst["metric"]]
-        found["message"] = f"Weakest funnel step, {steps[0]} → {steps[1]}: " + found["message"]
+        found["message"] = _("Weakest funnel step, {before} → {after}: {message}").format(
+            before=steps[0], after=steps[1], message=found["message"])
     return found
 
 

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 NONE = "—"
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
@@ -67,12 +69,13 @@ def format_value(value: float | int | Decimal | None, unit: str) -> str:
         return f"{number:,.1f} %"
     if unit == "currency":
         return _money(number)
+    # Chinese groups thousands and writes decimals as English does: only the unit words differ.
     if unit == "currency_per_day":
-        return f"{_money(number)}/day"
+        return _("{amount}/day").format(amount=_money(number))
     if unit == "days":
-        return f"{number:,.1f} days"
+        return _("{number} days").format(number=f"{number:,.1f}")
     if unit == "hours":
-        return f"{number:,.1f} h"
+        return _("{number} h").format(number=f"{number:,.1f}")
     if unit == "ratio":
         return f"{number:,.1f}×"
     return _compact(number)
@@ -144,14 +147,14 @@ def format_values(values: Sequence[float | int | Decimal | None], unit: str) -> 
 # Statuses of a target (kpi-catalogue "Targets and pace"): the words people read, and the tone.
 # Only sums over the window have a pace; everything else is compared with the target directly.
 STATUS_TEXT = {
-    "ahead": ("Ahead of pace", "good"),
-    "behind": ("Behind pace", "bad"),
-    "met": ("Target met", "good"),
-    "missed": ("Target missed", "bad"),
-    "on_target": ("On target", "good"),
-    "below_target": ("Below target", "bad"),
-    "inconclusive": ("Too close to call", "neutral"),
-    "maturing": ("Too early to judge", "neutral"),
+    "ahead": (gettext_lazy("Ahead of pace"), "good"),
+    "behind": (gettext_lazy("Behind pace"), "bad"),
+    "met": (gettext_lazy("Target met"), "good"),
+    "missed": (gettext_lazy("Target missed"), "bad"),
+    "on_target": (gettext_lazy("On target"), "good"),
+    "below_target": (gettext_lazy("Below target"), "bad"),
+    "inconclusive": (gettext_lazy("Too close to call"), "neutral"),
+    "maturing": (gettext_lazy("Too early to judge"), "neutral"),
 }
 # A target without a pace judged with the pace words ("behind pace" on a percentage) reads
 # as if the month were unfinished; a direct comparison speaks of the target itself.
@@ -161,12 +164,13 @@ DIRECT_STATUS = {"ahead": "on_target", "met": "on_target", "behind": "below_targ
 def target_sentence(value: float | int | Decimal | None, target: dict | None, unit: str) -> str:
     """Status and detail as one phrase: "Behind pace by 2 · target 229", "Below target of 90.0 %"."""
     words = target_status(target)[0]
-    detail = target_detail(value, target, unit)
+    parts, reads_on = _detail_parts(value, target, unit)
+    detail = " · ".join(parts)
     if not (target or {}).get("status"):
         return detail
     if not detail:
         return words
-    return f"{words} {detail}" if detail.startswith(("by ", "of ")) else f"{words} · {detail}"
+    return f"{words} {detail}" if reads_on else f"{words} · {detail}"
 
 
 def target_status(target: dict | None) -> tuple[str, str]:
@@ -176,7 +180,16 @@ def target_status(target: dict | None) -> tuple[str, str]:
         return NONE, "neutral"
     if target.get("pace") is None and status in DIRECT_STATUS:
         status = DIRECT_STATUS[status]
-    return STATUS_TEXT.get(status, (str(status).replace("_", " ").capitalize(), "neutral"))
+    words, tone = STATUS_TEXT.get(status, (str(status).replace("_", " ").capitalize(), "neutral"))
+    return str(words), tone
+
+
+def _direct(target: dict | None) -> bool:
+    """Whether the status reads as a direct comparison ("On target", "Below target")."""
+    status = (target or {}).get("status")
+    if target.get("pace") is None and status in DIRECT_STATUS:
+        status = DIRECT_STATUS[status]
+    return status in ("on_target", "below_target")
 
 
 def target_detail(value: float | int | Decimal | None, target: dict | None, unit: str) -> str:
@@ -185,8 +198,13 @@ def target_detail(value: float | int | Decimal | None, target: dict | None, unit
     "by $1,305 · target $12.0M · heading for $12.0M" (after the status, "Behind pace"), on
     one scale per sentence; rates and stocks "of 35.0 %" (after "Below target").
     """
+    return " · ".join(_detail_parts(value, target, unit)[0])
+
+
+def _detail_parts(value: float | int | Decimal | None, target: dict | None, unit: str) -> tuple[list[str], bool]:
+    """The detail's parts, and whether the first reads on from the status ("by …", "of …")."""
     if not target or target.get("value") is None:
-        return ""
+        return [], False
     pace = round_like_value(target.get("pace"), unit)
     projection = round_like_value(target.get("projection"), unit)
     goal_text, projection_text = format_values([target["value"], projection], unit)
@@ -198,10 +216,14 @@ def target_detail(value: float | int | Decimal | None, target: dict | None, unit
         # The status says which side is good (lower-is-better metrics are ahead below pace).
         if gap:
             # Read after the status: "Behind pace by $1,305", whichever way the metric is good.
-            parts.append(f"by {format_value(gap, unit)}")
+            parts.append(_("by {gap}").format(gap=format_value(gap, unit)))
+    reads_on = bool(parts)
     # A direct comparison reads on from its status: "Below target of 90.0 %".
-    direct = target_status(target)[0] in ("On target", "Below target")
-    parts.append(f"of {goal_text}" if direct and not parts else f"target {goal_text}")
+    if _direct(target) and not parts:
+        parts.append(_("of {target}").format(target=goal_text))
+        reads_on = True
+    else:
+        parts.append(_("target {target}").format(target=goal_text))
     if projection is not None and target.get("status") in ("ahead", "behind"):
-        parts.append(f"heading for {projection_text}")
-    return " · ".join(parts)
+        parts.append(_("heading for {projection}").format(projection=projection_text))
+    return parts, reads_on

@@ -11,6 +11,8 @@ import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 Z95 = 1.96
 MIN_RATE_DENOMINATOR = 30
 CHANGE_FLOOR = 0.10  # a significant change is also at least 10 % of the previous value
@@ -200,9 +202,10 @@ def behind_enough(*, target: dict, direction: str) -> bool:
 # The SLA has two sides that are never merged into one verdict: marketing's (leads
 # delivered against each rep's SLA pace) and sales' (worked and attempt compliance).
 SIDE_TEXT = {
-    "ahead": ("On pace", "good"), "met": ("SLA met", "good"), "behind": ("Short of SLA", "bad"),
-    "missed": ("SLA missed", "bad"), "on_target": ("Within SLA", "good"), "below_target": ("Below SLA", "bad"),
-    "inconclusive": ("Too few to judge", "neutral"), "maturing": ("Too early to judge", "neutral"),
+    "ahead": (_("On pace"), "good"), "met": (_("SLA met"), "good"), "behind": (_("Short of SLA"), "bad"),
+    "missed": (_("SLA missed"), "bad"), "on_target": (_("Within SLA"), "good"),
+    "below_target": (_("Below SLA"), "bad"), "inconclusive": (_("Too few to judge"), "neutral"),
+    "maturing": (_("Too early to judge"), "neutral"),
 }
 _WORST_FIRST = ("missed", "behind", "below_target", "inconclusive", "maturing")
 
@@ -214,5 +217,7 @@ def side_status(statuses: list[str | None]) -> tuple[str, str]:
         return "—", "neutral"
     for worst in _WORST_FIRST:
         if worst in known:
-            return SIDE_TEXT[worst]
-    return SIDE_TEXT.get(known[0], (known[0].replace("_", " ").capitalize(), "neutral"))
+            text, tone = SIDE_TEXT[worst]
+            return str(text), tone
+    text, tone = SIDE_TEXT.get(known[0], (known[0].replace("_", " ").capitalize(), "neutral"))
+    return str(text), tone

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from smarketing.funnel import models as funnel
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
@@ -341,9 +342,10 @@ _CHOICE_LABELS = {
 
 def key_labels(*, dimension: str, keys: Iterable[str]) -> dict[str, str]:
     keys = [key for key in keys if key != NONE_KEY]
-    labels: dict[str, str] = {NONE_KEY: NONE_KEY}
+    # The key stays "(none)" (an API value); people read it in their language.
+    labels: dict[str, str] = {NONE_KEY: gettext("(none)")}
     if dimension in _CHOICE_LABELS:
-        labels.update({key: _CHOICE_LABELS[dimension].get(key, key) for key in keys})
+        labels.update({key: str(_CHOICE_LABELS[dimension].get(key, key)) for key in keys})
     elif dimension == "campaign":
         labels.update(funnel.Campaign.objects.filter(external_id__in=keys).values_list("external_id", "name"))
     elif dimension == "owner":
@@ -596,7 +598,7 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
             rows = {**rows, **_rows_of(whole_rows, metric.whole)}
         result = {
             "metric": metric.key,
-            "label": metric.label,
+            "label": str(metric.label),
             "unit": metric.unit,
             **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge),
             "filtered": metric in filtered or filter_dim is None,

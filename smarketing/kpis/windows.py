@@ -13,16 +13,17 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 WINDOW_NAMES = ("mtd", "qtd", "ytd", "last_7", "last_30", "last_90", "custom")
 WINDOW_LABELS = {
-    "mtd": "Month to date",
-    "qtd": "Quarter to date",
-    "ytd": "Year to date",
-    "last_7": "Last 7 days",
-    "last_30": "Last 30 days",
-    "last_90": "Last 90 days",
-    "custom": "Custom range",
+    "mtd": _("Month to date"),
+    "qtd": _("Quarter to date"),
+    "ytd": _("Year to date"),
+    "last_7": _("Last 7 days"),
+    "last_30": _("Last 30 days"),
+    "last_90": _("Last 90 days"),
+    "custom": _("Custom range"),
 }
 PERIOD_KINDS = ("month", "quarter", "year")
 # Bounds of every window, so that no request can ask for unbounded work: days within
@@ -35,9 +36,9 @@ CUSTOM_MAX_DAYS = 1100
 # What a window is compared with (the `kind` of a result's `previous` block).
 COMPARISONS = ("previous_period", "complete_previous_period", "same_period_last_year")
 COMPARISON_LABELS = {
-    "previous_period": "Previous period (same days)",
-    "complete_previous_period": "Complete previous period",
-    "same_period_last_year": "Same period last year",
+    "previous_period": _("Previous period (same days)"),
+    "complete_previous_period": _("Complete previous period"),
+    "same_period_last_year": _("Same period last year"),
 }
 # The short names URLs and the API have accepted since before `kind` existed.
 COMPARISON_ALIASES = {"same_days": "previous_period", "complete": "complete_previous_period",
@@ -98,7 +99,7 @@ class Window:
 
     @property
     def label(self) -> str:
-        return WINDOW_LABELS[self.name]
+        return str(WINDOW_LABELS[self.name])
 
     @property
     def period_kind(self) -> str | None:

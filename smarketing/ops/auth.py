@@ -14,6 +14,10 @@ from django.contrib.auth.views import PasswordResetView
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext
+
+from smarketing.accounts.services import language_for
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ class ThrottledPasswordResetView(PasswordResetView):
 
     def form_valid(self, form: QueuedPasswordResetForm) -> HttpResponse:
         if _over_rate("address", client_address(self.request)):
-            form.add_error(None, "Too many password reset requests from your address: try again in an hour.")
+            form.add_error(None, gettext("Too many password reset requests from your address: try again in an hour."))
             response = self.form_invalid(form)
             response.status_code = 429
             return response
@@ -104,9 +108,19 @@ class ThrottledPasswordResetView(PasswordResetView):
         return response
 
 
+class LocalizedPasswordResetForm(PasswordResetForm):
+    """Each account's reset mail in that user's language (their setting, else their browser's)."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        with translation.override(language_for(context["user"])):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
+                              html_email_template_name)
+
+
 def password_reset_mail(*, email: str, domain: str, use_https: bool) -> None:
     """Mails the reset link to the active accounts with this address (none: nothing)."""
-    form = PasswordResetForm({"email": email})
+    form = LocalizedPasswordResetForm({"email": email})
     if form.is_valid():
         form.save(domain_override=domain, use_https=use_https,
                   subject_template_name="registration/password_reset_subject.txt",

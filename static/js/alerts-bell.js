@@ -13,8 +13,8 @@
       var bell = document.createElement("a");
       bell.className = "tile-bell";
       bell.href = href;
-      bell.title = "An alert rule watches this metric";
-      bell.setAttribute("aria-label", "An alert rule watches this metric: see alerts");
+      bell.title = gettext("An alert rule watches this metric");
+      bell.setAttribute("aria-label", gettext("An alert rule watches this metric: see alerts"));
       // An SVG bell: emoji fonts are not on every machine (a missing glyph draws a box).
       var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
       svg.setAttribute("viewBox", "0 0 24 24");

@@ -53,8 +53,8 @@
         }
       };
     }
-    return [[button("png", "Download PNG", window.Plotly.Icons.camera),
-             button("svg", "Download SVG", DOWNLOAD_ICON)]];
+    return [[button("png", gettext("Download PNG"), window.Plotly.Icons.camera),
+             button("svg", gettext("Download SVG"), DOWNLOAD_ICON)]];
   }
 
   function drawCharts() {

@@ -59,7 +59,7 @@
       state.mapping = answer.mapping;
       render(answer);
     }).catch(function () {
-      document.getElementById("mapping-result").textContent = "The check could not run; the upload still checks the whole file.";
+      document.getElementById("mapping-result").textContent = gettext("The check could not run; the upload still checks the whole file.");
     });
   }
 
@@ -92,18 +92,18 @@
   function fillChoices(resource) {
     var select = document.getElementById("mapping-choice");
     var meta = context.resources[resource];
-    select.replaceChildren(option("", "Proposed for this file", true));
-    meta.presets.forEach(function (preset) { select.appendChild(option(preset.name, "Preset: " + preset.label)); });
-    meta.saved.forEach(function (name) { select.appendChild(option(name, "Saved: " + name)); });
+    select.replaceChildren(option("", gettext("Proposed for this file"), true));
+    meta.presets.forEach(function (preset) { select.appendChild(option(preset.name, interpolate(gettext("Preset: %(name)s"), {name: preset.label}, true))); });
+    meta.saved.forEach(function (name) { select.appendChild(option(name, interpolate(gettext("Saved: %(name)s"), {name: name}, true))); });
   }
 
   function render(answer) {
     var origin = {
-      saved: "Proposed: the mapping saved as “" + answer.name + "” for files with these columns.",
-      preset: "Proposed: the preset “" + answer.name + "”, completed by column names.",
-      names: "Proposed from the column names; check each column.",
-      named: "The mapping “" + answer.name + "”.",
-      given: "Your mapping."
+      saved: interpolate(gettext("Proposed: the mapping saved as “%(name)s” for files with these columns."), {name: answer.name}, true),
+      preset: interpolate(gettext("Proposed: the preset “%(name)s”, completed by column names."), {name: answer.name}, true),
+      names: gettext("Proposed from the column names; check each column."),
+      named: interpolate(gettext("The mapping “%(name)s”."), {name: answer.name}, true),
+      given: gettext("Your mapping.")
     }[answer.origin] || "";
     document.getElementById("mapping-origin").textContent = origin;
     renderColumns();
@@ -141,8 +141,8 @@
       row.appendChild(name);
 
       var pick = el("td");
-      var select = el("select", { "aria-label": "File column for " + column.name, "data-role": "source" });
-      select.appendChild(option("", "— not mapped —", !sources.length));
+      var select = el("select", { "aria-label": interpolate(gettext("File column for %(column)s"), {column: column.name}, true), "data-role": "source" });
+      select.appendChild(option("", gettext("— not mapped —"), !sources.length));
       state.header.forEach(function (header) { select.appendChild(option(header, header, sources[0] === header)); });
       select.addEventListener("change", function () {
         var next = Object.assign({}, ruleOf(column.name) || {});
@@ -157,14 +157,14 @@
       pick.appendChild(select);
       if (sources.length > 1) {
         pick.appendChild(el("span", { "class": "then" },
-          (rule.join !== undefined ? "joined with: " : "if empty, then: ") + sources.slice(1).join(", ")));
+          (rule.join !== undefined ? gettext("joined with: ") : gettext("if empty, then: ")) + sources.slice(1).join(", ")));
       }
       row.appendChild(pick);
 
       var extra = el("td");
       if (column.kind === "date" || column.kind === "timestamp") {
-        var format = el("select", { "aria-label": "Date format of " + column.name, "data-role": "format" });
-        format.appendChild(option("", column.kind === "date" ? "YYYY-MM-DD (contract)" : "ISO 8601 (contract)", !rule.format));
+        var format = el("select", { "aria-label": interpolate(gettext("Date format of %(column)s"), {column: column.name}, true), "data-role": "format" });
+        format.appendChild(option("", column.kind === "date" ? gettext("YYYY-MM-DD (contract)") : gettext("ISO 8601 (contract)"), !rule.format));
         context.formats.forEach(function (name) { format.appendChild(option(name, name, rule.format === name)); });
         format.addEventListener("change", function () {
           var next = Object.assign({}, ruleOf(column.name) || {});
@@ -174,8 +174,8 @@
         extra.appendChild(format);
       }
       if (column.kind === "enum" && rule.values) {
-        extra.appendChild(el("span", { "class": "then" }, Object.keys(rule.values).length + " values mapped" +
-          (rule.otherwise ? "; any other: " + rule.otherwise : "")));
+        extra.appendChild(el("span", { "class": "then" }, interpolate(gettext("%(count)s values mapped"), {count: Object.keys(rule.values).length}, true) +
+          (rule.otherwise ? interpolate(gettext("; any other: %(value)s"), {value: rule.otherwise}, true) : "")));
       }
       // A fixed value is what a required column the file lacks needs; optional ones may stay empty.
       if ((!sources.length && column.required) || rule["default"] !== undefined) {
@@ -186,11 +186,11 @@
     });
     var ignored = state.header.filter(function (header) { return !used[header]; });
     document.getElementById("mapping-ignored").textContent =
-      ignored.length ? "Ignored file columns: " + ignored.join(", ") : "Every file column is used.";
+      ignored.length ? interpolate(gettext("Ignored file columns: %(columns)s"), {columns: ignored.join(", ")}, true) : gettext("Every file column is used.");
   }
 
   function fixedInput(column, rule) {
-    var label = el("label", { "class": "then" }, rule.from && rule.from.length ? "If empty: " : "Fixed value: ");
+    var label = el("label", { "class": "then" }, rule.from && rule.from.length ? gettext("If empty: ") : gettext("Fixed value: "));
     var input;
     if (column.kind === "enum") {
       input = el("select", { "data-role": "default" });
@@ -200,7 +200,7 @@
       input = el("input", { type: "text", "data-role": "default", size: "14" });
       input.value = rule["default"] === undefined ? "" : rule["default"];
     }
-    input.setAttribute("aria-label", "Fixed value of " + column.name);
+    input.setAttribute("aria-label", interpolate(gettext("Fixed value of %(column)s"), {column: column.name}, true));
     input.addEventListener("change", function () {
       var next = Object.assign({}, ruleOf(column.name) || {});
       if (input.value) { next["default"] = input.value; } else { delete next["default"]; }
@@ -215,18 +215,18 @@
     box.replaceChildren();
     var targets = Object.keys(uncovered);
     if (!targets.length) { return; }
-    box.appendChild(el("h4", {}, "Values to map"));
-    box.appendChild(el("p", { "class": "muted" }, "These values of the first rows are not values of the contract column: choose one for each."));
+    box.appendChild(el("h4", {}, gettext("Values to map")));
+    box.appendChild(el("p", { "class": "muted" }, gettext("These values of the first rows are not values of the contract column: choose one for each.")));
     var table = el("table", { "class": "data compact", id: "mapping-values-table" });
-    table.appendChild(el("thead")).appendChild(el("tr")).append(el("th", {}, "Column"), el("th", {}, "Value in the file"), el("th", {}, "Contract value"));
+    table.appendChild(el("thead")).appendChild(el("tr")).append(el("th", {}, gettext("Column")), el("th", {}, gettext("Value in the file")), el("th", {}, gettext("Contract value")));
     var body = table.appendChild(el("tbody"));
     var columns = {};
     columnsOf(state.resource).forEach(function (column) { columns[column.name] = column; });
     targets.forEach(function (target) {
       uncovered[target].forEach(function (raw) {
         var row = el("tr", { "data-column": target, "data-value": raw });
-        var select = el("select", { "aria-label": "Contract value for " + raw, "data-role": "value" });
-        select.appendChild(option("", "— choose —", true));
+        var select = el("select", { "aria-label": interpolate(gettext("Contract value for %(value)s"), {value: raw}, true), "data-role": "value" });
+        select.appendChild(option("", gettext("— choose —"), true));
         columns[target].choices.forEach(function (choice) { select.appendChild(option(choice, choice)); });
         select.addEventListener("change", function () {
           if (!select.value) { return; }
@@ -267,14 +267,16 @@
       : (result ? result.errors : []);
     if (!errors.length && result) {
       box.appendChild(el("p", { "class": "ok", id: "mapping-ok" },
-        "All " + count(result.rows) + " rows checked are valid: " + count(result.created) + " would be created, " +
-        count(result.updated) + " updated."));
+        interpolate(gettext("All %(rows)s rows checked are valid: %(created)s would be created, %(updated)s updated."),
+                    {rows: count(result.rows), created: count(result.created), updated: count(result.updated)}, true)));
       return;
     }
     box.appendChild(el("p", { "class": "bad", id: "mapping-errors-count" },
-      count(errors.length) + " problem" + (errors.length === 1 ? "" : "s") + " in the rows checked (row 0 is the header):"));
+      interpolate(ngettext("%(count)s problem in the rows checked (row 0 is the header):",
+                           "%(count)s problems in the rows checked (row 0 is the header):", errors.length),
+                  {count: count(errors.length)}, true)));
     var table = el("table", { "class": "data compact errors-table", id: "mapping-errors" });
-    table.appendChild(el("thead")).appendChild(el("tr")).append(el("th", { "class": "num" }, "Row"), el("th", {}, "Column"), el("th", {}, "Problem"));
+    table.appendChild(el("thead")).appendChild(el("tr")).append(el("th", { "class": "num" }, gettext("Row")), el("th", {}, gettext("Column")), el("th", {}, gettext("Problem")));
     var body = table.appendChild(el("tbody"));
     errors.slice(0, 50).forEach(function (error) {
       var row = el("tr");

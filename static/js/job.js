@@ -11,7 +11,7 @@
         if (s.progress) {
           bar.max = s.progress.total || 1;
           bar.value = s.progress.bytes;
-          text.textContent = s.progress.rows.toLocaleString() + " rows done" +
+          text.textContent = interpolate(gettext("%(rows)s rows done"), {rows: s.progress.rows.toLocaleString()}, true) +
             (s.progress.resource ? " (" + s.progress.resource + ")" : "");
         }
         window.setTimeout(poll, 1000);

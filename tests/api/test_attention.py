@@ -89,7 +89,7 @@ def test_banner_digest_and_api_give_the_same_items(signed_in_client, april, key)
                                                  as_of="2026-04-15"))["attention"]["items"]
     cache = ComposeCache(render_charts=False)
     section = section_compose(dashboard_key=key, as_of=dt.date(2026, 4, 15), cache=cache)
-    digest = cache.attentions[(key, dt.date(2026, 4, 15))]
+    digest = cache.attention(key, dt.date(2026, 4, 15))  # what the section used, cached
     assert api, "the fixture gives each dashboard something to flag"
     assert banner == api == digest
     # The digest shows exactly those messages under "Needs attention", and nothing else there.

@@ -72,7 +72,7 @@ def test_every_dashboard_answers_signed_in(signed_in_client, key, funnel):
     for window in ("mtd", "qtd", "ytd", "last_30"):
         response = signed_in_client.get(reverse("dashboards:dashboard", args=[key]), {"window": window})
         assert response.status_code == 200
-        assert escape(DASHBOARDS[key].title) in response.content.decode()
+        assert escape(str(DASHBOARDS[key].title)) in response.content.decode()
 
 
 @pytest.mark.parametrize("key", list(DASHBOARDS))
