@@ -3,26 +3,17 @@ their team; a data manager sees and edits all."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from smarketing.funnel.selectors import is_data_manager, user_team
+
 from .models import AlertEvent, DeliveryAttempt, Destination, Rule
-
-
-def is_manager(user) -> bool:
-    return user.has_perm(settings.DATA_MANAGER_PERMISSION)
-
-
-def user_team(user) -> str:
-    """The team (`TeamMember.team`) of the user's team-member record, "" without one."""
-    member = getattr(user, "team_member", None)
-    return member.team if member is not None else ""
 
 
 def rules_visible(user) -> QuerySet[Rule]:
     """The rules the user may see and edit: their own and their team's (a data manager: all)."""
     query = Rule.objects.select_related("owner").prefetch_related("destinations")
-    if is_manager(user):
+    if is_data_manager(user):
         return query
     team = user_team(user)
     return query.filter(Q(owner=user) | Q(team=team)) if team else query.filter(owner=user)
@@ -30,7 +21,7 @@ def rules_visible(user) -> QuerySet[Rule]:
 
 def destinations_visible(user) -> QuerySet[Destination]:
     query = Destination.objects.select_related("owner")
-    return query if is_manager(user) else query.filter(owner=user)
+    return query if is_data_manager(user) else query.filter(owner=user)
 
 
 def events_for(rules: QuerySet[Rule], *, per_rule: int = 10) -> dict[int, list[AlertEvent]]:

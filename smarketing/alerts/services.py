@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from smarketing.accounts.services import language_for
 from smarketing.funnel.models import Team
+from smarketing.funnel.selectors import is_data_manager
 from smarketing.kpis.attention import Watch, attention_items
 from smarketing.kpis.facts import families
 from smarketing.kpis.formatting import format_value
@@ -66,7 +67,6 @@ from .models import (
     Rule,
     RuleState,
 )
-from .selectors import is_manager
 from .vault import seal, target_hint
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def rule_team_clean(*, team: str, actor, rule: Rule | None) -> str:
         raise RuleError("team", _("unknown team %(team)r: use one of %(teams)s")
                         % {"team": team, "teams": ", ".join(Team.values)})
     current = rule.team if rule is not None else ""
-    if team != current and actor is not None and not is_manager(actor):
+    if team != current and actor is not None and not is_data_manager(actor):
         raise RuleError("team", _("only a data manager can give a rule to a team or take it from one"))
     return team
 

@@ -10,13 +10,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from smarketing.funnel.selectors import is_data_manager
 from smarketing.kpis.formatting import format_value
 from smarketing.kpis.registry import METRICS
 from smarketing.kpis.windows import WINDOW_LABELS
 
 from .conditions import RuleError, condition_text
 from .forms import DestinationForm, RuleForm
-from .selectors import attempts_for, destinations_visible, events_for, is_manager, rules_visible
+from .selectors import attempts_for, destinations_visible, events_for, rules_visible
 from .services import destination_save, destination_test, rule_save
 
 
@@ -30,7 +31,7 @@ def _form_error(form, error: RuleError) -> None:
 def rules_page(request: HttpRequest) -> HttpResponse:
     destinations = destinations_visible(request.user)
     destination_form = DestinationForm(prefix="d")
-    teams = is_manager(request.user)
+    teams = is_data_manager(request.user)
     rule_form = RuleForm(prefix="r", destinations=destinations, teams=teams)
     if request.method == "POST" and request.POST.get("form") == "destination":
         destination_form = DestinationForm(request.POST, prefix="d")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +16,7 @@ from smarketing.api.errors import errors
 from smarketing.dashboards.boards import (
     BoardError,
     board_can_edit,
-    board_can_view,
+    board_for_reader,
     board_save,
     boards_visible,
 )
@@ -51,12 +51,9 @@ class BoardListView(APIView):
 
 class BoardDetailView(APIView):
     def _board(self, request: Request, pk: int) -> Board:
-        board = get_object_or_404(Board.objects.select_related("owner"), pk=pk)
-        if not board_can_view(user=request.user, board=board):
-            # Another user's private board does not exist, as far as this reader can tell.
-            from django.http import Http404
-
-            raise Http404
+        board = board_for_reader(user=request.user, pk=pk)
+        if board is None:
+            raise Http404(f"no board {pk}")
         return board
 
     def _forbidden(self) -> Response:

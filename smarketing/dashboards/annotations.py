@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from smarketing.dashboards.models import Annotation
 from smarketing.funnel.models import Campaign, Channel
+from smarketing.funnel.selectors import is_data_manager
 
 CAMPAIGN_STARTS_LIMIT = 12  # more markers than this on one chart is noise, not context
 
@@ -25,8 +25,7 @@ class AnnotationError(ValueError):
 
 
 def annotation_can_edit(*, user, annotation: Annotation) -> bool:
-    return bool(user.is_authenticated and (annotation.author_id == user.pk
-                                           or user.has_perm(settings.DATA_MANAGER_PERMISSION)))
+    return bool(user.is_authenticated and (annotation.author_id == user.pk or is_data_manager(user)))
 
 
 def _date(raw: object, *, field: str, required: bool) -> dt.date | None:

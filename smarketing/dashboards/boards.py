@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from smarketing.dashboards.layouts import DASHBOARDS, Dashboard, Panel, dashboard_get
 from smarketing.dashboards.models import Board, SavedView
 from smarketing.dashboards.params import FILTER_DIMENSIONS, DashboardState, state_from_query
+from smarketing.funnel.selectors import is_data_manager, user_team
 from smarketing.kpis.registry import METRICS
 from smarketing.kpis.windows import WINDOW_NAMES
 
@@ -227,23 +228,21 @@ def layout_definition(layout: Dashboard) -> dict:
 
 # Who sees and changes what -----------------------------------------------------------------
 
-def _team(user) -> str:
-    member = getattr(user, "team_member", None)
-    return getattr(member, "team", "") or ""
-
-
-def can_manage(user) -> bool:
-    return user.has_perm("funnel.manage_data")
-
-
 def board_can_view(*, user, board: Board) -> bool:
-    if board.owner_id == user.pk or board.visibility == Board.Visibility.EVERYONE or can_manage(user):
+    if board.owner_id == user.pk or board.visibility == Board.Visibility.EVERYONE or is_data_manager(user):
         return True
-    return board.visibility == Board.Visibility.TEAM and bool(board.team) and board.team == _team(user)
+    return board.visibility == Board.Visibility.TEAM and bool(board.team) and board.team == user_team(user)
 
 
 def board_can_edit(*, user, board: Board) -> bool:
-    return board.owner_id == user.pk or can_manage(user)
+    return board.owner_id == user.pk or is_data_manager(user)
+
+
+def board_for_reader(*, user, pk: int) -> Board | None:
+    """The board, if `user` may see it; None for a missing board and for another's private one
+    alike (its existence is not revealed)."""
+    board = Board.objects.select_related("owner").filter(pk=pk).first()
+    return board if board is not None and board_can_view(user=user, board=board) else None
 
 
 def boards_visible(user):
@@ -251,8 +250,8 @@ def boards_visible(user):
     from django.db.models import Case, IntegerField, Q, Value, When
 
     boards = Board.objects.select_related("owner")
-    if not can_manage(user):
-        team = _team(user)
+    if not is_data_manager(user):
+        team = user_team(user)
         seen = Q(owner=user) | Q(visibility=Board.Visibility.EVERYONE)
         if team:
             seen |= Q(visibility=Board.Visibility.TEAM, team=team)
@@ -295,8 +294,7 @@ def layout_key_readable(*, user, key: str) -> bool:
     pk = board_pk(key)
     if pk is None:
         return key in DASHBOARDS
-    board = Board.objects.filter(pk=pk).first()
-    return board is not None and board_can_view(user=user, board=board)
+    return board_for_reader(user=user, pk=pk) is not None
 
 
 def board_save(*, user, data: object, board: Board | None = None) -> Board:
@@ -307,7 +305,7 @@ def board_save(*, user, data: object, board: Board | None = None) -> Board:
     board.description = definition["description"]
     board.visibility = definition["visibility"]
     # The team the board is shared with is the owner's, as it is when the board is saved.
-    board.team = _team(board.owner)
+    board.team = user_team(board.owner)
     board.layout = {key: definition[key] for key in ("panels", "side_by_side") if key in definition}
     with transaction.atomic():
         board.save()
@@ -332,30 +330,20 @@ def role_definition(key: str) -> dict:
 VIEW_PARAMS = ("window", "start", "end", "as_of", "compare", "filter")
 
 
-def view_query(state: DashboardState) -> str:
-    """The part of a board's URL a saved view keeps: window, comparison, filter."""
-    return state.query()
-
-
 def saved_views(*, user, board_key: str):
     return SavedView.objects.filter(owner=user, board_key=board_key).order_by("name")
 
 
 def saved_view_save(*, user, board_key: str, name: str, state: DashboardState, default: bool = False) -> SavedView:
-    name = (name or "").strip()
-    if not name:
-        raise BoardError("name", _("is required"))
-    if len(name) > 80:
-        raise BoardError("name", _("is longer than %(limit)d characters") % {"limit": 80})
+    """Save the page's window, comparison and filter (its query) under a name; a name saved
+    again keeps its link and takes the new state."""
+    name = _text({"name": name}, "name", limit=80, required=True)
     with transaction.atomic():
-        view, _created = SavedView.objects.get_or_create(
-            owner=user, board_key=board_key, name=name,
-            defaults={"query": view_query(state), "token": "v" + secrets.token_urlsafe(12)})
-        view.query = view_query(state)
+        view, _created = SavedView.objects.update_or_create(
+            owner=user, board_key=board_key, name=name, defaults={"query": state.query()},
+            create_defaults={"query": state.query(), "token": "v" + secrets.token_urlsafe(12)})
         if default:
-            SavedView.objects.filter(owner=user, board_key=board_key, is_default=True).update(is_default=False)
-            view.is_default = True
-        view.save()
+            saved_view_set_default(view=view)
     return view
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from smarketing.dashboards.annotations import AnnotationError, annotation_can_edit, annotation_save
 from smarketing.dashboards.boards import (
     board_can_edit,
-    board_can_view,
+    board_for_reader,
     board_layout,
     board_pk,
     boards_visible,
@@ -87,8 +87,8 @@ def _compare_options(state) -> list[dict]:
 
 def board_visible(request: HttpRequest, pk: int) -> Board:
     """The board, if the reader may see it; another's private board is not found (404)."""
-    board = get_object_or_404(Board.objects.select_related("owner"), pk=pk)
-    if not board_can_view(user=request.user, board=board):
+    board = board_for_reader(user=request.user, pk=pk)
+    if board is None:
         raise Http404(f"no board {pk}")
     return board
 
@@ -99,19 +99,20 @@ def layout_for(request: HttpRequest, key: str) -> tuple[Dashboard, Board | None]
     if pk is not None:
         board = board_visible(request, pk)
         return board_layout(board), board
+    return role_layout(key), None
+
+
+def role_layout(key: str) -> Dashboard:
+    """A role dashboard's layout by its key; 404 for any other key."""
     try:
-        return dashboard_get(key), None
+        return dashboard_get(key)
     except KeyError:
         raise Http404(f"no dashboard {key!r}") from None
 
 
 @login_required
 def dashboard(request: HttpRequest, key: str) -> HttpResponse:
-    try:
-        layout = dashboard_get(key)
-    except KeyError:
-        raise Http404(f"no dashboard {key!r}") from None
-    return render_board(request, layout)
+    return render_board(request, role_layout(key))
 
 
 def render_board(request: HttpRequest, layout: Dashboard, board: Board | None = None) -> HttpResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
 from smarketing.funnel import models as m
@@ -13,6 +14,17 @@ from smarketing.funnel.schemas import RESOURCES, Resource, parse_date
 
 class FilterError(ValueError):
     pass
+
+
+def is_data_manager(user) -> bool:
+    """Whether `user` holds the data-manager permission (edits every team's boards, rules, notes)."""
+    return bool(user.is_authenticated and user.has_perm(settings.DATA_MANAGER_PERMISSION))
+
+
+def user_team(user) -> str:
+    """The team (`TeamMember.team`) of the user's team-member record, "" without one."""
+    member = getattr(user, "team_member", None)
+    return member.team if member is not None else ""
 
 
 def _key_lookup(resource: Resource) -> str:
