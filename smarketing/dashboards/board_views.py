@@ -23,8 +23,8 @@ from smarketing.dashboards.boards import (
     board_can_edit,
     board_duplicate,
     board_layout,
-    board_pk,
     board_save,
+    layout_path,
     role_definition,
     saved_view_save,
     saved_view_set_default,
@@ -145,11 +145,6 @@ def board_import(request: HttpRequest) -> HttpResponse:
     return redirect("dashboards:board", pk=created.pk)
 
 
-def _board_url(key: str) -> str:
-    pk = board_pk(key)
-    return reverse("dashboards:dashboard", args=[key]) if pk is None else reverse("dashboards:board", args=[pk])
-
-
 @login_required
 @require_POST
 def view_save(request: HttpRequest, key: str) -> HttpResponse:
@@ -161,9 +156,9 @@ def view_save(request: HttpRequest, key: str) -> HttpResponse:
                                state=state, default=bool(request.POST.get("default")))
     except BoardError as error:
         messages.error(request, _("The view was not saved: %(error)s") % {"error": error})
-        return redirect(f"{_board_url(layout.key)}?{state.query()}")
+        return redirect(f"{layout_path(layout.key)}?{state.query()}")
     messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
-    return redirect(f"{_board_url(layout.key)}?{view.query}")
+    return redirect(f"{layout_path(layout.key)}?{view.query}")
 
 
 @login_required
@@ -173,10 +168,10 @@ def view_change(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("delete"):
         view.delete()
         messages.success(request, _("View deleted."))
-        return redirect(_board_url(view.board_key))
+        return redirect(layout_path(view.board_key))
     saved_view_set_default(view=view)
     messages.success(request, _("“%(name)s” now opens when you open this board.") % {"name": view.name})
-    return redirect(f"{_board_url(view.board_key)}?{view.query}")
+    return redirect(f"{layout_path(view.board_key)}?{view.query}")
 
 
 @login_required
@@ -185,4 +180,4 @@ def view_link(request: HttpRequest, token: str) -> HttpResponse:
     own visibility still decides who can open it)."""
     view = get_object_or_404(SavedView, token=token)
     layout_for(request, view.board_key)
-    return redirect(f"{_board_url(view.board_key)}?{view.query}" if view.query else _board_url(view.board_key))
+    return redirect(f"{layout_path(view.board_key)}?{view.query}" if view.query else layout_path(view.board_key))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from smarketing.dashboards.layouts import DASHBOARDS, Dashboard, Panel, dashboard_get
@@ -268,6 +269,19 @@ def board_pk(key: str) -> int | None:
     """The id in a board key ("board-12" → 12); None for a role dashboard's key."""
     number = key.removeprefix(BOARD_KEY_PREFIX)
     return int(number) if key.startswith(BOARD_KEY_PREFIX) and number.isdigit() else None
+
+
+def layout_path(key: str) -> str:
+    """The page of a role dashboard ("/dashboards/shared/") or an own board ("/boards/12/")."""
+    pk = board_pk(key)
+    return reverse("dashboards:dashboard", args=[key]) if pk is None else reverse("dashboards:board", args=[pk])
+
+
+def layout_keys_unknown(keys: list[str]) -> list[str]:
+    """The keys that name neither a role dashboard nor an existing board (one query)."""
+    pks = {pk for key in keys if (pk := board_pk(key)) is not None}
+    found = {f"{BOARD_KEY_PREFIX}{pk}" for pk in Board.objects.filter(pk__in=pks).values_list("pk", flat=True)}
+    return [key for key in keys if key not in DASHBOARDS and key not in found]
 
 
 def layout_for_key(key: str) -> Dashboard:

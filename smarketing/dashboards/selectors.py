@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from smarketing.dashboards import figures
@@ -689,13 +690,13 @@ def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = No
 
 
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
-    # The layout itself is part of the key: an own board's panels change when it is edited.
-    # Plain strings only (str() of a translated title): a lazy text's repr names its address.
-    layout = tuple((panel.kind, str(panel.title), panel.metrics, panel.dimension,
-                    tuple(sorted((panel.filters or {}).items())), panel.window, panel.width)
-                   for panel in dashboard.panels)
+    # The layout itself is part of the key (every field of every panel): an own board's panels
+    # change when it is edited. A lazy translated text's repr names its address: its words count.
+    layout = tuple(tuple(str(value) if isinstance(value, Promise) else value
+                         for value in dataclasses.astuple(panel)) for panel in dashboard.panels)
     identity = (
-        dashboard.key, str(dashboard.title), layout, dashboard.side_by_side, state.window, state.compare, state.filter_dimension, state.filter_values,
+        dashboard.key, str(dashboard.title), layout, dashboard.side_by_side,
+        state.window, state.compare, state.filter_dimension, state.filter_values,
         as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
         annotations_stamp(),
         # The page holds words (labels, titles, judgements): one copy per language.

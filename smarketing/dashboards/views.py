@@ -10,10 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from smarketing.dashboards.annotations import AnnotationError, annotation_can_edit, annotation_save
@@ -43,6 +40,7 @@ from smarketing.dashboards.selectors import (
 )
 from smarketing.dashboards.sla import sla_in_force
 from smarketing.funnel.models import Campaign, Channel
+from smarketing.kpis.formatting import format_date
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import key_labels
@@ -52,6 +50,7 @@ from smarketing.kpis.windows import (
     COMPARISONS,
     WINDOW_LABELS,
 )
+from smarketing.redirects import safe_next
 
 
 def _role_dashboard(request: HttpRequest) -> str:
@@ -241,10 +240,7 @@ def panel_table(request: HttpRequest, key: str, panel: str, fmt: str) -> HttpRes
 
 
 def _back(request: HttpRequest) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse("dashboards:annotations")
+    return safe_next(request, default=reverse("dashboards:annotations"))
 
 
 @login_required
@@ -260,7 +256,7 @@ def annotations(request: HttpRequest) -> HttpResponse:
                 field=error.field.replace("_", " "), message=error.message))
         else:
             messages.success(request, _("Note added on {day}.").format(
-                day=date_format(note.day, pgettext("date format: day, month, year", "j M Y"))))
+                day=format_date(note.day)))
         return redirect(_back(request))
     rows = Annotation.objects.select_related("author", "campaign")[:500]
     context = {

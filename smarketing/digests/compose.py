@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from smarketing.dashboards import figures
 from smarketing.dashboards.annotations import annotations_for
 from smarketing.dashboards.attention import layout_attention
-from smarketing.dashboards.boards import board_pk, layout_for_key
+from smarketing.dashboards.boards import layout_for_key, layout_path
 from smarketing.dashboards.layouts import FUNNEL_METRICS, Dashboard, Panel
 from smarketing.dashboards.selectors import (
     DIMENSION_LABELS,
@@ -35,6 +35,7 @@ from smarketing.dashboards.selectors import (
 )
 from smarketing.digests import charts
 from smarketing.kpis.formatting import (
+    format_date,
     format_delta,
     format_value,
     format_values,
@@ -600,9 +601,7 @@ def sla_status(*, cache: ComposeCache, mtd: Window) -> dict:
 
 
 def dashboard_url(key: str) -> str:
-    pk = board_pk(key)
-    path = f"/boards/{pk}/" if pk is not None else f"/dashboards/{key}/"
-    return f"{settings.SITE_URL}{path}?window=mtd"
+    return f"{settings.SITE_URL}{layout_path(key)}?window=mtd"
 
 
 def last_complete_week(as_of: dt.date) -> Window:
@@ -623,14 +622,14 @@ def section_compose(*, dashboard_key: str, as_of: dt.date, cache: ComposeCache, 
 def covered_days(window: Window) -> str:
     """"1–29 Nov 2026" ("2026年11月1日–29日"): the complete days a digest reports (as_of is yesterday)."""
     if window.start == window.end:
-        return date_format(window.end, pgettext("date format: day, month, year", "j M Y"))
+        return format_date(window.end)
     if window.start.month == window.end.month:
         return _("{start}–{end}").format(
             start=date_format(window.start, pgettext("date range start within one month", "j")),
             end=date_format(window.end, pgettext("date range end within one month", "j M Y")))
     return _("{start} – {end}").format(
         start=date_format(window.start, pgettext("date range start across months", "j M")),
-        end=date_format(window.end, pgettext("date format: day, month, year", "j M Y")))
+        end=format_date(window.end))
 
 
 def greeting_for(hour: int) -> str:
@@ -702,7 +701,7 @@ def digest_chat_payload(*, digest: Digest, settings_url: str) -> dict:
         "title": digest.subject,
         "url": digest.sections[0].url if digest.sections else settings.SITE_URL,
         "footer": _("Data as of {day} · change or stop this digest: {url}").format(
-            day=date_format(digest.as_of, pgettext("date format: day, month, year", "j M Y")), url=settings_url),
+            day=format_date(digest.as_of), url=settings_url),
         "sections": [
             {"title": section.title, "url": section.url, "headline": list(section.headline),
              "attention": [{"title": item["title"], "detail": item["detail"]} for item in section.attention

@@ -35,12 +35,9 @@ def validate_dashboard_keys(value: object) -> None:
 
     if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
         raise ValidationError("dashboards must be a list of dashboard keys")
-    from smarketing.dashboards.boards import board_pk
-    from smarketing.dashboards.models import Board
+    from smarketing.dashboards.boards import layout_keys_unknown
 
-    boards = {pk for key in value if (pk := board_pk(key)) is not None}
-    found = {f"board-{pk}" for pk in Board.objects.filter(pk__in=boards).values_list("pk", flat=True)}
-    unknown = [key for key in value if key not in DASHBOARDS and key not in found]
+    unknown = layout_keys_unknown(value)
     if unknown:
         raise ValidationError(f"unknown dashboards {', '.join(unknown)}: use {', '.join(DASHBOARDS)}")
 

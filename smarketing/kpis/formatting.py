@@ -3,13 +3,15 @@ attention list's messages (kpis holds it so that every layer above can read a nu
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 NONE = "—"
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
@@ -58,6 +60,11 @@ def _money(number: float) -> str:
         body = f"{magnitude:,.0f}"
     sign = "-" if number < 0 and body.strip("0.,") else ""
     return f"{sign}{symbol}{body}"
+
+
+def format_date(day: dt.date) -> str:
+    """A day as people of the active language write it: "29 Nov 2026", "2026年11月29日"."""
+    return date_format(day, pgettext("date format: day, month, year", "j M Y"))
 
 
 def format_value(value: float | int | Decimal | None, unit: str) -> str:
@@ -173,23 +180,21 @@ def target_sentence(value: float | int | Decimal | None, target: dict | None, un
     return f"{words} {detail}" if reads_on else f"{words} · {detail}"
 
 
+def _shown_status(target: dict | None) -> str | None:
+    """The status as people read it: a pace word on a target without a pace is the direct one."""
+    status = (target or {}).get("status")
+    if status and target.get("pace") is None and status in DIRECT_STATUS:
+        return DIRECT_STATUS[status]
+    return status
+
+
 def target_status(target: dict | None) -> tuple[str, str]:
     """(words, tone) for a target's status: "—"/neutral when there is none."""
-    status = (target or {}).get("status")
+    status = _shown_status(target)
     if not status:
         return NONE, "neutral"
-    if target.get("pace") is None and status in DIRECT_STATUS:
-        status = DIRECT_STATUS[status]
     words, tone = STATUS_TEXT.get(status, (str(status).replace("_", " ").capitalize(), "neutral"))
     return str(words), tone
-
-
-def _direct(target: dict | None) -> bool:
-    """Whether the status reads as a direct comparison ("On target", "Below target")."""
-    status = (target or {}).get("status")
-    if target.get("pace") is None and status in DIRECT_STATUS:
-        status = DIRECT_STATUS[status]
-    return status in ("on_target", "below_target")
 
 
 def target_detail(value: float | int | Decimal | None, target: dict | None, unit: str) -> str:
@@ -218,8 +223,8 @@ def _detail_parts(value: float | int | Decimal | None, target: dict | None, unit
             # Read after the status: "Behind pace by $1,305", whichever way the metric is good.
             parts.append(_("by {gap}").format(gap=format_value(gap, unit)))
     reads_on = bool(parts)
-    # A direct comparison reads on from its status: "Below target of 90.0 %".
-    if _direct(target) and not parts:
+    # A direct comparison ("On target", "Below target") reads on from its status.
+    if _shown_status(target) in ("on_target", "below_target") and not parts:
         parts.append(_("of {target}").format(target=goal_text))
         reads_on = True
     else:
