@@ -143,6 +143,12 @@ def rule_team_clean(*, team: str, actor, rule: Rule | None) -> str:
     return team
 
 
+def rule_set_active(*, rule: Rule, active: bool) -> None:
+    """Pause or resume a rule; its state and history stay (a paused rule is not evaluated)."""
+    rule.active = active
+    rule.save(update_fields=["active", "updated_at"])
+
+
 def rule_save(*, owner, name: str, metric: str, dimension: str, key: str, window: str, condition: object,
               destinations: Iterable[Destination], active: bool = True, rule: Rule | None = None,
               team: str = "", actor=None) -> Rule:

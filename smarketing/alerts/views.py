@@ -18,7 +18,7 @@ from smarketing.kpis.windows import WINDOW_LABELS
 from .conditions import RuleError, condition_text
 from .forms import DestinationForm, RuleForm
 from .selectors import attempts_for, destinations_visible, events_for, rules_visible
-from .services import destination_save, destination_test, rule_save
+from .services import destination_save, destination_test, rule_save, rule_set_active
 
 
 def _form_error(form, error: RuleError) -> None:
@@ -90,8 +90,7 @@ def rule_action_view(request: HttpRequest, pk: int) -> HttpResponse:
         rule.delete()
         messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     elif action in ("pause", "resume"):
-        rule.active = action == "resume"
-        rule.save(update_fields=["active", "updated_at"])
+        rule_set_active(rule=rule, active=action == "resume")
         messages.success(request, (_("Rule “%(name)s” resumed.") if rule.active else _("Rule “%(name)s” paused."))
                          % {"name": rule.name})
     else:

@@ -59,10 +59,11 @@ def _register_cjk_fonts() -> tuple[str, ...]:
 CJK_FONTS = _register_cjk_fonts()
 FONT_FAMILY = ["DejaVu Sans", *CJK_FONTS]
 
-WIDTH_PX = 560
-# Timeline notes on a 13-week chart: a label every third bucket at most, about a bucket wide each.
+WIDTH_PX = 560  # shown at this width in the email; drawn at twice the density for sharp screens
+# Timeline notes on a 13-week chart: a label every third bucket at most, and short enough
+# (characters) to stay within those three buckets.
 MARK_LABEL_GAP = 3
-MARK_LABEL_CHARS = 16  # shown at this width in the email; drawn at twice the density for sharp screens
+MARK_LABEL_CHARS = 16
 DPI = 200
 
 

@@ -67,7 +67,13 @@ def visible_text(page_html: str) -> str:
     body = re.sub(r"(?is)<code\b.*?</code>", " ", body)
     # Elements with the `hidden` attribute (not `overflow: hidden` in a style: Plotly's SVG has it).
     body = re.sub(r"(?is)<(\w+)\b[^>]*\shidden(?=[\s>=])[^>]*>.*?</\1>", " ", body)
-    # Attributes people read: titles, labels, placeholders, alternative text.
-    attributes = re.findall(r'(?is)\b(?:title|aria-label|placeholder|alt)="([^"]*)"', body)
-    body = re.sub(r"(?s)<[^>]+>", " ", body)
-    return " ".join([body, *attributes])
+    return text_and_attributes(body)
+
+
+# Attributes people read: titles, labels, placeholders (an empty field's hint), alternative text.
+READ_ATTRIBUTES = re.compile(r'(?is)\b(?:title|aria-label|placeholder|alt)="([^"]*)"')
+
+
+def text_and_attributes(markup: str) -> str:
+    """Markup's text without its tags, followed by the attributes a reader reads."""
+    return " ".join([re.sub(r"(?s)<[^>]*>", " ", markup), *READ_ATTRIBUTES.findall(markup)])

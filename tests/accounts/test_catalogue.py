@@ -23,6 +23,7 @@ from smarketing.dashboards.layouts import DASHBOARDS
 from smarketing.funnel import models as funnel
 from smarketing.kpis.registry import DIMENSION_LABELS, METRICS
 from smarketing.kpis.windows import COMPARISON_LABELS, WINDOW_LABELS
+from tests.accounts.english import text_and_attributes
 
 ROOT = Path(settings.BASE_DIR)
 CATALOGUES = ("django", "djangojs")
@@ -87,8 +88,7 @@ def unmarked_template_text(source: str) -> list[str]:
     text = re.sub(r"(?s)\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", " ", text)
     text = re.sub(r"(?is)<(style|script)\b.*?</\1>", " ", text)
     text = re.sub(r"(?is)<code\b.*?</code>", " ", text)
-    attributes = re.findall(r'(?i)\b(?:title|aria-label|placeholder|alt)="([^"]*)"', text)
-    text = " ".join([re.sub(r"(?s)<[^>]*>", " ", text), *attributes])
+    text = text_and_attributes(text)
     return [word for word in re.findall(r"[A-Za-z][A-Za-z']+", text) if word not in TEMPLATE_KEPT]
 
 
