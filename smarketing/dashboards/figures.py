@@ -607,10 +607,14 @@ def sparkline_partial(values: Sequence[float | int | None], partial: int | None,
 NOTE_COLOR = "#b26a00"
 
 
-# A label takes about a fifth of a half-width chart: notes closer than that keep only their line
-# (the whole note on hover, no glyph over the neighbour's label), so a year of campaign starts
-# never prints on top of itself.
-LABEL_GAP_SHARE = 0.18
+# A label (at most LABEL_CHARS characters) takes about a sixth of a two-thirds-wide chart:
+# notes closer than a quarter of the window keep only their line (the whole note on hover,
+# no glyph over the neighbour's label), so a year of campaign starts never prints over itself.
+LABEL_GAP_SHARE = 0.25
+LABEL_CHARS = 16
+# Plotly widens a date axis to fit every annotation's text: with notes the axis is pinned to
+# the window (and this share of it on each side), so a label never stretches it past the data.
+AXIS_PAD_SHARE = 0.02
 
 
 def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = None,
@@ -640,10 +644,13 @@ def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = Non
             last_labelled = shown
         scope = f" ({note['scope']})" if note.get("scope") and not note.get("auto") else ""
         labels.append({"x": day, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
-                       "showarrow": False, "text": "✎ " + _short(note["text"], 22) if roomy else " ",
+                       "showarrow": False, "text": "✎ " + _short(note["text"], LABEL_CHARS) if roomy else " ",
                        "hovertext": f"{_iso(note['day'])}: {note['text']}{scope}",
                        "font": {"size": 10, "color": NOTE_COLOR}, "name": "smarketing-note"})
     layout["shapes"], layout["annotations"] = shapes, labels
+    if start and end and "range" not in layout.get("xaxis", {}):
+        pad = dt.timedelta(days=AXIS_PAD_SHARE * max((end - start).days, 1))
+        layout["xaxis"] = {**layout.get("xaxis", {}), "range": [_iso(start - pad), _iso(end + pad)]}
     margin = dict(layout.get("margin") or {})
     margin["t"] = max(margin.get("t", 0), 22)
     layout["margin"] = margin

@@ -131,15 +131,19 @@ def test_marks_stay_inside_the_window_and_crowded_notes_keep_only_their_mark():
         # a freeze from before the window to well after it: drawn over the window only
         {"day": D("2025-12-20"), "end": D("2027-01-31"), "text": "Freeze", "scope": "", "auto": False},
         {"day": D("2026-03-01"), "end": None, "text": "Spring launch starts", "scope": "Spring", "auto": True},
-        # 20 days later in a 100-day window: closer than 18 days? no, 20 ≥ 18, so labelled
-        {"day": D("2026-03-21"), "end": None, "text": "Webinar", "scope": "", "auto": False},
+        # a 100-day window: a label needs 25 days of room; 30 days after the last one, labelled
+        {"day": D("2026-03-31"), "end": None, "text": "Webinar", "scope": "", "auto": False},
         # 5 days after the last label: only its line, the note itself on hover
-        {"day": D("2026-03-26"), "end": None, "text": "Summit starts", "scope": "Summit", "auto": True},
+        {"day": D("2026-04-05"), "end": None, "text": "Summit starts", "scope": "Summit", "auto": True},
     ]
-    figure = annotate({"data": [], "layout": {}}, notes, start=D("2026-01-01"), end=D("2026-04-11"))
+    figure = annotate({"data": [], "layout": {"xaxis": {"type": "date"}}}, notes,
+                      start=D("2026-01-01"), end=D("2026-04-11"))
     band = figure["layout"]["shapes"][0]
     assert (band["x0"], band["x1"]) == ("2026-01-01", "2026-04-11")
     labels = figure["layout"]["annotations"]
-    assert [label["text"] for label in labels] == ["✎ Freeze", "✎ Spring launch starts", "✎ Webinar", " "]
+    # labels are cut to 16 characters: "Spring launch starts" → "Spring launch s…"
+    assert [label["text"] for label in labels] == ["✎ Freeze", "✎ Spring launch s…", "✎ Webinar", " "]
     assert labels[0]["hovertext"] == "2025-12-20: Freeze"  # the note's own dates on hover
-    assert labels[3]["hovertext"] == "2026-03-26: Summit starts"
+    assert labels[3]["hovertext"] == "2026-04-05: Summit starts"
+    # The axis stays on the window (2 % of its 100 days each side), whatever the labels' width.
+    assert figure["layout"]["xaxis"] == {"type": "date", "range": ["2025-12-30", "2026-04-13"]}
