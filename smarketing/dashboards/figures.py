@@ -290,7 +290,8 @@ def figure_series(lines: Sequence[dict], *, grain: str, today: dt.date | None = 
                 "y": [ys[i] for i in keep],
                 "text": [texts[i] for i in keep],
                 "texttemplate": ["" for _ in keep[:-1]] + [so_far],
-                "textposition": "top center",
+                # the bucket so far is the window's last: its words end on it, inside the chart
+                "textposition": "top left",
                 "textfont": {"size": 11, "color": "#5b6675"},
                 "hovertemplate": "%{x}: %{text}<extra>" + f"{line['label']}, {so_far}" + "</extra>",
                 "line": {"color": color, "width": 2, "dash": "dot"},
@@ -610,6 +611,7 @@ NOTE_COLOR = "#b26a00"
 # A label (at most LABEL_CHARS characters) takes about a sixth of a two-thirds-wide chart:
 # notes closer than a quarter of the window keep only their line (the whole note on hover,
 # no glyph over the neighbour's label), so a year of campaign starts never prints over itself.
+# People's notes take the room first: a campaign start never hides the note someone just wrote.
 LABEL_GAP_SHARE = 0.25
 LABEL_CHARS = 16
 # Plotly widens a date axis to fit every annotation's text: with notes the axis is pinned to
@@ -627,8 +629,8 @@ def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = Non
     layout = figure["layout"]
     shapes, labels = list(layout.get("shapes", [])), list(layout.get("annotations", []))
     gap = dt.timedelta(days=LABEL_GAP_SHARE * (end - start).days) if start and end else dt.timedelta(0)
-    last_labelled: dt.date | None = None
-    for note in notes:
+    labelled = _labelled_notes(notes, start, gap)
+    for index, note in enumerate(notes):
         shown = max(note["day"], start) if start else note["day"]
         day = _iso(shown)
         if note.get("end"):
@@ -639,9 +641,7 @@ def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = Non
         else:
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": day, "x1": day, "y0": 0, "y1": 1,
                            "line": {"color": NOTE_COLOR, "width": 1, "dash": "dot"}})
-        roomy = last_labelled is None or shown - last_labelled >= gap
-        if roomy:
-            last_labelled = shown
+        roomy = index in labelled
         scope = f" ({note['scope']})" if note.get("scope") and not note.get("auto") else ""
         labels.append({"x": day, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
                        "showarrow": False, "text": "✎ " + _short(note["text"], LABEL_CHARS) if roomy else " ",
@@ -655,3 +655,16 @@ def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = Non
     margin["t"] = max(margin.get("t", 0), 22)
     layout["margin"] = margin
     return figure
+
+
+def _labelled_notes(notes: Sequence[dict], start: dt.date | None, gap: dt.timedelta) -> set[int]:
+    """Indexes of the notes that print their label: people's notes first, then automatic ones,
+    each at least `gap` from every label already placed."""
+    placed: list[dt.date] = []
+    labelled: set[int] = set()
+    for index in sorted(range(len(notes)), key=lambda i: (bool(notes[i].get("auto")), notes[i]["day"])):
+        shown = max(notes[index]["day"], start) if start else notes[index]["day"]
+        if all(abs(shown - other) >= gap for other in placed):
+            placed.append(shown)
+            labelled.add(index)
+    return labelled

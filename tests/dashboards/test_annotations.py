@@ -147,3 +147,19 @@ def test_marks_stay_inside_the_window_and_crowded_notes_keep_only_their_mark():
     assert labels[3]["hovertext"] == "2026-04-05: Summit starts"
     # The axis stays on the window (2 % of its 100 days each side), whatever the labels' width.
     assert figure["layout"]["xaxis"] == {"type": "date", "range": ["2025-12-30", "2026-04-13"]}
+
+
+def test_a_persons_note_keeps_its_label_beside_a_campaign_start_just_before_it():
+    notes = [
+        {"day": D("2026-11-10"), "end": None, "text": "Webinar week starts", "scope": "Webinar", "auto": True},
+        # 5 days later in a 30-day window (labels need 7.5 days): the person's note is labelled,
+        # the campaign start keeps its line and hover
+        {"day": D("2026-11-15"), "end": None, "text": "Pricing page changed", "scope": "", "auto": False},
+        # 8 days after the person's note: room again for an automatic label
+        {"day": D("2026-11-23"), "end": None, "text": "Q4 push starts", "scope": "Q4", "auto": True},
+    ]
+    figure = annotate({"data": [], "layout": {"xaxis": {"type": "date"}}}, notes,
+                      start=D("2026-11-01"), end=D("2026-12-01"))
+    assert [label["text"] for label in figure["layout"]["annotations"]] == [
+        " ", "✎ Pricing page ch…", "✎ Q4 push starts"]
+    assert len(figure["layout"]["shapes"]) == 3  # every note keeps its line
