@@ -42,9 +42,9 @@ locale/%.mo: locale/%.po | system-packages $(STAMP)
 # After changing texts: collect them into the .po files (then translate the new entries;
 # tests/test_i18n.py fails while any is untranslated).
 makemessages: install
-	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --no-location --ignore '.venv' --ignore 'var' \
+	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --no-location --no-wrap --ignore '.venv' --ignore 'var' \
 	  --ignore 'node_modules' --ignore 'tests' --ignore 'frontend' --ignore 'benchmarks'
-	$(PY) manage.py makemessages --domain djangojs --locale zh_Hans --no-obsolete --no-location --ignore '.venv' \
+	$(PY) manage.py makemessages --domain djangojs --locale zh_Hans --no-obsolete --no-location --no-wrap --ignore '.venv' \
 	  --ignore 'var' --ignore 'node_modules' --ignore 'frontend' --ignore 'static/vendor' --ignore 'static/staticfiles'
 
 # Exactly the versions (and file hashes) of requirements-dev.lock, then the project itself.

@@ -201,6 +201,12 @@ class SectionBuilder:
             if weekly else (_("Year to date"), _("YTD")))
         self.images: list[InlineImage] = []
 
+    def window_of(self, panel: Panel) -> Window:
+        """The month to date, or the panel's own fixed window ending on the digest's day."""
+        if not panel.window or panel.window == "mtd":
+            return self.mtd
+        return window_for(panel.window, as_of=self.as_of)
+
     def chart(self, name: str, draw: Callable[[], charts.Chart], alt: str) -> dict | None:
         if not self.cache.render_charts:
             return None
@@ -218,12 +224,15 @@ class SectionBuilder:
     # --- panels -------------------------------------------------------------------------
     def tiles(self, index: int, panel: Panel) -> dict:
         filters = panel.filters_for_query
-        mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd, filters=filters)
-        ytd = self.cache.kpis(metrics=panel.metrics, window=self.second, filters=filters)
+        window = self.window_of(panel)
+        mtd = self.cache.kpis(metrics=panel.metrics, window=window, filters=filters)
+        # A panel fixed to the year to date shows it once, not twice.
+        second = None if window == self.second else self.second
+        ytd = self.cache.kpis(metrics=panel.metrics, window=second, filters=filters) if second else {}
         tiles = []
         for key in panel.metrics:
             meta = metric_get(key)
-            now, year = mtd[key], ytd[key]
+            now, year = mtd[key], ytd.get(key, {})
             note = ""
             if filters and now.get("filtered") is False:
                 note = _("not split by {dimensions}: all records").format(
@@ -239,7 +248,10 @@ class SectionBuilder:
                 "help": str(meta.help),
                 "mtd": format_value(now.get("value"), meta.unit),
                 "mtd_delta": _delta(now, meta.direction),
-                "ytd": format_value(year.get("value"), meta.unit),
+                "mtd_short": window_short(window),
+                "mtd_versus": versus_text(window),
+                "window_note": window.label if window != self.mtd else "",
+                "ytd": format_value(year.get("value"), meta.unit) if second else None,
                 "ytd_delta": _delta(year, meta.direction),
                 "target": _target(now, meta.unit),
                 "ytd_target": _target(year, meta.unit),
@@ -253,7 +265,8 @@ class SectionBuilder:
 
     def breakdown(self, index: int, panel: Panel) -> dict:
         filters = panel.filters_for_query
-        results = self.cache.kpis(metrics=panel.metrics, window=self.mtd, dimension=panel.dimension,
+        window = self.window_of(panel)
+        results = self.cache.kpis(metrics=panel.metrics, window=window, dimension=panel.dimension,
                                   filters=filters)
         results = {result["metric"]: result for result in blank_not_meaningful(
             list(results.values()), dimension=panel.dimension, filters=filters)}
@@ -306,7 +319,7 @@ class SectionBuilder:
                     target_label=_("Target pace"),
                     integer=unit == "count",
                 ),
-                alt=_("{title}, month to date").format(title=panel.title),
+                alt=_("{title}, {window}").format(title=panel.title, window=window_phrase(window)),
             )
         with_target = {m for m in panel.metrics if any(i.get("target") for i in by_metric[m].values())}
         columns = [_("{label} / target").format(label=_label(m, results[m])) if m in with_target
@@ -328,7 +341,7 @@ class SectionBuilder:
                                                        or targets) else None
         more = _("top {shown} of {total}").format(shown=BREAKDOWN_ROWS, total=total) if total > BREAKDOWN_ROWS else ""
         by = _("by {dimension}").format(dimension=str(DIMENSION_LABELS.get(panel.dimension, panel.dimension)).lower())
-        subtitle = " · ".join(part for part in (by, more,
+        subtitle = " · ".join(part for part in (by, window_phrase(window) if window != self.mtd else "", more,
                                                 _filters_text(panel.filters), mature_note,
                                                 *(f"{r['label']}: {r['not_meaningful']}" for r in results.values()
                                                   if r.get("not_meaningful"))) if part)
@@ -336,7 +349,8 @@ class SectionBuilder:
                 "columns": columns, "all_rows": rows, "empty": not items}
 
     def sla(self, index: int, panel: Panel) -> dict:
-        results = self.cache.kpis(metrics=panel.metrics, window=self.mtd, dimension=panel.dimension)
+        window = self.window_of(panel)
+        results = self.cache.kpis(metrics=panel.metrics, window=window, dimension=panel.dimension)
         delivered = results.get("leads_delivered") or {}
         others = {key: {i["key"]: i for i in (results[key].get("breakdown") or [])}
                   for key in panel.metrics if key != "leads_delivered"}
@@ -383,15 +397,17 @@ class SectionBuilder:
              "target": _target(results[key], metric_get(key).unit)}
             for key in panel.metrics
         ]
-        return {"kind": "sla", "title": panel.title, "subtitle": _("month to date, by rep"), "image": image,
+        return {"kind": "sla", "title": panel.title,
+                "subtitle": _("{window}, by rep").format(window=window_phrase(window)), "image": image,
                 "rows": rows, "team": team, "empty": not items}
 
     def funnel(self, index: int, panel: Panel) -> dict:
-        mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd)
+        window = self.window_of(panel)
+        mtd = self.cache.kpis(metrics=panel.metrics, window=window)
         labels = [_label(key, mtd[key]) for key in panel.metrics]
         current = [mtd[key].get("value") for key in panel.metrics]
         previous = [(mtd[key].get("previous") or {}).get("value") for key in panel.metrics]
-        weakest = funnel_weakest_step(cache=self.cache, mtd=self.mtd, ytd=self.ytd) \
+        weakest = funnel_weakest_step(cache=self.cache, mtd=window, ytd=self.ytd) \
             if tuple(panel.metrics) == FUNNEL_METRICS else None
         image = self.chart(
             f"p{index}",
@@ -399,7 +415,7 @@ class SectionBuilder:
                 stages=labels, current=current, previous=previous, fmt=_formatter("count"),
                 weakest=list(panel.metrics).index(weakest["metric"]) if weakest else None,
                 head=panel.metrics[0] == "visits"),
-            alt=_("Funnel this month against the same days last month"),
+            alt=_("Funnel, {window} {versus}").format(window=window_phrase(window), versus=versus_text(window)),
         )
         steps = []
         for i, key in enumerate(panel.metrics):
@@ -409,36 +425,44 @@ class SectionBuilder:
                           "previous": format_value(previous[i], "count"),
                           "delta": _delta(mtd[key], "up"), "step": step,
                           "weakest": bool(weakest and weakest["metric"] == key)})
-        return {"kind": "funnel", "title": panel.title, "subtitle": _("month to date vs the same days last month"),
+        return {"kind": "funnel", "title": panel.title,
+                "subtitle": _("{window} {versus}").format(window=window_phrase(window), versus=versus_text(window)),
                 "image": image, "steps": steps}
 
     def velocity(self, index: int, panel: Panel) -> dict:
-        mtd = self.cache.kpis(metrics=panel.metrics, window=self.mtd)
+        window = self.window_of(panel)
+        mtd = self.cache.kpis(metrics=panel.metrics, window=window)
         ytd = self.cache.kpis(metrics=panel.metrics, window=self.ytd)
         labels = [_label(key, mtd[key]) for key in panel.metrics]
         image = self.chart(
             f"p{index}",
             lambda: charts.bar_chart(
                 labels=labels,
-                series=[(_("This month"), [mtd[k].get("value") for k in panel.metrics]),
+                series=[(window.label, [mtd[k].get("value") for k in panel.metrics]),
                         (_("Year to date"), [ytd[k].get("value") for k in panel.metrics])],
                 fmt=_formatter("days"),
             ),
-            alt=_("Days between funnel stages, this month and year to date"),
+            alt=_("Days between funnel stages, {window} and year to date").format(window=window_phrase(window)),
         )
         rows = [{"label": _label(k, mtd[k]), "cells": [format_value(mtd[k].get("value"), "days"),
                                                         format_value(ytd[k].get("value"), "days")]}
                 for k in panel.metrics]
-        columns = [_("This month"), _("Year to date")]
+        columns = [window.label, _("Year to date")]
         table = None if image else {"columns": columns, "rows": rows}
-        return {"kind": "velocity", "title": panel.title, "subtitle": _("month to date vs year to date"),
+        return {"kind": "velocity", "title": panel.title,
+                "subtitle": _("{window} vs year to date").format(window=window_phrase(window)),
                 "image": image, "table": table, "columns": columns, "all_rows": rows}
 
     def series(self, index: int, panel: Panel) -> dict:
         # Whole weeks only: a week that began this morning would plot as a collapse to zero.
         this_monday = self.as_of - dt.timedelta(days=self.as_of.weekday())
-        window = window_for("custom", start=this_monday - dt.timedelta(weeks=SERIES_WEEKS),
-                            end=this_monday - dt.timedelta(days=1))
+        start = this_monday - dt.timedelta(weeks=SERIES_WEEKS)
+        if panel.window:
+            # The whole weeks of the panel's own window (at least the last one).
+            fixed = window_for(panel.window, as_of=self.as_of).start
+            start = min(fixed - dt.timedelta(days=fixed.weekday()), this_monday - dt.timedelta(weeks=1))
+        window = window_for("custom", start=start, end=this_monday - dt.timedelta(days=1))
+        weeks = (this_monday - start).days // 7
         filters = panel.filters_for_query
         lines = []
         buckets: list[str] = []
@@ -460,11 +484,11 @@ class SectionBuilder:
                                                                       fmt=_formatter(unit), partial=partial,
                                                                       partial_label=_("this week so far"), marks=marks),
                                alt=_("{title}, weekly over the last {weeks} weeks").format(
-                                   title=panel.title, weeks=SERIES_WEEKS))
+                                   title=panel.title, weeks=weeks))
         latest = [{"label": name, "value": format_value(values[-1] if values else None, unit)}
                   for name, values in lines]
         return {"kind": "series", "title": panel.title, "latest": latest, "image": image,
-                "subtitle": _("weekly, the last {weeks} full weeks").format(weeks=SERIES_WEEKS)}
+                "subtitle": _("weekly, the last {weeks} full weeks").format(weeks=weeks)}
 
     # --- summaries ----------------------------------------------------------------------
     def attention(self) -> list[dict]:
@@ -547,6 +571,24 @@ def compact_value(value: float | int | None, unit: str) -> str:
         text = format_value(round(float(value) / 1000) * 1000, unit)
         return text.replace(",000", "k")
     return format_value(value, unit)
+
+
+def window_short(window: Window) -> str:
+    """The tile's short name of its window: "MTD", "QTD", "YTD", or the window's words."""
+    return str({"mtd": _("MTD"), "qtd": _("QTD"), "ytd": _("YTD")}.get(window.name, window.label))
+
+
+def window_phrase(window: Window) -> str:
+    """The window in a sentence: "month to date", "last 30 days"."""
+    return _lower_first(window.label)
+
+
+def versus_text(window: Window) -> str:
+    """What a window's change compares with (the engine's default: the same span one period back)."""
+    if window.name in ("mtd", "qtd", "ytd"):
+        return str({"mtd": _("vs same days last month"), "qtd": _("vs same days last quarter"),
+                    "ytd": _("vs same days last year")}[window.name])
+    return _("vs the {days} days before").format(days=window.days)
 
 
 def funnel_weakest_step(*, cache: ComposeCache, mtd: Window, ytd: Window) -> dict | None:

@@ -86,10 +86,10 @@ def test_body_reports_complete_days_with_targets_and_the_attention_list(subscrib
     # Sent on Mar 3, it covers Mar 1–2 (complete days): c1's customer on Mar 3 is not in it.
     assert "month to date 1–2 Mar 2026" in text and "month to date 1–2 Mar 2026" in html
     # leads: 3 MTD (+50 %), 5 YTD (nothing on the same days of 2025: no delta)
-    assert "  Leads: 3 MTD (+50.0 % vs last month) | YTD 5 (—)" in text
+    assert "  Leads: 3 MTD (+50.0 % vs same days last month) | YTD 5 (—)" in text
     # Revenue paces at 3,000,000 × 2 / 31 = $193,548 on two complete days: the real gap is
     # $109,548, and the projection 84,000 × 31 / 2 = $1,302,000 shares the target's scale.
-    assert ("  Revenue: $84,000 MTD (— vs last month) [Behind pace by $109,548 · target $3.0M · heading for $1.3M]"
+    assert ("  Revenue: $84,000 MTD (— vs same days last month) [Behind pace by $109,548 · target $3.0M · heading for $1.3M]"
             " | YTD $84,000 (—)") in text
     # Two complete days are too few to flag a sum behind pace (7 needed); the cohorts are too
     # young (no mature part); leads and revenue went up: nothing needs attention.
@@ -177,10 +177,41 @@ def test_a_subscription_carries_an_own_board_its_reader_can_see(subscribe, march
     [sent] = mail.outbox
     # Mar 1–2: 3 leads against 2 on Feb 1–2; Bob's private board is left out
     assert sent.subject.startswith("Ann's leads · Tue 3 Mar · leads 3 (+50 %)")
-    assert "  Leads: 3 MTD (+50.0 % vs last month)" in sent.body
+    assert "  Leads: 3 MTD (+50.0 % vs same days last month)" in sent.body
     assert "Bob's" not in sent.body
     [(html, _mime)] = sent.alternatives
     assert f"http://127.0.0.1:8000/boards/{board.pk}/?window=mtd" in html
+
+
+def test_a_boards_fixed_windows_are_the_digests_windows_too(subscribe, march):
+    from smarketing.dashboards.boards import board_save
+
+    subscription = subscribe("ann", dashboards=["shared"], time_zone="America/New_York")
+    board = board_save(user=subscription.user, data={
+        "title": "Ann's quarter", "visibility": "private",
+        "panels": [{"kind": "tile", "metrics": ["leads"], "window": "qtd"},
+                   {"kind": "tile", "metrics": ["mqls"], "window": "ytd"},
+                   {"kind": "breakdown", "metrics": ["leads"], "dimension": "channel", "window": "last_30"},
+                   {"kind": "funnel", "metrics": ["visits", "leads", "mqls", "sqls", "opportunities", "customers"],
+                    "window": "qtd"}]})
+    subscription.dashboards = [f"board-{board.pk}"]
+    subscription.save()
+    digests_send_due(now=NOW)
+    [sent] = mail.outbox
+    text = sent.body
+    # Jan 1–Mar 2 2026: c1, c2, c3 in March and p1, p2 in February; nothing Oct 1–Dec 2 2025
+    assert "  Leads: 5 QTD (— vs same days last quarter) | YTD 5 (—)" in text
+    # A tile fixed to the year to date shows it once: 4 MQLs (c1, c2 in March, p1, p2 in February)
+    assert "  MQLs: 4 YTD (— vs same days last year)\n" in text
+    # Last 30 days = Feb 1–Mar 2: all five leads came by email
+    assert "by channel · last 30 days" in text
+    assert "  - Email: 5" in text
+    # The funnel over the quarter to date: 150 visits → 5 leads → 4 MQLs → 3 SQLs (c1, p1, p2)
+    assert "quarter to date vs same days last quarter" in text
+    assert "  Leads: 5 (—), 3.3 leads per 100 visits\n" in text
+    assert "  SQLs: 3 (—), 75.0 SQLs per 100 MQLs\n" in text  # the quarter is the year: no weakest step
+    [(html, _mime)] = sent.alternatives
+    assert "· Quarter to date</span>" in html and "vs same days last quarter" in html
 
 
 @pytest.mark.django_db
