@@ -120,3 +120,26 @@ def test_csv_with_the_new_columns_reaches_the_pages_and_the_digest(tmp_path, sig
         in text, text
     # The rep's two sides: marketing delivered 2 against the 100 a month of the SLA setting.
     assert "marketing: SLA missed" in text, text
+
+
+def test_a_mature_close_rate_drills_to_the_mature_part_of_its_cohort(tmp_path, signed_in_client):
+    _import(tmp_path)
+    campaigns = signed_in_client.get(f"/dashboards/campaigns/?window=ytd&as_of={AS_OF}").content.decode()
+    start = campaigns.index(">Close rates by offer (type of lead)<")
+    section = campaigns[start:campaigns.index("</section>", start)]
+    links = [html.unescape(href) for href in re.findall(r'href="([^"]*/records/[^"]*)"', section)]
+    demo = [link for link in links if "key=demo_request" in link]
+    by_metric = {re.search(r"/metrics/([a-z_]+)/records/", link).group(1): link for link in demo}
+    # MQL → customer matures at 120 days: the cohort Jan 1 – Mar 2 (as of Jun 30); lead → MQL at
+    # 30 days: Jan 1 – May 31. Leads counts the whole window: no custom range.
+    assert "window=custom&start=2026-01-01&end=2026-03-02" in by_metric["mql_to_customer_rate"], by_metric
+    assert "window=custom&start=2026-01-01&end=2026-05-31" in by_metric["lead_to_mql_rate"], by_metric
+    assert "window=ytd" in by_metric["leads"] and "part=mature" not in by_metric["leads"], by_metric
+    assert "part=mature" in by_metric["mql_to_customer_rate"]
+    # The drill-down lists the 4 January demo MQLs behind "2 of 4", not the June ones.
+    records = _text(signed_in_client.get(by_metric["mql_to_customer_rate"]).content.decode())
+    assert all(f"d{i}@buyer.example" in records for i in range(4)), records
+    assert "y0@buyer.example" not in records and "y1@buyer.example" not in records
+    assert "The mature part of the cohort: the entries at least 120 days old" in records
+    whole = _text(signed_in_client.get(by_metric["leads"]).content.decode())
+    assert "y0@buyer.example" in whole  # the leads column still lists the whole window

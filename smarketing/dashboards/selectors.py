@@ -39,6 +39,7 @@ from smarketing.kpis.selectors import (
     key_labels,
     kpi_series_many,
     kpi_values,
+    mature_window,
     recompute_pending,
 )
 from smarketing.kpis.sources import sources_for
@@ -122,14 +123,18 @@ def _filter_tokens(filters: dict[str, list[str]] | None) -> list[str]:
 
 def records_url(
     *, dashboard: Dashboard, metric: str, state: DashboardState, filters: dict[str, list[str]] | None,
-    key: str | None = None, dimension: str | None = None, window: Window | None = None,
+    key: str | None = None, dimension: str | None = None, window: Window | None = None, part: str = "",
 ) -> str:
     window = window or state.window
     params = state.params(filter=_filter_tokens(filters), key=key, dim=dimension if key is not None else None,
                           **{"from": dashboard.key})
-    if window.name != state.window.name:
+    if window != state.window:
         params = [(name, value) for name, value in params if name not in ("window", "start", "end", "as_of")]
-        params = [("window", window.name), ("as_of", window.as_of.isoformat()), *params]
+        bounds = ([("start", window.start.isoformat()), ("end", window.end.isoformat())] if window.name == "custom"
+                  else [("as_of", window.as_of.isoformat())])
+        params = [("window", window.name), *bounds, *params]
+    if part:
+        params.append(("part", part))
     return f"{reverse('dashboards:records', args=[metric])}?{urlencode(params)}"
 
 
@@ -359,6 +364,10 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
     mature_note = ""
     if panel.mature:
         results, mature_note = mature_only(results)
+    # A mature rate drills to the mature part of its cohort: the leads its counts are made of.
+    drill_windows = {result["metric"]: days for result in results if panel.mature and "mature" in result
+                     and (days := mature_window(metric_get(result["metric"]), state.window)) is not None
+                     and days.end >= days.start}
     top = TOP_ITEMS.get(panel.dimension or "", TOP_ITEMS_DEFAULT)
     rows = figures.breakdown_rows(results, top=top)
     total_keys = len(figures.breakdown_rows(results, top=None))
@@ -384,7 +393,10 @@ def _breakdown(dashboard: Dashboard, panel: Panel, state: DashboardState) -> dic
                     "parts_text": parts,
                     "target_text": texts[1] if has_target else "",
                     "records_url": records_url(dashboard=dashboard, metric=result["metric"], state=state,
-                                               filters=filters, key=row["key"], dimension=panel.dimension) if item else "",
+                                               filters=filters, key=row["key"], dimension=panel.dimension,
+                                               window=drill_windows.get(result["metric"]),
+                                               part="mature" if result["metric"] in drill_windows else "")
+                    if item else "",
                 }
             )
         table.append({"label": row["label"], "key": row["key"], "cells": cells})

@@ -41,6 +41,7 @@ from smarketing.dashboards.selectors import (
 from smarketing.dashboards.sla import sla_in_force
 from smarketing.funnel.models import Campaign, Channel
 from smarketing.kpis.formatting import format_date
+from smarketing.kpis.judgement import MATURITY_DAYS
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import key_labels
@@ -178,10 +179,14 @@ def records(request: HttpRequest, metric: str) -> HttpResponse:
         page_number = 1
     page = records_page(metric=metric, window=state.window, filters=state.filters, key=key,
                         dimension=dimension, page=page_number)
-    base = state.params(key=key, dim=dimension, **{"from": source or None})
+    # A mature close rate's drill-down: its cohort's entries old enough to have converted.
+    mature_days = MATURITY_DAYS.get(metric) if request.GET.get("part") == "mature" else None
+    base = state.params(key=key, dim=dimension, part="mature" if mature_days else None,
+                        **{"from": source or None})
     key_dimension = dimension or state.filter_dimension
     context = {
         "state": state,
+        "mature_days": mature_days,
         "key": key,
         # a rep's name and a channel's label, as the dashboard shows them
         "key_label": key_labels(dimension=key_dimension, keys=[key]).get(key, key) if key and key_dimension else key,

@@ -387,7 +387,7 @@ def _needs(metrics: list[Metric], windows: list[Window], *,
             if whole:
                 needs[ranges["flow"]].update(metric.whole)
                 # The mature part of a whole-cohort denominator is read from the total too.
-                mature = _mature_window(metric, window)
+                mature = mature_window(metric, window)
                 if mature is not None and mature.end >= mature.start:
                     needs[(mature.start, mature.end)].update(metric.whole)
                 continue
@@ -431,7 +431,7 @@ class _AgedSums:
         return self.flows.setting(name)
 
 
-def _mature_window(metric: Metric, window: Window) -> Window | None:
+def mature_window(metric: Metric, window: Window) -> Window | None:
     """The cohort's mature part: entry days in [start, as_of − M] (None: not a same-age cohort)."""
     days = judgement.MATURITY_DAYS.get(metric.key)
     if days is None or metric.aged is None:
@@ -480,7 +480,7 @@ def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dim
                  keys: list[str] | None, extra: dict, previous_extra: dict) -> _Scope:
     needs = _needs(metrics, [window, previous])
     for metric in metrics:
-        mature = _mature_window(metric, window)
+        mature = mature_window(metric, window)
         if mature is not None and mature.end >= mature.start:
             needs[(mature.start, mature.end)].update(metric.flow)
     lags = {lag for metric in metrics for lag in metric.lags}
@@ -509,10 +509,10 @@ def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str, target: f
     if with_parts:
         previous.update(numerator=_num(before_n), denominator=_num(before_d))
     mature = None
-    mature_window = _mature_window(metric, scope.window)
-    if mature_window is not None:
-        if mature_window.end >= mature_window.start:
-            mv, mn, md = metric.compute(scope.sums(rows, mature_window, extra))
+    mature_days = mature_window(metric, scope.window)
+    if mature_days is not None:
+        if mature_days.end >= mature_days.start:
+            mv, mn, md = metric.compute(scope.sums(rows, mature_days, extra))
             mature = {"numerator": _num(mn or 0), "denominator": _num(md or 0), "value": _value(metric, mv)}
         else:
             mature = {"numerator": 0, "denominator": 0, "value": None}
