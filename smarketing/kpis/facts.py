@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from smarketing.funnel import models as funnel
-from smarketing.kpis.models import Fact
+from smarketing.kpis.models import Fact, FactMonth
 
 from .registry import NONE_KEY
 
@@ -104,7 +104,7 @@ def _tables() -> dict[str, str]:
         "landing": funnel.LandingPage, "email": funnel.EmailSend, "audience": funnel.Audience,
         "social": funnel.SocialStat, "spend": funnel.Spend, "webinar": funnel.Webinar,
         "mail": funnel.DirectMail, "feature": funnel.FeatureUsage, "account": funnel.TargetAccount,
-        "fact": Fact,
+        "fact": Fact, "fact_month": FactMonth,
     }
     return {name: model._meta.db_table for name, model in models.items()}
 
@@ -599,8 +599,74 @@ def _delete_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     return sql
 
 
+# --- month sums ----------------------------------------------------------------------------
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def _month_of(column: str) -> str:
+    if _pg():
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def month_ranges(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """The whole months the day ranges touch, as day ranges, overlapping ones merged."""
+    out: list[list[dt.date]] = []
+    for lo, hi in sorted((month_start(lo), month_end(hi)) for lo, hi in ranges):
+        if out and lo <= out[-1][1] + dt.timedelta(days=1):
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
+def rolls_up(family: Family) -> bool:
+    """Same-age lag facts are read by cohort day and lag only: no month sums for them."""
+    return family.name not in LAG_FAMILIES
+
+
+def _month_rollup_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> tuple[str, str]:
+    """(DELETE, INSERT) replacing the family's month sums over the months `ranges` touch."""
+    tables = _tables()
+    measures = ", ".join(f"'{m}'" for m in family.measures)
+    dims = ", ".join(f"'{d}'" for d in family.written_dims)
+    scope = f"measure IN ({measures}) AND dimension IN ({dims})"
+    months = None if ranges is None else month_ranges(ranges)
+    delete = f"DELETE FROM {tables['fact_month']} WHERE {scope}"
+    where = scope
+    if months is not None:
+        delete += " AND (" + " OR ".join(f"month BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in months) + ")"
+        where += " AND (" + " OR ".join(f"day BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in months) + ")"
+    return delete, _month_insert_sql(where)
+
+
+def _month_insert_sql(where: str) -> str:
+    tables = _tables()
+    month = _month_of("day")
+    return (f"INSERT INTO {tables['fact_month']} (measure, month, dimension, key, bucket, value) "
+            f"SELECT measure, {month}, dimension, key, bucket, SUM(value) FROM {tables['fact']} "
+            f"WHERE {where} GROUP BY measure, {month}, dimension, key, bucket")
+
+
+def month_rollup_all_sql() -> str:
+    """Month sums of every fact that rolls up (a table emptied first, or a migration's fill)."""
+    lags = [measure for family in _families() if not rolls_up(family) for measure in family.measures]
+    listed = ", ".join(f"'{m}'" for m in lags)
+    where = f"measure NOT IN ({listed})" if lags else "1 = 1"
+    return _month_insert_sql(where)
+
+
 def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
-    """Replace the family's facts on `days` (record dates; None = every day) from the records.
+    """Replace the family's facts on `days` (record dates; None = every day) from the records,
+    and its month sums over the months those days fall in.
 
     The caller holds the recompute lock inside one transaction, so readers never see the
     gap between the delete and the insert.
@@ -615,3 +681,6 @@ def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_delete_sql(family, ranges))
         cursor.execute(_insert_sql(family, ranges))
+        if rolls_up(family):
+            for sql in _month_rollup_sql(family, ranges):
+                cursor.execute(sql)

@@ -3,7 +3,9 @@
 A fact is one number: a measure, on one company-time-zone day, for the total
 (`dimension` "") or one value of one dimension, in one bucket (0 except for histograms).
 A window sums facts over its days and divides once; stocks are stored as dated deltas
-and summed over every day up to the window end.
+and summed over every day up to the window end. `FactMonth` holds the same facts summed by
+calendar month, so a long window reads its whole months there and only the days at its
+ends from `Fact`: the rows a window reads stop growing with its length and its history.
 """
 
 from __future__ import annotations
@@ -29,6 +31,28 @@ class Fact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.day} {self.dimension}={self.key}: {self.value}"
+
+
+class FactMonth(models.Model):
+    """The facts of one calendar month summed (`month` = its first day); kept equal to the
+    sums of `Fact` by every rebuild, in the same transaction. Same-age lag facts are left
+    out: they are read by cohort day and lag, never over whole months."""
+
+    measure = models.CharField(max_length=40)
+    month = models.DateField()
+    dimension = models.CharField(max_length=30, blank=True, default="")
+    key = models.CharField(max_length=500, blank=True, default="")
+    bucket = models.IntegerField(default=0)
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "dimension", "month", "key", "bucket"], include=["value"],
+                                    name="factmonth_grain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.month:%Y-%m} {self.dimension}={self.key}: {self.value}"
 
 
 class DirtyDay(models.Model):

@@ -9,6 +9,7 @@ then each metric's `compute` divides once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from smarketing.funnel import models as funnel
-from smarketing.kpis.models import DirtyDay, Fact, FactsState
+from smarketing.kpis.models import DirtyDay, Fact, FactMonth, FactsState
 
 from . import judgement
-from .facts import LAG_SCALE, sla_min_attempts_setting
+from .facts import LAG_SCALE, families, month_end, month_start, rolls_up, sla_min_attempts_setting
 from .records import RecordSet, forecast_range, records_for
 from .registry import (
     DIMENSIONS,
@@ -80,21 +81,42 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     params: list = []
     only_keys = f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys is not None else ""
 
-    def arm(measures: list[str], condition: str, condition_params: list, bucket: str = "bucket") -> None:
-        arms.append(f"SELECT {len(arms)}, measure, key, {bucket}, SUM(value) FROM {Fact._meta.db_table} "
+    def arm(measures: list[str], condition: str, condition_params: list, bucket: str = "bucket", *,
+            table: str = Fact._meta.db_table) -> None:
+        arms.append(f"SELECT {len(every_range) - 1}, measure, key, {bucket}, SUM(value) FROM {table} "
                     f"WHERE dimension = %s AND measure IN ({', '.join(['%s'] * len(measures))}){condition}"
                     f"{only_keys} GROUP BY measure, key, {bucket}")
         params.extend([dimension, *measures, *condition_params, *(keys or [])])
 
-    for (lo, hi), measures in needs.items():
-        if not measures:
-            continue
+    def day_arm(measures: list[str], lo: dt.date | None, hi: dt.date) -> None:
         condition, condition_params = " AND day <= %s", [adapt(hi)]
         if lo is not None:
             condition += " AND day >= %s"
             condition_params.append(adapt(lo))
+        arm(measures, condition, condition_params)
+
+    rolled = rolled_up_measures()
+    for (lo, hi), measures in needs.items():
+        if not measures:
+            continue
         every_range.append((lo, hi))
-        arm(sorted(measures), condition, condition_params)
+        # Whole months from their sums, the days at either end from the daily facts.
+        months = whole_months(lo, hi)
+        monthly = sorted(measures & rolled) if months else []
+        if monthly:
+            first, last = months
+            condition, condition_params = " AND month <= %s", [adapt(last)]
+            if first is not None:
+                condition += " AND month >= %s"
+                condition_params.append(adapt(first))
+            arm(monthly, condition, condition_params, table=FactMonth._meta.db_table)
+            if lo is not None and lo < first:
+                day_arm(monthly, lo, first - dt.timedelta(days=1))
+            if month_end(last) < hi:
+                day_arm(monthly, month_end(last) + dt.timedelta(days=1), hi)
+        daily = sorted(measures - set(monthly))
+        if daily:
+            day_arm(daily, lo, hi)
     if lags:
         window = aged[1]
         if connection.vendor == "postgresql":
@@ -113,10 +135,28 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     out: Rows = {}
     for index, measure, key, number, total in rows:
         # A fact value is never NULL, so a row means at least one fact in the range (reading 7:
-        # a key is listed only with records); the row count is not needed beyond that.
+        # a key is listed only with records); the row count is not needed beyond that. A range
+        # read as months and days adds its parts.
         if total is not None:
-            out[(every_range[index], measure, key, int(number))] = (float(total), 1)
+            grain = (every_range[index], measure, key, int(number))
+            out[grain] = (out[grain][0] + float(total) if grain in out else float(total), 1)
     return out
+
+
+def whole_months(lo: dt.date | None, hi: dt.date) -> tuple[dt.date | None, dt.date] | None:
+    """(first, last) month starts of the calendar months wholly inside [lo, hi] (lo None: from
+    the first fact), or None when there is none."""
+    first = None if lo is None else (lo if lo.day == 1 else month_end(lo) + dt.timedelta(days=1))
+    last = month_start(hi) if month_end(hi) == hi else month_start(month_start(hi) - dt.timedelta(days=1))
+    if first is not None and first > last:
+        return None
+    return first, last
+
+
+@functools.cache
+def rolled_up_measures() -> frozenset[str]:
+    """The measures with month sums (every one but the same-age lags)."""
+    return frozenset(measure for family in families().values() if rolls_up(family) for measure in family.measures)
 
 
 class _Sums:
@@ -765,10 +805,20 @@ def _fetch_pieces(needs: dict[str, set[str]], cuts: list[dt.date], *, keys: list
         arms.append(f"({arm})")
     if not arms:
         return {}
+    where = " OR ".join(arms)
     sql = (f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) FROM {Fact._meta.db_table} "
-           f"WHERE day <= %s AND ({' OR '.join(arms)}) GROUP BY dimension, measure, bucket, piece")
+           f"WHERE day <= %s AND ({where}) GROUP BY dimension, measure, bucket, piece")
+    sql_params = [*params, adapt(cuts[-1]), *arm_params]
+    # The first piece is all history up to the first cut: its whole months from their sums.
+    months = whole_months(None, cuts[0])
+    if months and all(measures <= rolled_up_measures() for measures in needs.values()):
+        sql = (f"SELECT dimension, measure, bucket, 0 AS piece, SUM(value) FROM {FactMonth._meta.db_table} "
+               f"WHERE month <= %s AND ({where}) GROUP BY dimension, measure, bucket UNION ALL "
+               + sql.replace("WHERE day <= %s", "WHERE day > %s AND day <= %s", 1))
+        sql_params = [adapt(months[1]), *arm_params, *params, adapt(month_end(months[1])), adapt(cuts[-1]),
+                      *arm_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, adapt(cuts[-1]), *arm_params])
+        cursor.execute(sql, sql_params)
         rows = cursor.fetchall()
     pieces: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(dict))
     for dimension, measure, bucket, index, total in rows:

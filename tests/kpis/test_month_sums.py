@@ -1,0 +1,96 @@
+"""Month sums (`FactMonth`): always the month totals of the daily facts, after full and day
+rebuilds; a window reads its whole months there and its end days from the daily facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+
+import pytest
+
+from smarketing.kpis.facts import families, rolls_up
+from smarketing.kpis.models import Fact, FactMonth
+from smarketing.kpis.selectors import kpi_values, whole_months
+from smarketing.kpis.services import facts_rebuild
+from smarketing.kpis.windows import window_for
+
+from .builders import activity, contact, deal, ts
+
+pytestmark = pytest.mark.django_db
+D = dt.date.fromisoformat
+
+
+def month_totals_of_the_daily_facts() -> dict[tuple, float]:
+    lags = {m for family in families().values() if not rolls_up(family) for m in family.measures}
+    totals: dict[tuple, float] = defaultdict(float)
+    for measure, day, dimension, key, bucket, value in Fact.objects.values_list(
+            "measure", "day", "dimension", "key", "bucket", "value"):
+        if measure not in lags:
+            totals[(measure, day.replace(day=1), dimension, key, bucket)] += value
+    return dict(totals)
+
+
+def month_sums() -> dict[tuple, float]:
+    return {(measure, month, dimension, key, bucket): value for measure, month, dimension, key, bucket, value
+            in FactMonth.objects.values_list("measure", "month", "dimension", "key", "bucket", "value")}
+
+
+def assert_month_sums_match() -> None:
+    expected, got = month_totals_of_the_daily_facts(), month_sums()
+    assert got.keys() == expected.keys()
+    assert all(abs(got[k] - expected[k]) < 1e-9 for k in got)
+
+
+@pytest.mark.parametrize(("lo", "hi", "months"), [
+    ("2026-01-15", "2026-03-31", ("2026-02-01", "2026-03-01")),  # half a January: not whole
+    ("2026-01-01", "2026-01-31", ("2026-01-01", "2026-01-01")),
+    ("2026-01-02", "2026-02-27", None),  # no month wholly inside
+    ("2026-02-01", "2026-02-28", ("2026-02-01", "2026-02-01")),  # February of a common year
+    ("2024-02-01", "2024-02-28", None),  # ... but 2024 has a leap day still to come
+    ("2024-02-01", "2024-02-29", ("2024-02-01", "2024-02-01")),
+    (None, "2026-02-28", (None, "2026-02-01")),  # a stock: every month up to the end
+    (None, "2026-02-27", (None, "2026-01-01")),
+    ("2025-12-31", "2026-01-31", ("2026-01-01", "2026-01-01")),  # across a year end
+])
+def test_whole_months_inside_a_range(lo, hi, months):
+    expected = None if months is None else (months[0] and D(months[0]), D(months[1]))
+    assert whole_months(lo and D(lo), D(hi)) == expected
+
+
+def test_month_sums_follow_full_and_day_rebuilds_on_random_changes():
+    rng = random.Random(7)
+    leads = []
+    for i in range(30):
+        lead_at = dt.datetime(2026, 1, 1, 9) + dt.timedelta(days=rng.randrange(100), hours=rng.randrange(12))
+        mql = lead_at + dt.timedelta(days=rng.randrange(1, 30)) if rng.random() < 0.6 else None
+        leads.append(contact(f"c{i}", lead_at.strftime("%Y-%m-%d %H:%M"),
+                             mql=mql.strftime("%Y-%m-%d %H:%M") if mql else None))
+    facts_rebuild()
+    assert FactMonth.objects.exists()
+    assert_month_sums_match()
+    # Late conversions and new deals, recomputed on their days only (the daily path).
+    for i, lead in enumerate(rng.sample(leads, 8)):
+        lead.customer_at = ts("2026-05-20 09:00")
+        lead.save()
+        deal(f"d{i}", 100 * (i + 1), "won", "2026-04-30 23:00", "2026-05-20 09:00", contact=lead)
+        activity(lead, "2026-05-21 10:00")
+    facts_rebuild(days=[D("2026-04-30"), D("2026-05-20"), D("2026-05-21"),
+                        *{lead.lead_at.date() for lead in leads}])
+    assert_month_sums_match()
+
+
+def test_a_long_window_reads_whole_months_from_the_month_sums():
+    # Leads on Jan 31, Feb 1, Feb 28, Mar 1 and Mar 15; window Jan 31 – Mar 15: February whole.
+    for i, day in enumerate(["2026-01-31", "2026-02-01", "2026-02-28", "2026-03-01", "2026-03-15"]):
+        contact(f"c{i}", f"{day} 12:00")
+    facts_rebuild()
+    window = window_for("custom", start="2026-01-31", end="2026-03-15")
+    assert kpi_values(metrics=["leads"], window=window)[0]["value"] == 5
+    # February's two leads come from its month sum (a changed sum shows), the other three days
+    # from the daily facts.
+    assert FactMonth.objects.filter(measure="entered_lead", dimension="", month=D("2026-02-01")).update(value=20) == 1
+    assert kpi_values(metrics=["leads"], window=window)[0]["value"] == 23
+    # A window without a whole month reads only days.
+    assert kpi_values(metrics=["leads"], window=window_for("custom", start="2026-02-02",
+                                                          end="2026-02-28"))[0]["value"] == 1
