@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -59,7 +60,8 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
 def errors_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
-        return Response(errors(f"The request body is larger than {limit} MB: send fewer rows per request."),
+        return Response(errors(_("The request body is larger than {limit} MB: send fewer rows per request.").format(
+            limit=limit)),
                         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     response = exception_handler(exc, context)
     if response is not None:
@@ -88,10 +90,14 @@ class BoundedJSONParser(JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError(f"JSON parse error - nested deeper than {limit} levels") from None
+            raise ParseError(_nested_too_deep(limit)) from None
         if _depth_exceeded(data, limit):
-            raise ParseError(f"JSON parse error - nested deeper than {limit} levels")
+            raise ParseError(_nested_too_deep(limit))
         return data
+
+
+def _nested_too_deep(limit: int) -> str:
+    return _("JSON parse error - nested deeper than {limit} levels").format(limit=limit)
 
 
 def document_errors(result: dict[str, Any], generator, request, public) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -38,7 +40,7 @@ KEY_HELP = (
 
 
 class CanManageData(BasePermission):
-    message = "Changing data needs the data-manager permission."
+    message = gettext_lazy("Changing data needs the data-manager permission.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(request.user and request.user.has_perm(settings.DATA_MANAGER_PERMISSION))
@@ -160,7 +162,7 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
         def post(self, request: Request) -> Response:
             rows = request.data
             if not isinstance(rows, list):
-                return Response(errors("send a JSON list of rows"), status=status.HTTP_400_BAD_REQUEST)
+                return Response(errors(_("send a JSON list of rows")), status=status.HTTP_400_BAD_REQUEST)
             timing = Timing()
             result = services.records_upsert(resource=resource.name, rows=rows)
             import_log_add(source=ImportLog.Source.API, timing=timing, report=result, user=request.user,
@@ -199,7 +201,7 @@ def resource_views(resource: Resource) -> tuple[type[APIView], type[APIView], ty
                 deleted = services.records_delete(resource=resource.name, keys=[self._key(key)])
             except ProtectedError:
                 return Response(
-                    errors("Other records still reference this one; delete or re-point them first."),
+                    errors(_("Other records still reference this one; delete or re-point them first.")),
                     status=status.HTTP_409_CONFLICT,
                 )
             except ValueError as exc:

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import psycopg
 from django.db import OperationalError, connection
 from django.db.models import Model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 logger = logging.getLogger("smarketing.funnel")
 T = TypeVar("T")
@@ -42,11 +44,12 @@ RETRY_PAUSE_SECONDS = 0.2
 class WriteConflict(Exception):
     """A write that lost to concurrent writers every time it was tried; nothing was written."""
 
-    message = ("Another write to the same records got in the way, several times; nothing was written. "
-               "Try again in a minute.")
+    message = gettext_noop("Another write to the same records got in the way, several times; nothing was "
+                           "written. Try again in a minute.")
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
+        # Translated when raised: in the reader's language on a page or in the API.
+        super().__init__(message or _(self.message))
 
 
 def sqlstate(exc: BaseException) -> str | None:

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from smarketing.funnel import services
 from smarketing.funnel.db import retrying
@@ -131,11 +132,11 @@ def csv_rows(text: IO[str], header: list[str]) -> Iterator[dict[str, str] | serv
         except StopIteration:
             return
         except LineTooLong:
-            yield services.BadRow("", f"the line is longer than {settings.UPLOAD_MAX_LINE_KB:,} KB "
-                                      "(UPLOAD_MAX_LINE_KB): is this a CSV file?")
+            yield services.BadRow("", _("the line is longer than {limit} KB (UPLOAD_MAX_LINE_KB): is this a CSV file?")
+                                  .format(limit=f"{settings.UPLOAD_MAX_LINE_KB:,}"))
             return
         except csv.Error as exc:
-            yield services.BadRow("", f"unreadable CSV: {exc}")
+            yield services.BadRow("", _("unreadable CSV: {error}").format(error=exc))
             return
         if len(cells) == width:
             yield dict(zip(header, cells, strict=True))
@@ -143,7 +144,7 @@ def csv_rows(text: IO[str], header: list[str]) -> Iterator[dict[str, str] | serv
             # A blank line is counted (row numbers follow the file's lines) but holds nothing.
             continue
         else:
-            yield services.BadRow("", f"has {len(cells)} cells; the header has {width}")
+            yield services.BadRow("", _("has {cells} cells; the header has {width}").format(cells=len(cells), width=width))
 
 
 def _read_header(text: IO[str], comment: str | None = None) -> list[str] | None:
@@ -186,9 +187,10 @@ def source_import(
     header = _read_header(text, mapping.comment if mapping else None)
     bound = None
     if header is None:
-        problems = [("", f"the header line is longer than {settings.UPLOAD_MAX_LINE_KB:,} KB (UPLOAD_MAX_LINE_KB)")]
+        problems = [("", _("the header line is longer than {limit} KB (UPLOAD_MAX_LINE_KB)").format(
+            limit=f"{settings.UPLOAD_MAX_LINE_KB:,}"))]
     elif not header:
-        problems = [("", "the file is empty: the first line must be the header")]
+        problems = [("", _("the file is empty: the first line must be the header"))]
     elif mapping is not None:
         try:
             bound = mapping.bind(header)

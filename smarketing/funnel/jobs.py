@@ -19,8 +19,11 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from smarketing.accounts.services import language_for
 from smarketing.funnel import importing
 from smarketing.funnel.db import WriteConflict
 from smarketing.funnel.history import Timing, import_log_add
@@ -32,8 +35,8 @@ S = ImportJob.Status
 PROGRESS_TTL = 24 * 3600
 # pg_try_advisory_lock(class, job id): held by the process running the job.
 JOB_LOCK_CLASS = 74_186
-QUEUE_DOWN = ("The task queue cannot be reached right now: the job starts by itself as soon as it is "
-              "back. You may leave this page.")
+QUEUE_DOWN = gettext_noop("The task queue cannot be reached right now: the job starts by itself as soon as "
+                          "it is back. You may leave this page.")
 
 
 def progress_key(job_id: int) -> str:
@@ -85,9 +88,21 @@ def _send(job_id: int) -> bool:
     from smarketing.funnel.tasks import import_job_run
 
     sent = task_send(import_job_run, job_id)
-    # The page says why nothing moves; the sweep sends the job again once the queue is back.
-    ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING).update(message="" if sent else QUEUE_DOWN)
+    # The page says why nothing moves (in the uploader's words); the sweep sends the job again
+    # once the queue is back.
+    message = ""
+    if not sent:
+        job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+        with translation.override(_uploader_language(job.created_by if job else None)):
+            message = _(QUEUE_DOWN)
+    ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING).update(message=message)
     return sent
+
+
+def _uploader_language(user) -> str:
+    """The language an upload's messages are written in: its uploader's (see `language_for`),
+    the site's when the uploader's account is gone."""
+    return language_for(user) if user is not None else settings.LANGUAGE_CODE
 
 
 def import_jobs_requeue(*, older_than: dt.timedelta) -> int:
@@ -130,9 +145,16 @@ def import_job_execute(*, job_id: int) -> None:
 
 
 def _execute(job_id: int) -> None:
-    job = ImportJob.objects.filter(pk=job_id).first()
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None or job.status not in ImportJob.RUNNING:
         return
+    # The report's errors and the job's message are stored as text: written in the uploader's
+    # language, whichever worker runs the job (the request's language, inline in embedded mode).
+    with translation.override(_uploader_language(job.created_by)):
+        _execute_job(job)
+
+
+def _execute_job(job: ImportJob) -> None:
     dry_run = job.status in (S.PREVIEW_QUEUED, S.PREVIEWING)
     job.status = S.PREVIEWING if dry_run else S.IMPORTING
     job.message = ""
@@ -177,12 +199,13 @@ def upload_files_expire(*, now: dt.datetime | None = None) -> int:
     finished = Q(finished_at__lt=cutoff) & Q(status__in=(S.DONE, S.FAILED, S.INVALID))
     abandoned = Q(created_at__lt=cutoff) & ~Q(status__in=(S.DONE, S.FAILED, S.INVALID))
     deleted = 0
-    for job in ImportJob.objects.exclude(file="").filter(finished | abandoned):
+    for job in ImportJob.objects.exclude(file="").filter(finished | abandoned).select_related("created_by"):
         job.file.delete(save=False)
         if job.status not in (S.DONE, S.FAILED, S.INVALID):
             job.status = S.FAILED
-            job.message = (f"The file was not imported within {settings.UPLOAD_RETENTION_DAYS:g} days "
-                           "and has been deleted; upload it again.")
+            with translation.override(_uploader_language(job.created_by)):
+                job.message = _("The file was not imported within {days} days and has been deleted; "
+                                "upload it again.").format(days=f"{settings.UPLOAD_RETENTION_DAYS:g}")
             job.finished_at = now or timezone.now()
         job.save(update_fields=["file", "status", "message", "finished_at"])
         deleted += 1
@@ -197,9 +220,9 @@ def _failure_message(exc: Exception) -> str:
         import logging
 
         logging.getLogger("smarketing.funnel").warning("import job failed in the database: %s", exc)
-        return ("The database stopped the import (it may be restarting or overloaded); nothing was written. "
-                "Try again in a few minutes.")
-    return f"The import stopped: {exc}"
+        return _("The database stopped the import (it may be restarting or overloaded); nothing was written. "
+                 "Try again in a few minutes.")
+    return _("The import stopped: {error}").format(error=exc)
 
 
 def _log(job: ImportJob, timing: Timing, report: importing.ImportReport, message: str = "") -> None:
@@ -217,15 +240,14 @@ def _run(job: ImportJob, *, dry_run: bool, progress: importing.Progress) -> impo
         try:
             archive = zipfile.ZipFile(stream)
         except zipfile.BadZipFile:
-            return _report_error(dry_run, "the file is not a zip archive")
+            return _report_error(dry_run, _("the file is not a zip archive"))
         with archive:
             sources, strays = importing.zip_sources(archive)
             if strays:
-                return _report_error(
-                    dry_run, f"files that name no resource: {', '.join(strays)} (name them <resource>.csv)"
-                )
+                return _report_error(dry_run, _("files that name no resource: {names} (name them <resource>.csv)")
+                                     .format(names=", ".join(strays)))
             if not sources:
-                return _report_error(dry_run, "the zip holds no <resource>.csv file")
+                return _report_error(dry_run, _("the zip holds no <resource>.csv file"))
             return importing.csv_import(sources=sources, dry_run=dry_run, progress=progress)
 
 

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from smarketing.funnel.schemas import Col, Resource, company_zone
+from django.utils.translation import gettext as _
+
+from smarketing.funnel.schemas import Col, Resource, company_zone, unknown_column
 
 FORMATS = {
     "YYYY-MM-DD": "2026-01-31",
@@ -163,14 +165,14 @@ def _field_parse(target: str, spec: Any) -> Field:
     if isinstance(spec, str | list):
         spec = {"from": spec}
     if not isinstance(spec, Mapping):
-        raise MappingError([(target, "must be a file column name or an object of options")])
+        raise MappingError([(target, _("must be a file column name or an object of options"))])
     unknown = set(spec) - FIELD_KEYS
     if unknown:
-        raise MappingError([(target, f"unknown option(s): {', '.join(sorted(unknown))}")])
+        raise MappingError([(target, _("unknown option(s): {options}").format(options=", ".join(sorted(unknown))))])
     values = spec.get("values") or {}
     when = spec.get("when") or {}
     if not isinstance(values, Mapping) or not isinstance(when, Mapping):
-        raise MappingError([(target, "values and when must be objects")])
+        raise MappingError([(target, _("values and when must be objects"))])
     return Field(
         target=target,
         sources=tuple(str(s) for s in _as_list(spec.get("from"))),
@@ -200,15 +202,15 @@ class ColumnMapping:
         """`lenient`: drop fields naming columns this resource does not have (a preset written for
         columns a newer schema adds) instead of refusing them."""
         if not isinstance(spec, Mapping) or not isinstance(spec.get("fields"), Mapping):
-            raise MappingError([("", 'a mapping is a JSON object with "fields": {contract column: rule}')])
+            raise MappingError([("", _('a mapping is a JSON object with "fields": {example}').format(
+                example="{" + _("contract column: rule") + "}"))])
         problems: list[tuple[str, str]] = []
         fields = []
         columns = set(resource.columns)
         for target, rule in spec["fields"].items():
             if target not in columns:
                 if not lenient:
-                    problems.append((target, f"unknown column (columns of {resource.name}: "
-                                             f"{', '.join(resource.columns)})"))
+                    problems.append((target, unknown_column(resource)))
                 continue
             try:
                 field = _field_parse(target, rule)
@@ -240,25 +242,26 @@ def _field_problems(resource: Resource, field: Field) -> list[tuple[str, str]]:
     col = resource.col(field.target)
     problems = []
     if not field.sources and field.default is None:
-        problems.append((field.target, "give the file column(s) it comes from, or a default"))
+        problems.append((field.target, _("give the file column(s) it comes from, or a default")))
     if field.format is not None:
         if field.format not in DATE_PARSERS:
-            problems.append((field.target, f"unknown format {field.format!r} (use one of: {', '.join(FORMATS)})"))
+            problems.append((field.target, _("unknown format {format} (use one of: {formats})").format(
+                format=repr(field.format), formats=", ".join(FORMATS))))
         elif col.kind not in ("date", "timestamp"):
-            problems.append((field.target, "a format applies to date and timestamp columns only"))
+            problems.append((field.target, _("a format applies to date and timestamp columns only")))
     if field.values or field.otherwise is not None:
         if col.kind != "enum":
-            problems.append((field.target, "a value map applies to columns with a fixed list of values only"))
+            problems.append((field.target, _("a value map applies to columns with a fixed list of values only")))
         else:
             for raw, value in [*field.values, ("otherwise", field.otherwise)]:
                 if value is not None and value not in col.choices:
-                    problems.append((field.target, f"value map: {raw!r} → {value!r} is not one of: "
-                                                   f"{', '.join(col.choices)}"))
+                    problems.append((field.target, _("value map: {raw} → {value} is not one of: {choices}").format(
+                        raw=repr(raw), value=repr(value), choices=", ".join(col.choices))))
     if field.owner and col.kind != "member":
-        problems.append((field.target, "owner matching applies to team-member columns only"))
-    for other, _ in field.when:
+        problems.append((field.target, _("owner matching applies to team-member columns only")))
+    for other, _values in field.when:
         if other not in resource.columns:
-            problems.append((field.target, f"when: unknown column {other!r}"))
+            problems.append((field.target, _("when: unknown column {column}").format(column=repr(other))))
     return problems
 
 
@@ -310,8 +313,11 @@ class BoundMapping:
             sources = tuple(s for s in field.sources if s in present) if field else ()
             if field is None or (not sources and field.default is None):
                 if resource.col(target).required:
-                    expected = f" (the mapping expects one of: {', '.join(map(repr, field.sources))})" if field else ""
-                    problems.append((target, f"required column is not mapped{expected}"))
+                    if field:
+                        problems.append((target, _("required column is not mapped (the mapping expects one of: "
+                                                   "{columns})").format(columns=", ".join(map(repr, field.sources)))))
+                    else:
+                        problems.append((target, _("required column is not mapped")))
                 continue
             if field.owner and members is None:
                 members = owners()
@@ -424,7 +430,8 @@ def _converter(field: Field, col: Col, members: dict[str, str | None] | None) ->
             if found is None:
                 found = cell if cell in choices else otherwise
             if found is None:
-                raise _CellError(f"{cell!r} (column {source!r}) is not in the value map of {target}")
+                raise _CellError(_("{value} (column {column}) is not in the value map of {field}").format(
+                    value=repr(cell), column=repr(source), field=target))
             return found
 
         return value
@@ -437,7 +444,8 @@ def _converter(field: Field, col: Col, members: dict[str, str | None] | None) ->
             try:
                 value = parse(cell)
             except (ValueError, OverflowError, OSError):
-                raise _CellError(f"{cell!r} (column {source!r}) is not a date in the format {fmt}") from None
+                raise _CellError(_("{value} (column {column}) is not a date in the format {format}").format(
+                    value=repr(cell), column=repr(source), format=fmt)) from None
             if type(value) is dt.date:
                 # A day for a timestamp column: its midnight, company time.
                 return value if day_only else dt.datetime(value.year, value.month, value.day)
@@ -454,8 +462,11 @@ def _converter(field: Field, col: Col, members: dict[str, str | None] | None) ->
             if email is None:
                 email = table.get(cell)
             if email is None:
-                why = "matches two team members" if cell in table else "matches no team member by e-mail or name"
-                raise _CellError(f"owner {cell!r} (column {source!r}) {why}")
+                if cell in table:
+                    why = _("owner {value} (column {column}) matches two team members")
+                else:
+                    why = _("owner {value} (column {column}) matches no team member by e-mail or name")
+                raise _CellError(why.format(value=repr(cell), column=repr(source)))
             return email
 
         return owner
@@ -497,13 +508,15 @@ def mapping_named(resource: Resource, name: str) -> ColumnMapping:
     preset = PRESETS.get(name)
     if preset is not None:
         if preset.resource != resource.name:
-            raise MappingError([("", f"preset {name!r} is for {preset.resource}, not {resource.name}")])
+            raise MappingError([("", _("preset {name} is for {preset_resource}, not {resource}").format(
+                name=repr(name), preset_resource=preset.resource, resource=resource.name))])
         return ColumnMapping.of(resource, {**preset.spec, "name": name}, lenient=True)
     saved = SavedMapping.objects.filter(resource=resource.name, name=name).first()
     if saved is None:
         names = [p.name for p in PRESETS.values() if p.resource == resource.name]
         names += SavedMapping.objects.filter(resource=resource.name).values_list("name", flat=True)
-        raise MappingError([("", f"no mapping named {name!r} for {resource.name} (known: {', '.join(names) or 'none'})")])
+        raise MappingError([("", _("no mapping named {name} for {resource} (known: {names})").format(
+            name=repr(name), resource=resource.name, names=", ".join(names) or _("none")))])
     return ColumnMapping.of(resource, {**saved.spec, "name": name})
 
 
@@ -513,7 +526,8 @@ def mapping_save(*, resource: Resource, name: str, header: list[str], mapping: C
     from smarketing.funnel.presets import PRESETS
 
     if name in PRESETS:
-        raise MappingError([("", f"{name!r} is the name of a shipped preset: choose another name")])
+        raise MappingError([("", _("{name} is the name of a shipped preset: choose another name").format(
+            name=repr(name)))])
     SavedMapping.objects.update_or_create(
         resource=resource.name, name=name,
         defaults={"signature": header_signature(header), "headers": header,

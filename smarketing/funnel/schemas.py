@@ -10,6 +10,7 @@ by `funnel.services`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import models as djm
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -67,6 +70,8 @@ class Col:
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
+    """A cell error; `message` is made (translated) by the caller in the language active now:
+    the reader's on the upload page and in the API, English in management commands."""
     return PydanticCustomError(kind, message)
 
 
@@ -78,18 +83,21 @@ def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise _fail("text", "must be text")
+        raise _fail("text", _("must be text"))
     return str(value)
 
 
 def _required() -> PydanticCustomError:
-    return _fail("required", "is required")
+    return _fail("required", _("is required"))
 
 
 # A lone UTF-16 surrogate is no character: JSON can spell one ("\ud800"), and a CSV byte that
 # is not UTF-8 is read as one (surrogateescape), so the row and column can be named.
 SURROGATE_RE = re.compile("[\ud800-\udfff]")
-NOT_UNICODE = "is not UTF-8 text (holds a byte or a lone surrogate such as \\ud800 that is no character)"
+
+
+def not_unicode() -> str:
+    return _("is not UTF-8 text (holds a byte or a lone surrogate such as \\ud800 that is no character)")
 
 
 def printable(text: str) -> str:
@@ -105,9 +113,9 @@ def _cell_text(value: Any, *, required: bool) -> str | None:
         if text:
             if "\x00" in text:
                 # PostgreSQL text cannot hold it: a row error, not a failed import.
-                raise _fail("nul", "contains a NUL character (\\x00)")
+                raise _fail("nul", _("contains a NUL character (\\x00)"))
             if not text.isascii() and SURROGATE_RE.search(text):
-                raise _fail("encoding", NOT_UNICODE)
+                raise _fail("encoding", not_unicode())
             return text
     elif not _blank(value):
         return _as_text(value)
@@ -125,7 +133,7 @@ def _text(col: Col) -> Callable[[Any], str | None]:
         if text is None:
             return None
         if max_length and len(text) > max_length:
-            raise _fail("too_long", f"is longer than {col.max_length} characters")
+            raise _fail("too_long", _("is longer than {limit} characters").format(limit=max_length))
         return text
 
     return parse
@@ -147,7 +155,7 @@ def _email(col: Col, *, lower: bool) -> Callable[[Any], str | None]:
         if text is None:
             return None
         if not EMAIL_RE.match(text):
-            raise _fail("email", f"{text!r} is not an email address")
+            raise _fail("email", _("{value} is not an email address").format(value=repr(text)))
         return text.lower() if lower else text
 
     return parse
@@ -159,7 +167,7 @@ def _url(col: Col) -> Callable[[Any], str | None]:
     def parse(value: Any) -> str | None:
         text = base(value)
         if text is not None and not re.match(r"^https?://\S+$", text):
-            raise _fail("url", f"{text!r} is not an http(s) URL")
+            raise _fail("url", _("{value} is not an http(s) URL").format(value=repr(text)))
         return text
 
     return parse
@@ -176,7 +184,7 @@ def _enum(col: Col) -> Callable[[Any], str | None]:
         if text is None:
             return None
         if text not in allowed:
-            raise _fail("enum", f"{text!r} is not one of: {listing}")
+            raise _fail("enum", _("{value} is not one of: {choices}").format(value=repr(text), choices=listing))
         return text
 
     return parse
@@ -194,13 +202,14 @@ def parse_date(value: Any) -> dt.date:
         return value
     text = _as_text(value)
     if not DATE_RE.match(text):
-        raise _fail("date", f"{text!r} is not a date (YYYY-MM-DD)")
+        raise _fail("date", _("{value} is not a date (YYYY-MM-DD)").format(value=repr(text)))
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise _fail("date", f"{text!r} is not a calendar date") from None
+        raise _fail("date", _("{value} is not a calendar date").format(value=repr(text))) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise _fail("date_range", f"{text!r} is outside {FIRST_DAY.year}–{LAST_DAY.year}")
+        raise _fail("date_range", _("{value} is outside {first}–{last}").format(
+            value=repr(text), first=FIRST_DAY.year, last=LAST_DAY.year))
     return day
 
 
@@ -237,7 +246,8 @@ def localize(naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     if tz.key != "UTC" and aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise _fail(
             "nonexistent_time",
-            f"{naive.isoformat()} does not exist in {tz.key} (clocks jump past it); give an offset",
+            _("{time} does not exist in {zone} (clocks jump past it); give an offset").format(
+                time=naive.isoformat(), zone=tz.key),
         )
     return aware
 
@@ -264,11 +274,12 @@ def parse_timestamp(value: Any) -> dt.datetime:
     else:
         text = value.strip() if type(value) is str else _as_text(value)
         if len(text) < 13 or text[10] not in "T ":
-            raise _fail("timestamp", f"{text!r} is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM[:SS][offset])")
+            raise _fail("timestamp", _("{value} is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM[:SS][offset])").format(
+                value=repr(text)))
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise _fail("timestamp", f"{text!r} is not an ISO 8601 timestamp") from None
+            raise _fail("timestamp", _("{value} is not an ISO 8601 timestamp").format(value=repr(text))) from None
     zone = company_zone()
     try:
         if parsed.tzinfo is None:
@@ -277,8 +288,8 @@ def parse_timestamp(value: Any) -> dt.datetime:
     except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is in the year 10000 in UTC
         day = None
     if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        raise _fail("timestamp_range",
-                    f"{printable(str(value).strip())!r} is outside {FIRST_DAY.year}–{LAST_DAY.year} ({zone.key})")
+        raise _fail("timestamp_range", _("{value} is outside {first}–{last} ({zone})").format(
+            value=repr(printable(str(value).strip())), first=FIRST_DAY.year, last=LAST_DAY.year, zone=zone.key))
     return parsed
 
 
@@ -293,7 +304,7 @@ def _count(col: Col) -> Callable[[Any], int | None]:
                 raise _required()
             return col.default
         if isinstance(value, bool):
-            raise _fail("count", "must be a whole number")
+            raise _fail("count", _("must be a whole number"))
         if isinstance(value, int):
             number = value
         elif isinstance(value, float) and value.is_integer():
@@ -303,11 +314,11 @@ def _count(col: Col) -> Callable[[Any], int | None]:
             try:
                 number = int(text)
             except ValueError:
-                raise _fail("count", f"{text!r} is not a whole number") from None
+                raise _fail("count", _("{value} is not a whole number").format(value=repr(text))) from None
         if number < 0:
-            raise _fail("negative", "must be 0 or more")
+            raise _fail("negative", _("must be 0 or more"))
         if number > 2_147_483_647:
-            raise _fail("too_large", "is too large")
+            raise _fail("too_large", _("is too large"))
         return number
 
     return parse
@@ -325,23 +336,25 @@ def _decimal(col: Col) -> Callable[[Any], Decimal | None]:
                 raise _required()
             return col.default
         if isinstance(value, bool):
-            raise _fail("decimal", "must be a number")
+            raise _fail("decimal", _("must be a number"))
         text = _as_text(value)
         if not DECIMAL_RE.match(text):
-            raise _fail("decimal", f"{text!r} is not a number (digits, '.' as the decimal separator)")
+            raise _fail("decimal", _("{value} is not a number (digits, '.' as the decimal separator)").format(
+                value=repr(text)))
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise _fail("decimal", f"{text!r} is not a number") from None
+            raise _fail("decimal", _("{value} is not a number").format(value=repr(text))) from None
         if number < 0 and not col.signed:
-            raise _fail("negative", "must be 0 or more")
+            raise _fail("negative", _("must be 0 or more"))
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > col.decimal_places and number != number.quantize(
             Decimal(1).scaleb(-col.decimal_places)
         ):
-            raise _fail("decimal_places", f"has more than {col.decimal_places} decimal places")
+            raise _fail("decimal_places", _("has more than {places} decimal places").format(
+                places=col.decimal_places))
         if abs(number) >= Decimal(10) ** whole_digits:
-            raise _fail("too_large", "is too large")
+            raise _fail("too_large", _("is too large"))
         return number
 
     return parse
@@ -366,7 +379,7 @@ def _bool(col: Col) -> Callable[[Any], bool | None]:
             return True
         if text in FALSE_WORDS:
             return False
-        raise _fail("bool", f"{text!r} is not a boolean (true/false, 1/0, yes/no)")
+        raise _fail("bool", _("{value} is not a boolean (true/false, 1/0, yes/no)").format(value=repr(text)))
 
     return parse
 
@@ -435,7 +448,8 @@ class RowSchema(BaseModel):
         for smaller, larger in self.limits:
             low, high = values.get(smaller), values.get(larger)
             if low is not None and high is not None and low > high:
-                errors.append((smaller, f"{smaller} ({low}) is more than {larger} ({high})"))
+                errors.append((smaller, _("{smaller} ({low}) is more than {larger} ({high})").format(
+                    smaller=smaller, low=low, larger=larger, high=high)))
         return errors
 
 
@@ -457,7 +471,7 @@ class CampaignRow(RowSchema):
     def row_errors(self) -> list[tuple[str, str]]:
         errors = super().row_errors()
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            errors.append(("end_date", "end_date is before start_date"))
+            errors.append(("end_date", _("end_date is before start_date")))
         return errors
 
 
@@ -503,16 +517,17 @@ class ContactRow(RowSchema):
             if value is None:
                 continue
             if latest is not None and value < latest[1]:
-                errors.append((name, f"{name} is before {latest[0]} (stages must not go back in time)"))
+                errors.append((name, _("{stage} is before {earlier} (stages must not go back in time)").format(
+                    stage=name, earlier=latest[0])))
             else:
                 latest = (name, value)
         for name in ("nurture_at", "demo_at", "disqualified_at"):
             if values[name] is not None and values[name] < self.lead_at:
-                errors.append((name, f"{name} is before lead_at"))
+                errors.append((name, _("{stage} is before lead_at").format(stage=name)))
         if self.disqualified_at is not None and self.disqualification_reason is None:
-            errors.append(("disqualification_reason", "is required when disqualified_at is set"))
+            errors.append(("disqualification_reason", _("is required when disqualified_at is set")))
         elif self.disqualified_at is None and self.disqualification_reason is not None:
-            errors.append(("disqualification_reason", "must be empty when disqualified_at is empty"))
+            errors.append(("disqualification_reason", _("must be empty when disqualified_at is empty")))
         return errors
 
 
@@ -530,12 +545,12 @@ class DealRow(RowSchema):
     def row_errors(self) -> list[tuple[str, str]]:
         errors = super().row_errors()
         if self.status == "open" and self.closed_at is not None:
-            errors.append(("closed_at", "an open deal has no closed_at"))
+            errors.append(("closed_at", _("an open deal has no closed_at")))
         elif self.status in ("won", "lost"):
             if self.closed_at is None:
-                errors.append(("closed_at", f"a {self.status} deal needs closed_at"))
+                errors.append(("closed_at", _("a {status} deal needs closed_at").format(status=self.status)))
             elif self.closed_at < self.created_at:
-                errors.append(("closed_at", "closed_at is before created_at"))
+                errors.append(("closed_at", _("closed_at is before created_at")))
         return errors
 
 
@@ -688,15 +703,17 @@ class TargetRow(RowSchema):
         errors = super().row_errors()
         slices = [name for name in ("owner_email", "channel", "campaign_id") if getattr(self, name) is not None]
         if len(slices) > 1:
-            errors.append((slices[1], f"a target is for one slice: {' and '.join(slices)} are both set "
-                                      "(leave all empty for a team-wide target)"))
+            errors.append((slices[1], _("a target is for one slice: {columns} are both set "
+                                        "(leave all empty for a team-wide target)").format(
+                columns=functools.reduce(lambda first, second: _("{first} and {second}").format(
+                    first=first, second=second), slices))))
         if not metric_key_validator(self.metric):
-            errors.append(("metric", f"{self.metric!r} is not a metric key (see the KPI catalogue)"))
+            errors.append(("metric", _("{value} is not a metric key (see the KPI catalogue)").format(
+                value=repr(self.metric))))
         if not is_period_start(self.period, self.period_start):
             first = period_bounds(self.period, self.period_start)[0]
-            errors.append(
-                ("period_start", f"{self.period_start} is not the first day of a {self.period} (use {first})")
-            )
+            errors.append(("period_start", _("{day} is not the first day of a {period} (use {first})").format(
+                day=self.period_start, period=self.period, first=first)))
         return errors
 
 
@@ -781,18 +798,21 @@ def resource_get(name: str) -> Resource:
     try:
         return RESOURCES[name]
     except KeyError:
-        raise UnknownResource(f"unknown resource {name!r}: use one of {', '.join(RESOURCES)}") from None
+        raise UnknownResource(_("unknown resource {name}: use one of {resources}").format(
+            name=repr(name), resources=", ".join(RESOURCES))) from None
 
 
 # --- validation ---------------------------------------------------------------------
 
+# Lazy: each is read (in the language active then) when a row has the error.
 PYDANTIC_MESSAGES = {
-    "extra_forbidden": "unknown column",
+    "extra_forbidden": gettext_lazy("unknown column"),
     # Empty cells are dropped before validation, so a missing required value lands here.
-    "missing": "is required",
-    "model_type": "each row must be an object of column: value pairs",
+    "missing": gettext_lazy("is required"),
+    "model_type": gettext_lazy("each row must be an object of column: value pairs"),
     # A column name (JSON key) holding a lone surrogate.
-    "string_unicode": "a column name " + NOT_UNICODE,
+    "string_unicode": gettext_lazy(
+        "a column name is not UTF-8 text (holds a byte or a lone surrogate such as \\ud800 that is no character)"),
 }
 
 
@@ -805,12 +825,17 @@ def row_validate(resource: Resource, data: Mapping[str, Any]) -> tuple[dict[str,
         errors = []
         for error in exc.errors(include_url=False, include_input=False):
             field = str(error["loc"][0]) if error["loc"] else ""
-            errors.append((field, PYDANTIC_MESSAGES.get(error["type"], error["msg"])))
+            errors.append((field, str(PYDANTIC_MESSAGES.get(error["type"], error["msg"]))))
         return None, errors
     problems = row.row_errors()
     if problems:
         return None, problems
     return row.__dict__, []
+
+
+def unknown_column(resource: Resource) -> str:
+    return _("unknown column (columns of {resource}: {columns})").format(
+        resource=resource.name, columns=", ".join(resource.columns))
 
 
 def header_errors(resource: Resource, header: list[str]) -> list[tuple[str, str]]:
@@ -820,11 +845,11 @@ def header_errors(resource: Resource, header: list[str]) -> list[tuple[str, str]
     seen: set[str] = set()
     for name in header:
         if name not in known:
-            errors.append((name, f"unknown column (columns of {resource.name}: {', '.join(resource.columns)})"))
+            errors.append((name, unknown_column(resource)))
         elif name in seen:
-            errors.append((name, "column appears twice"))
+            errors.append((name, _("column appears twice")))
         seen.add(name)
     for name in resource.required:
         if name not in seen:
-            errors.append((name, "required column is missing"))
+            errors.append((name, _("required column is missing")))
     return errors

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from smarketing.funnel import models as m
 from smarketing.funnel.schemas import RESOURCES, Resource, parse_date
@@ -59,9 +60,8 @@ def key_parse(resource: Resource, raw: str) -> dict[str, str]:
         # accept the shorter form: the missing columns are empty.
         parts += [""] * len(missing)
     if len(parts) != len(resource.key):
-        raise ValueError(
-            f"a {resource.name} key has {len(resource.key)} parts ({', '.join(resource.key)}) joined by ','"
-        )
+        raise ValueError(_("a {resource} key has {count} parts ({columns}) joined by ','").format(
+            resource=resource.name, count=len(resource.key), columns=", ".join(resource.key)))
     return dict(zip(resource.key, parts, strict=True))
 
 
@@ -145,21 +145,25 @@ def _filter(resource: Resource, param: str, raw: str) -> Q:
         try:
             return records_filter_by_key(resource=resource, key={name: raw})
         except ValueError:
-            raise FilterError(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+            raise FilterError(_not_a_date(name, raw)) from None
     for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
         if name.endswith(suffix) and name[: -len(suffix)] in resource.date_columns:
             column = name[: -len(suffix)]
             try:
                 day = parse_date(raw)
             except Exception:
-                raise FilterError(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+                raise FilterError(_not_a_date(name, raw)) from None
             if resource.col(column).kind == "timestamp":
                 local = f"{column.removesuffix('_at')}_on"
                 field = local if _has_field(resource, local) else f"{column}__date"
             else:
                 field = column
             return Q(**{f"{field}__{lookup}": day})
-    raise FilterError(f"unknown filter {param!r}")
+    raise FilterError(_("unknown filter {name}").format(name=repr(param)))
+
+
+def _not_a_date(name: str, raw: str) -> str:
+    return _("{field}: {value} is not a date (YYYY-MM-DD)").format(field=name, value=repr(raw))
 
 
 def _has_field(resource: Resource, name: str) -> bool:

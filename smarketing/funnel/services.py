@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db import models as djm
 from django.db.models import Q
 from django.db.models.base import ModelState
+from django.utils.translation import gettext as _
 from psycopg._copy_base import BinaryFormatter  # the encoder behind Copy.write_row
 from psycopg.adapt import Transformer
 from psycopg.pq import Format
@@ -207,7 +208,7 @@ STAGE_ROW = "ingest_row"
 
 
 def _unknown(target: Resource, value: Any) -> str:
-    return f"unknown {target.name} record {value!r}"
+    return _("unknown {resource} record {value}").format(resource=target.name, value=repr(value))
 
 
 @dataclass(frozen=True)
@@ -411,7 +412,7 @@ class _Upsert:
                     parsed.errors.append((number, raw.field, raw.message))
                     parsed.errors.extend((number, f, message) for f, message in raw.more)
                 else:
-                    parsed.errors.append((number, "", "each row must be an object of column: value pairs"))
+                    parsed.errors.append((number, "", _("each row must be an object of column: value pairs")))
                 continue
             values, problems = row_validate(resource, raw)
             if problems:
@@ -448,7 +449,8 @@ class _Upsert:
             earlier = self.seen.get(key)
             if earlier is not None:
                 parsed.errors.append(
-                    (number, ",".join(key_columns), f"duplicate key: the same record as row {earlier}"))
+                    (number, ",".join(key_columns),
+                     _("duplicate key: the same record as row {row}").format(row=earlier)))
                 continue
             self.seen[key] = number
             if self_ref and values[self_ref] is not None:
@@ -487,7 +489,7 @@ class _Upsert:
         data = bytearray()
         cells = stage.cells
         write_row = formatter.write_row
-        for number, _, obj in rows:
+        for number, _values, obj in rows:
             state = obj.__dict__
             state[STAGE_ROW] = number
             data += write_row(cells(state))
@@ -526,7 +528,7 @@ class _Upsert:
             self._patch_self_refs(final=False)
 
     def _unknown_refs(self, stage: _Stage, rows: list[tuple]) -> None:
-        for _, number, _, _, column, own, value in sorted(rows, key=itemgetter(1)):
+        for _kind, number, _pk, _contact, column, own, value in sorted(rows, key=itemgetter(1)):
             if column in self.self_refs:
                 # Resolved once the whole file is written: the referrer may come later.
                 self.pending_self.append((number, own, value))

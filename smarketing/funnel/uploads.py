@@ -9,6 +9,7 @@ from typing import IO
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 MB = 1024 * 1024
 # Room for the form's other fields and the multipart boundaries around the file.
@@ -21,8 +22,9 @@ def upload_limit() -> int:
 
 def size_error(size: int) -> str | None:
     if size > upload_limit():
-        return (f"The file is {size / MB:,.0f} MB; the limit is {settings.UPLOAD_MAX_MB:,} MB (UPLOAD_MAX_MB). "
-                "Split it, or import it on the server with manage.py import_csv.")
+        return _("The file is {size} MB; the limit is {limit} MB (UPLOAD_MAX_MB). "
+                 "Split it, or import it on the server with manage.py import_csv.").format(
+            size=f"{size / MB:,.0f}", limit=f"{settings.UPLOAD_MAX_MB:,}")
     return None
 
 
@@ -54,17 +56,18 @@ def zip_errors(stream: IO[bytes]) -> list[str]:
         with zipfile.ZipFile(stream) as archive:
             members = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError):
-        return ["The file is not a zip archive."]
+        return [_("The file is not a zip archive.")]
     finally:
         stream.seek(0)
     errors = []
     ratio = settings.UPLOAD_ZIP_MAX_RATIO
     for info in members:
         if info.file_size > max(info.compress_size, 1) * ratio:
-            errors.append(f"{info.filename} would expand {info.file_size / max(info.compress_size, 1):,.0f} times "
-                          f"(a zip bomb?); the limit is {ratio:,} (UPLOAD_ZIP_MAX_RATIO).")
+            errors.append(_("{name} would expand {times} times (a zip bomb?); the limit is {limit} "
+                            "(UPLOAD_ZIP_MAX_RATIO).").format(
+                name=info.filename, times=f"{info.file_size / max(info.compress_size, 1):,.0f}", limit=f"{ratio:,}"))
     total = sum(info.file_size for info in members)
     if total > settings.UPLOAD_ZIP_MAX_TOTAL_MB * MB:
-        errors.append(f"The zip unpacks to {total / MB:,.0f} MB; the limit is "
-                      f"{settings.UPLOAD_ZIP_MAX_TOTAL_MB:,} MB (UPLOAD_ZIP_MAX_TOTAL_MB).")
+        errors.append(_("The zip unpacks to {size} MB; the limit is {limit} MB (UPLOAD_ZIP_MAX_TOTAL_MB).").format(
+            size=f"{total / MB:,.0f}", limit=f"{settings.UPLOAD_ZIP_MAX_TOTAL_MB:,}"))
     return errors

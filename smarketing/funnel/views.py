@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -116,7 +117,7 @@ def mapping_preview(request: HttpRequest) -> JsonResponse:
         resource = RESOURCES[body["resource"]]
         text = str(body["text"])[:PREVIEW_MAX_CHARS]
     except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": "send JSON with resource (a resource name) and text (the file's start)"},
+        return JsonResponse({"error": _("send JSON with resource (a resource name) and text (the file's start)")},
                             status=400)
     spec = body.get("mapping")
     answer = importing.mapping_preview(

@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.db import OperationalError
 from tqdm import tqdm
 
@@ -56,6 +56,9 @@ class Command(BaseCommand):
             raise CommandError(f"mapping: {exc}") from None
         return None
 
+    # Operators read the server's English: messages made during the import are not translated,
+    # whatever language the calling process had active.
+    @no_translations
     def handle(self, *args, resource=None, file=None, dir=None, dry_run=False, mapping=None, preset=None,
                **options):
         if dir is not None:
