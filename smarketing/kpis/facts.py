@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 
 from smarketing.funnel import models as funnel
-from smarketing.kpis.models import Fact, FactMonth
+from smarketing.kpis.models import Fact, FactLagDay, FactLagMonth, FactMonth
 
 from .registry import NONE_KEY
 
@@ -104,7 +104,7 @@ def _tables() -> dict[str, str]:
         "landing": funnel.LandingPage, "email": funnel.EmailSend, "audience": funnel.Audience,
         "social": funnel.SocialStat, "spend": funnel.Spend, "webinar": funnel.Webinar,
         "mail": funnel.DirectMail, "feature": funnel.FeatureUsage, "account": funnel.TargetAccount,
-        "fact": Fact, "fact_month": FactMonth,
+        "fact": Fact, "fact_month": FactMonth, "lag_month": FactLagMonth, "lag_day": FactLagDay,
     }
     return {name: model._meta.db_table for name, model in models.items()}
 
@@ -656,6 +656,48 @@ def _month_insert_sql(where: str) -> str:
             f"WHERE {where} GROUP BY measure, {month}, dimension, key, bucket")
 
 
+def converted_on(day: str = "day", bucket: str = "bucket") -> str:
+    """The conversion day of a lag fact: its cohort day plus the lag in its bucket."""
+    if _pg():
+        return f"({day} + {bucket} / {LAG_SCALE})"
+    return f"date({day}, '+' || ({bucket} / {LAG_SCALE}) || ' days')"
+
+
+def _lag_insert_sqls(where: str) -> list[str]:
+    """INSERTs of the lag sums (by conversion month, by conversion day) of the facts `where`."""
+    tables = _tables()
+    month, converted = _month_of("day"), converted_on()
+    sqls = []
+    for table, when in (("lag_month", _month_of(converted)), ("lag_day", converted)):
+        sqls.append(f"INSERT INTO {tables[table]} (measure, dimension, key, number, month, converted, value) "
+                    f"SELECT measure, dimension, key, bucket % {LAG_SCALE}, {month}, {when}, SUM(value) "
+                    f"FROM {tables['fact']} WHERE {where} "
+                    f"GROUP BY measure, dimension, key, bucket % {LAG_SCALE}, {month}, {when}")
+    return sqls
+
+
+def _lag_rollup_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
+    """DELETEs and INSERTs replacing the family's lag sums of the cohort months `ranges` touch."""
+    tables = _tables()
+    measures = ", ".join(f"'{m}'" for m in family.measures)
+    dims = ", ".join(f"'{d}'" for d in family.written_dims)
+    scope = f"measure IN ({measures}) AND dimension IN ({dims})"
+    where, months = scope, ""
+    if ranges is not None:
+        spans = month_ranges(ranges)
+        months = " AND (" + " OR ".join(f"month BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in spans) + ")"
+        where += " AND (" + " OR ".join(f"day BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in spans) + ")"
+    deletes = [f"DELETE FROM {tables[table]} WHERE {scope}{months}" for table in ("lag_month", "lag_day")]
+    return [*deletes, *_lag_insert_sqls(where)]
+
+
+def lag_rollup_all_sqls() -> list[str]:
+    """The lag sums of every lag fact (tables emptied first, or a migration's fill)."""
+    lags = [measure for family in _families() if not rolls_up(family) for measure in family.measures]
+    listed = ", ".join(f"'{m}'" for m in lags)
+    return _lag_insert_sqls(f"measure IN ({listed})")
+
+
 def month_rollup_all_sql() -> str:
     """Month sums of every fact that rolls up (a table emptied first, or a migration's fill)."""
     lags = [measure for family in _families() if not rolls_up(family) for measure in family.measures]
@@ -681,6 +723,5 @@ def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_delete_sql(family, ranges))
         cursor.execute(_insert_sql(family, ranges))
-        if rolls_up(family):
-            for sql in _month_rollup_sql(family, ranges):
-                cursor.execute(sql)
+        for sql in _month_rollup_sql(family, ranges) if rolls_up(family) else _lag_rollup_sqls(family, ranges):
+            cursor.execute(sql)

@@ -55,6 +55,50 @@ class FactMonth(models.Model):
         return f"{self.measure} {self.month:%Y-%m} {self.dimension}={self.key}: {self.value}"
 
 
+class _LagSums(models.Model):
+    """Same-age lag facts summed by cohort month (`month`) and by when they converted
+    (`converted`): "converted on or before E for cohorts from S" is then whole months from
+    `FactLagMonth`, E's month so far from `FactLagDay`, and only S's own month from the daily
+    facts. `number` is the lag fact's attempt number (its bucket modulo LAG_SCALE)."""
+
+    measure = models.CharField(max_length=40)
+    dimension = models.CharField(max_length=30, blank=True, default="")
+    key = models.CharField(max_length=500, blank=True, default="")
+    number = models.IntegerField(default=0)
+    month = models.DateField()
+    converted = models.DateField()
+    value = models.FloatField()
+
+    class Meta:
+        abstract = True
+
+
+class FactLagMonth(_LagSums):
+    """`converted` is the first day of the conversion month."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "dimension", "month", "converted", "key", "number"],
+                                    include=["value"], name="factlagmonth_grain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.month:%Y-%m}→{self.converted:%Y-%m} {self.dimension}={self.key}: {self.value}"
+
+
+class FactLagDay(_LagSums):
+    """`converted` is the conversion day; ordered by it first (a query reads one month of them)."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "dimension", "converted", "month", "key", "number"],
+                                    include=["value"], name="factlagday_grain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.month:%Y-%m}→{self.converted} {self.dimension}={self.key}: {self.value}"
+
+
 class DirtyDay(models.Model):
     """A day whose facts of one family of measures must be rebuilt (marked by ingest)."""
 

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from smarketing.funnel import models as funnel
-from smarketing.kpis.models import DirtyDay, Fact, FactMonth, FactsState
+from smarketing.kpis.models import DirtyDay, Fact, FactLagDay, FactLagMonth, FactMonth, FactsState
 
 from . import judgement
 from .facts import LAG_SCALE, families, month_end, month_start, rolls_up, sla_min_attempts_setting
@@ -72,7 +72,8 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     its cohort day and carries its lag in days in the bucket (× LAG_SCALE + an attempt
     number), so "converted on or before the end" is the condition `day + lag <= end`; those
     rows come back under the range key (AGED, start, end) with the attempt number as their
-    bucket.
+    bucket. Whole calendar months are read from their sums (`FactMonth`, and for the lags
+    `FactLagMonth` / `FactLagDay`), so what a range reads does not grow with its length.
     """
     lags = sorted(aged[0]) if aged else []
     adapt = connection.ops.adapt_datefield_value
@@ -118,15 +119,29 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
         if daily:
             day_arm(daily, lo, hi)
     if lags:
-        window = aged[1]
+        start, end = aged[1].start, aged[1].end
         if connection.vendor == "postgresql":
             reached = f"day + bucket / {LAG_SCALE} <= %s"
         else:
             reached = f"julianday(day) + bucket / {LAG_SCALE} <= julianday(%s)"
-        every_range.append((AGED, window.start, window.end))
-        # Lag rows group by attempt number, not by lag: a handful of rows per key.
-        arm(lags, f" AND day >= %s AND day <= %s AND {reached}",
-            [adapt(window.start), adapt(window.end), adapt(window.end)], bucket=f"bucket %% {LAG_SCALE}")
+        every_range.append((AGED, start, end))
+        # A conversion comes on or after its cohort day, so "cohort from S, converted by E" needs
+        # no other bound. A start within a month: the rest of that month from the daily facts,
+        # a few weeks of cohort days. Lag rows group by attempt number, not by lag: a handful
+        # of rows per key.
+        later = start if start.day == 1 else month_end(start) + dt.timedelta(days=1)
+        if start < later:
+            arm(lags, f" AND day >= %s AND day <= %s AND {reached}",
+                [adapt(start), adapt(min(end, later - dt.timedelta(days=1))), adapt(end)],
+                bucket=f"bucket %% {LAG_SCALE}")
+        if later <= end:
+            # Later cohort months: conversions of whole months before the end's month, then
+            # the end's month day by day up to the end.
+            arm(lags, " AND month >= %s AND converted < %s", [adapt(later), adapt(month_start(end))],
+                bucket="number", table=FactLagMonth._meta.db_table)
+            arm(lags, " AND converted >= %s AND converted <= %s AND month >= %s",
+                [adapt(month_start(end)), adapt(end), adapt(later)], bucket="number",
+                table=FactLagDay._meta.db_table)
     if not arms:
         return {}
     with connection.cursor() as cursor:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from smarketing.funnel import models as funnel
 from smarketing.funnel.db import bound_cursor
-from smarketing.kpis.models import DirtyDay, Fact, FactMonth, FactsState
+from smarketing.kpis.models import DirtyDay, Fact, FactLagDay, FactLagMonth, FactMonth, FactsState
 
 from .facts import LAG_FAMILIES, families, family_rebuild
 from .signals import facts_recomputed
@@ -29,6 +29,9 @@ from .signals import facts_recomputed
 logger = logging.getLogger("smarketing.kpis")
 
 FACTS_LOCK_ID = 741_852_963  # pg_advisory_xact_lock key of the facts recompute
+# The daily facts and their sums: rebuilt, emptied, vacuumed and analysed together.
+FACT_MODELS = (Fact, FactMonth, FactLagMonth, FactLagDay)
+FACT_TABLES = ", ".join(model._meta.db_table for model in FACT_MODELS)
 
 CONTACT_FAMILIES = (
     "contacts_lead", "contacts_nurture", "contacts_mql", "contacts_demo", "contacts_sql",
@@ -123,8 +126,8 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
             covered = covered.filter(day__in=day_list)
         covered.delete()
         if day_list is None and family_names is None:
-            Fact.objects.all().delete()
-            FactMonth.objects.all().delete()
+            for model in FACT_MODELS:
+                model.objects.all().delete()
         for family in chosen.values():
             family_rebuild(family=family, days=day_list)
         _stamp(full=day_list is None and family_names is None, started=started)
@@ -133,7 +136,7 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
         # query's index-only scans need not visit the table (VACUUM cannot run in a transaction).
         with connection.cursor() as cursor:
             verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-            cursor.execute(f"{verb} {Fact._meta.db_table}, {FactMonth._meta.db_table}")
+            cursor.execute(f"{verb} {FACT_TABLES}")
     result = RebuildResult(len(chosen), None if day_list is None else len(day_list), time.monotonic() - clock)
     logger.info("facts rebuilt: %s families, %s days in %.2f s", result.families,
                 "all" if result.days is None else result.days, result.seconds)
@@ -195,7 +198,7 @@ def facts_recompute_dirty(*, wait: bool = True) -> RebuildResult | None:
         # Keep the visibility map fresh so the query's index-only scans stay heap-free; only
         # the pages this recompute touched are visited.
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM {Fact._meta.db_table}, {FactMonth._meta.db_table}")
+            cursor.execute(f"VACUUM {FACT_TABLES}")
     result = RebuildResult(len(by_family), len({day for _, _, day in marks}), time.monotonic() - clock)
     _announce(families=sorted(name for name in by_family if name in known),
               days=sorted({day for _, _, day in marks}))
