@@ -56,6 +56,8 @@ def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
 
 # (range, measure, key, bucket) -> (sum, 1): present = at least one fact in the range
 Rows = dict[tuple[tuple[dt.date | None, dt.date], str, str, int], tuple[float, int]]
+# range -> [(measure, bucket, sum, 1)]: the rows of one key (or the total) by range
+RowsByRange = dict[tuple, list[tuple[str, int, float, int]]]
 
 
 AGED = "aged"  # the range key of same-age sums in `_fetch`'s rows
@@ -177,17 +179,15 @@ def rolled_up_measures() -> frozenset[str]:
 class _Sums:
     """The `Sums` a metric computes from: one window, the facts of a set of keys."""
 
-    def __init__(self, rows: Rows, window: Window, extra: dict[str, float]) -> None:
+    def __init__(self, rows: RowsByRange, window: Window, extra: dict[str, float]) -> None:
         self.ranges = _ranges(window)
         self.extra = extra
         # {(range kind, measure): {bucket: sum}}: a breakdown asks thousands of these per answer.
         self.values: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
         self.counts: dict[tuple[str, str], int] = defaultdict(int)
-        kinds: dict[tuple, list[str]] = defaultdict(list)
-        for name, value in self.ranges.items():
-            kinds[value].append(name)
-        for (rng, measure, _key, bucket), (total, count) in rows.items():
-            for name in kinds.get(rng, ()):
+        # Only the window's own ranges: a key's rows also hold its previous and mature parts.
+        for name, rng in self.ranges.items():
+            for measure, bucket, total, count in rows.get(rng, ()):
                 self.values[(name, measure)][bucket] += total
                 self.counts[(name, measure)] += count
 
@@ -511,7 +511,17 @@ class _Scope:
         key = (id(rows), window, id(extra))
         if key not in self.cache:
             # The entry keeps `rows` and `extra` alive: their ids cannot pass to other objects.
-            self.cache[key] = (_Sums(rows, window, extra), rows, extra)
+            self.cache[key] = (_Sums(self.by_range(rows), window, extra), rows, extra)
+        return self.cache[key][0]
+
+    def by_range(self, rows: Rows) -> RowsByRange:
+        """`rows` indexed by their range, once per rows."""
+        key = ("by_range", id(rows))
+        if key not in self.cache:
+            index: RowsByRange = defaultdict(list)
+            for (rng, measure, _key, bucket), (total, count) in rows.items():
+                index[rng].append((measure, bucket, total, count))
+            self.cache[key] = (index, rows)
         return self.cache[key][0]
 
     def by_key(self) -> dict[str, Rows]:
