@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -288,14 +290,45 @@ class _Period:
 Targets = dict[tuple[str, str | None, str | None, str, dt.date], float]
 
 
+_targets_read: ContextVar[dict | None] = ContextVar("kpis_targets_read", default=None)
+
+
+@contextmanager
+def targets_read_once() -> Iterator[None]:
+    """Within the block, the target rows of a set of periods are read once, for every metric:
+    a page asks the engine a dozen questions about the same periods."""
+    token = _targets_read.set({})
+    try:
+        yield
+    finally:
+        _targets_read.reset(token)
+
+
 def _target_rows(metrics: list[str], windows: list[Window], period: _Period | None) -> Targets:
     """The target rows of the metrics for the windows' periods (every slice)."""
+    starts = {kind: frozenset(period_bounds(kind, window.end)[0] for window in windows)
+              for kind in ("month", "quarter", "year")}
+    read = _targets_read.get()
+    if read is not None:
+        key = (tuple(sorted(starts.items())), period)
+        if key not in read:
+            read[key] = _target_rows_of(None, starts, period)
+        return read[key]
+    return _target_rows_of([*metrics, SLA_MIN_ATTEMPTS_KEY], starts, period)
+
+
+def _target_rows_of(metrics: list[str] | None, starts: dict[str, frozenset[dt.date]],
+                    period: _Period | None) -> Targets:
+    """The rows of the periods starting on `starts` (or within `period`); None = every metric."""
     query = Q()
-    for kind in ("month", "quarter", "year"):
-        query |= Q(period=kind, period_start__in={period_bounds(kind, window.end)[0] for window in windows})
+    for kind, days in starts.items():
+        query |= Q(period=kind, period_start__in=days)
     if period is not None:
         query |= Q(period_start__gte=period.start, period_start__lte=period.end)
-    rows = funnel.Target.objects.filter(query, metric__in=[*metrics, SLA_MIN_ATTEMPTS_KEY]).values_list(
+    rows = funnel.Target.objects.filter(query)
+    if metrics is not None:
+        rows = rows.filter(metric__in=metrics)
+    rows = rows.values_list(
         "metric", "owner__email", "channel", "campaign__external_id", "period", "period_start", "value")
     out: Targets = {}
     for metric, owner, channel, campaign, kind, start, value in rows:

@@ -197,3 +197,28 @@ def test_min_attempts_setting_and_its_targets_override(settings):
     assert result("sla_attempt_compliance", as_of="2026-04-15")["value"] == 100.0
     target("sla_min_attempts", "month", "2026-04-01", 4)
     assert result("sla_attempt_compliance", as_of="2026-04-15")["value"] == 0.0
+
+
+def test_a_page_reads_the_target_rows_of_its_periods_once():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smarketing.kpis.selectors import targets_read_once
+
+    for i in range(12):
+        contact(f"c{i}", f"2026-04-{1 + i:02d} 09:00")
+    target("leads", "month", "2026-04-01", 30)
+    target("mqls", "month", "2026-04-01", 9)
+    target("leads", "month", "2026-03-01", 5)  # the previous month's: read, not used for April
+    facts_rebuild()
+    alone = [result("leads", as_of="2026-04-10")["target"], result("mqls", as_of="2026-04-10")["target"]]
+    with targets_read_once(), CaptureQueriesContext(connection) as queries:
+        together = [result("leads", as_of="2026-04-10")["target"], result("mqls", as_of="2026-04-10")["target"]]
+    # The same judgements, from one read of the targets of April and March (the previous period).
+    assert together == alone
+    assert alone[0]["value"] == 30 and alone[1]["value"] == 9
+    assert sum('"funnel_target"' in query["sql"] for query in queries.captured_queries) == 1
+    # Outside the block every question reads its own rows again.
+    with CaptureQueriesContext(connection) as queries:
+        result("leads", as_of="2026-04-10")
+    assert sum('"funnel_target"' in query["sql"] for query in queries.captured_queries) == 1
