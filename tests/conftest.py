@@ -109,6 +109,25 @@ def api_client():
     return APIClient()
 
 
+@pytest.fixture
+def manager_api(api_client, data_manager):
+    """The REST client of a data manager, by token."""
+    from rest_framework.authtoken.models import Token
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=data_manager).key}")
+    return api_client
+
+
+@pytest.fixture
+def fresh_throttle():
+    """An empty cache before and after: the API's rate limits count in it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _test_database_url() -> str:
     from django.db import connection
 

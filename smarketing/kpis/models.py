@@ -13,13 +13,22 @@ from __future__ import annotations
 from django.db import models
 
 
-class Fact(models.Model):
+class _Summed(models.Model):
+    """One summed number of a measure for the total (`dimension` "") or one key of a dimension;
+    the subclasses add the days it covers."""
+
     measure = models.CharField(max_length=40)
-    day = models.DateField()
     dimension = models.CharField(max_length=30, blank=True, default="")
     key = models.CharField(max_length=500, blank=True, default="")
-    bucket = models.IntegerField(default=0)  # histogram bucket, or a same-age lag (facts.LAG_SCALE)
     value = models.FloatField()
+
+    class Meta:
+        abstract = True
+
+
+class Fact(_Summed):
+    day = models.DateField()
+    bucket = models.IntegerField(default=0)  # histogram bucket, or a same-age lag (facts.LAG_SCALE)
 
     class Meta:
         constraints = [
@@ -33,17 +42,13 @@ class Fact(models.Model):
         return f"{self.measure} {self.day} {self.dimension}={self.key}: {self.value}"
 
 
-class FactMonth(models.Model):
+class FactMonth(_Summed):
     """The facts of one calendar month summed (`month` = its first day); kept equal to the
     sums of `Fact` by every rebuild, in the same transaction. Same-age lag facts are left
     out: they are read by cohort day and lag, never over whole months."""
 
-    measure = models.CharField(max_length=40)
     month = models.DateField()
-    dimension = models.CharField(max_length=30, blank=True, default="")
-    key = models.CharField(max_length=500, blank=True, default="")
     bucket = models.IntegerField(default=0)
-    value = models.FloatField()
 
     class Meta:
         constraints = [
@@ -55,19 +60,15 @@ class FactMonth(models.Model):
         return f"{self.measure} {self.month:%Y-%m} {self.dimension}={self.key}: {self.value}"
 
 
-class _LagSums(models.Model):
+class _LagSums(_Summed):
     """Same-age lag facts summed by cohort month (`month`) and by when they converted
     (`converted`): "converted on or before E for cohorts from S" is then whole months from
     `FactLagMonth`, E's month so far from `FactLagDay`, and only S's own month from the daily
     facts. `number` is the lag fact's attempt number (its bucket modulo LAG_SCALE)."""
 
-    measure = models.CharField(max_length=40)
-    dimension = models.CharField(max_length=30, blank=True, default="")
-    key = models.CharField(max_length=500, blank=True, default="")
     number = models.IntegerField(default=0)
     month = models.DateField()
     converted = models.DateField()
-    value = models.FloatField()
 
     class Meta:
         abstract = True

@@ -4,14 +4,12 @@ user's own setting); row numbers, field names and the sent values stay as they a
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 
 from smarketing.accounts.services import set_language
 from smarketing.funnel import models as m
 from smarketing.funnel.schemas import RESOURCES
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttle")]
 
 CHANNELS = ", ".join(RESOURCES["campaigns"].col("channel").choices)
 ROWS = [
@@ -21,18 +19,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def manager_api(api_client, data_manager):
-    token = Token.objects.create(user=data_manager)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return api_client
 
 
 def test_bad_rows_are_answered_in_chinese_for_accept_language_zh_hans(manager_api):

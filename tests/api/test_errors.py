@@ -13,11 +13,6 @@ from tests.funnel.rows import store_examples, valid_rows
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def manager_api(api_client, data_manager):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=data_manager).key}")
-    return api_client
-
 
 @pytest.fixture
 def viewer_api(api_client, user):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
 from smarketing.api.resources import WriteThrottle
@@ -14,21 +13,9 @@ from smarketing.funnel.schemas import RESOURCES, row_validate
 from smarketing.funnel.selectors import key_format
 from tests.funnel.rows import store_examples, valid_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttle")]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def manager_api(api_client, data_manager):
-    token = Token.objects.create(user=data_manager)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return api_client
 
 
 @pytest.fixture

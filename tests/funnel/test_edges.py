@@ -11,7 +11,6 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 
 from smarketing.funnel import models as m
 from smarketing.funnel.importing import CsvSource, csv_import
@@ -27,11 +26,6 @@ LATE = "9999-12-31T23:59:59-23:59"
 EARLY = "0001-01-01T00:00:00+23:59"
 HOSTILE_EMAILS = ["<img/src=x/onerror=alert(11)>@xss.io", "=cmd|'/Ccalc'!A0@x.io"]
 
-
-@pytest.fixture
-def manager_api(api_client, data_manager):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=data_manager).key}")
-    return api_client
 
 
 def contacts(**changes) -> list[dict[str, str]]:
