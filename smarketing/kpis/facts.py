@@ -256,7 +256,7 @@ def _sla_lag_family() -> Family:
               "a.occurred_on, a.occurred_at, "
               "ROW_NUMBER() OVER (PARTITION BY c.id ORDER BY a.occurred_at, a.id) AS k, "
               "MIN(CASE WHEN a.connected THEN a.occurred_on END) OVER (PARTITION BY c.id) AS conn_on "
-              "FROM {contact} c JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
+              "FROM {contact} c JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at{attempts_since} "
               "WHERE {where}")
     null = NULL_INT
     base = (
@@ -336,7 +336,7 @@ def _families() -> tuple[Family, ...]:
             f"{_one_if(f's.attempts > 0 AND {on_time}')} AS m_sla_on_time FROM ("
             "SELECT c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
             f"COUNT(a.id) AS attempts, MAX({_one_if('a.connected')}) AS conn, MIN(a.occurred_at) AS first_at "
-            "FROM {contact} c LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
+            "FROM {contact} c LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at{attempts_since} "
             "WHERE {where} GROUP BY c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, "
             f"c.industry, c.offer) s {_contact_joins('s')}",
             "c.mql_on", ("sla_worked", "sla_connected", "sla_worked_not_connected", "sla_speed_hours_total",
@@ -574,7 +574,10 @@ def _where(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
 
 def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     tables = _tables()
-    base = family.base.replace("{where}", _where(family, ranges)).format(**tables)
+    # An attempt comes at or after its MQL, so rebuilding MQL days from D on needs only the
+    # activities from D on: an index range instead of every activity ever logged.
+    since = "" if ranges is None else f" AND a.occurred_on >= {_date(min(lo for lo, _ in ranges))}"
+    base = family.base.replace("{where}", _where(family, ranges)).replace("{attempts_since}", since).format(**tables)
     sums = ", ".join(f"SUM(m_{measure}) AS m_{measure}" for measure in family.measures)
     ctes = [f"base AS {'MATERIALIZED ' if len(family.written_dims) > 1 else ''}({base})"]
     arms = []
