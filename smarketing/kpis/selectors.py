@@ -750,14 +750,21 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
         rows = by_key.get(key, {})
         extras = None
         if dimension == "owner":
-            extras = ({**scope.extra, REVENUE_TARGET: _revenue_target(targets, scope.window, key)},
-                      {**scope.previous_extra, REVENUE_TARGET: _revenue_target(targets, scope.previous, key)})
+            # One pair per rep for every metric: the sums cached by it are then shared too.
+            extras = scope.cache.get(("owner extras", key))
+            if extras is None:
+                extras = ({**scope.extra, REVENUE_TARGET: _revenue_target(targets, scope.window, key)},
+                          {**scope.previous_extra, REVENUE_TARGET: _revenue_target(targets, scope.previous, key)})
+                scope.cache[("owner extras", key)] = extras
         key_extra = extras[0] if extras else scope.extra
         # `_Sums` of the window reads only the window's ranges, so the key's rows serve as they are.
         if key not in include_keys and not _present(metric, scope.sums(rows, scope.window, key_extra)):
             continue
         if whole:
-            rows = {**rows, **whole}
+            merged = ("with whole", key, id(whole))
+            if merged not in scope.cache:
+                scope.cache[merged] = ({**rows, **whole}, whole)
+            rows = scope.cache[merged][0]
         target = _target_value(metric, targets, judge.period, dimension, key, quota)
         item = {"key": key, "label": labels.get(key, key),
                 **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge, extras=extras)}
