@@ -49,6 +49,9 @@ def setup(url: str) -> None:
     import django
 
     django.setup()
+    from smarketing.collector import collector_tune
+
+    collector_tune()  # as the WSGI entry point does: the API as it is served
 
 
 def seed(url: str, contacts: int, today: str) -> None:
