@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,7 +42,7 @@ class CanManageData(BasePermission):
     message = gettext_lazy("Changing data needs the data-manager permission.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.has_perm(settings.DATA_MANAGER_PERMISSION))
+        return bool(request.user) and selectors.is_data_manager(request.user)
 
 
 class WriteThrottle(ScopedRateThrottle):

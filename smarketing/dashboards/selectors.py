@@ -90,11 +90,17 @@ def _filters_key(filters: dict[str, list[str]] | None, window: Window) -> tuple:
     return (window, tuple(sorted((dimension, tuple(values)) for dimension, values in (filters or {}).items())))
 
 
+def panel_window(panel: Panel, window: Window) -> Window:
+    """The panel's own window, if it has one, ending where `window` does; else `window`."""
+    if not panel.window or panel.window == window.name:
+        return window
+    return window_for(panel.window, as_of=window.end)
+
+
 def panel_state(panel: Panel, state: DashboardState) -> DashboardState:
     """The reader's state with the panel's own window, if it has one, ending where the reader's does."""
-    if not panel.window or panel.window == state.window.name:
-        return state
-    return dataclasses.replace(state, window=window_for(panel.window, as_of=state.window.end))
+    window = panel_window(panel, state.window)
+    return state if window is state.window else dataclasses.replace(state, window=window)
 
 
 def _page_series(dashboard: Dashboard, state: DashboardState, *, sparklines: bool) -> PageSeries:

@@ -32,6 +32,7 @@ from smarketing.dashboards.selectors import (
     filters_text,
     mature_only,
     not_meaningful,
+    panel_window,
 )
 from smarketing.digests import charts
 from smarketing.kpis.formatting import (
@@ -201,12 +202,6 @@ class SectionBuilder:
             if weekly else (_("Year to date"), _("YTD")))
         self.images: list[InlineImage] = []
 
-    def window_of(self, panel: Panel) -> Window:
-        """The month to date, or the panel's own fixed window ending on the digest's day."""
-        if not panel.window or panel.window == "mtd":
-            return self.mtd
-        return window_for(panel.window, as_of=self.as_of)
-
     def chart(self, name: str, draw: Callable[[], charts.Chart], alt: str) -> dict | None:
         if not self.cache.render_charts:
             return None
@@ -224,7 +219,7 @@ class SectionBuilder:
     # --- panels -------------------------------------------------------------------------
     def tiles(self, index: int, panel: Panel) -> dict:
         filters = panel.filters_for_query
-        window = self.window_of(panel)
+        window = panel_window(panel, self.mtd)
         mtd = self.cache.kpis(metrics=panel.metrics, window=window, filters=filters)
         # A panel fixed to the year to date shows it once, not twice.
         second = None if window == self.second else self.second
@@ -265,7 +260,7 @@ class SectionBuilder:
 
     def breakdown(self, index: int, panel: Panel) -> dict:
         filters = panel.filters_for_query
-        window = self.window_of(panel)
+        window = panel_window(panel, self.mtd)
         results = self.cache.kpis(metrics=panel.metrics, window=window, dimension=panel.dimension,
                                   filters=filters)
         results = {result["metric"]: result for result in blank_not_meaningful(
@@ -349,7 +344,7 @@ class SectionBuilder:
                 "columns": columns, "all_rows": rows, "empty": not items}
 
     def sla(self, index: int, panel: Panel) -> dict:
-        window = self.window_of(panel)
+        window = panel_window(panel, self.mtd)
         results = self.cache.kpis(metrics=panel.metrics, window=window, dimension=panel.dimension)
         delivered = results.get("leads_delivered") or {}
         others = {key: {i["key"]: i for i in (results[key].get("breakdown") or [])}
@@ -402,7 +397,7 @@ class SectionBuilder:
                 "rows": rows, "team": team, "empty": not items}
 
     def funnel(self, index: int, panel: Panel) -> dict:
-        window = self.window_of(panel)
+        window = panel_window(panel, self.mtd)
         mtd = self.cache.kpis(metrics=panel.metrics, window=window)
         labels = [_label(key, mtd[key]) for key in panel.metrics]
         current = [mtd[key].get("value") for key in panel.metrics]
@@ -430,7 +425,7 @@ class SectionBuilder:
                 "image": image, "steps": steps}
 
     def velocity(self, index: int, panel: Panel) -> dict:
-        window = self.window_of(panel)
+        window = panel_window(panel, self.mtd)
         mtd = self.cache.kpis(metrics=panel.metrics, window=window)
         ytd = self.cache.kpis(metrics=panel.metrics, window=self.ytd)
         labels = [_label(key, mtd[key]) for key in panel.metrics]

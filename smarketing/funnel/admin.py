@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import Q
 
 from smarketing.funnel import models as m
 from smarketing.funnel import services
 from smarketing.funnel.schemas import RESOURCE_BY_MODEL, RESOURCES, row_validate
+from smarketing.funnel.selectors import is_data_manager
 
 
 class SchemaForm(forms.ModelForm):
@@ -60,7 +60,7 @@ class SchemaAdmin(admin.ModelAdmin):
     # Funnel data changes the numbers everyone reads: a model permission (add_campaign) is
     # not enough, the writer must be a data manager as on the upload page and the API.
     def _manages_data(self, request) -> bool:
-        return request.user.has_perm(settings.DATA_MANAGER_PERMISSION)
+        return is_data_manager(request.user)
 
     def has_add_permission(self, request) -> bool:
         return self._manages_data(request) and super().has_add_permission(request)

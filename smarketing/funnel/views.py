@@ -21,6 +21,7 @@ from smarketing.funnel.mapping import FORMATS
 from smarketing.funnel.models import ImportJob, ImportLog, SavedMapping
 from smarketing.funnel.presets import PRESETS
 from smarketing.funnel.schemas import RESOURCES
+from smarketing.funnel.selectors import is_data_manager
 from smarketing.funnel.uploads import UploadLimitHandler, size_error, upload_limit
 
 
@@ -30,7 +31,7 @@ def manager_required(view):
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.has_perm(settings.DATA_MANAGER_PERMISSION):
+        if not is_data_manager(request.user):
             return render(request, "funnel/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 

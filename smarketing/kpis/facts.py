@@ -16,6 +16,7 @@ measures are keyed by the day the cohort entered.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from smarketing.funnel import models as funnel
 from smarketing.kpis.models import Fact, FactLagDay, FactLagMonth, FactMonth
 
 from .registry import NONE_KEY
+from .windows import period_bounds
 
 EPOCH = dt.date(1900, 1, 1)  # day of the undated stocks (the number of target accounts)
 MAX_BUCKET = 100  # attempts histogram cap: SLA_MIN_ATTEMPTS above it reads as 100
@@ -605,15 +607,6 @@ def _delete_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
 # --- month sums ----------------------------------------------------------------------------
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def month_end(day: dt.date) -> dt.date:
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
-
-
 def _month_of(column: str) -> str:
     if _pg():
         return f"CAST(date_trunc('month', {column}) AS date)"
@@ -623,7 +616,7 @@ def _month_of(column: str) -> str:
 def month_ranges(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
     """The whole months the day ranges touch, as day ranges, overlapping ones merged."""
     out: list[list[dt.date]] = []
-    for lo, hi in sorted((month_start(lo), month_end(hi)) for lo, hi in ranges):
+    for lo, hi in sorted((period_bounds("month", lo)[0], period_bounds("month", hi)[1]) for lo, hi in ranges):
         if out and lo <= out[-1][1] + dt.timedelta(days=1):
             out[-1][1] = max(out[-1][1], hi)
         else:
@@ -636,19 +629,32 @@ def rolls_up(family: Family) -> bool:
     return family.name not in LAG_FAMILIES
 
 
-def _month_rollup_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> tuple[str, str]:
-    """(DELETE, INSERT) replacing the family's month sums over the months `ranges` touch."""
-    tables = _tables()
+@functools.cache
+def lag_measures() -> frozenset[str]:
+    """The same-age lag measures: summed by cohort and conversion month instead."""
+    return frozenset(measure for family in _families() if not rolls_up(family) for measure in family.measures)
+
+
+def _sums_scope(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> tuple[str, str, str]:
+    """(the family's facts, `month` in the months `ranges` touch, `day` in them) as SQL
+    conditions; the last two empty for every day."""
     measures = ", ".join(f"'{m}'" for m in family.measures)
     dims = ", ".join(f"'{d}'" for d in family.written_dims)
     scope = f"measure IN ({measures}) AND dimension IN ({dims})"
-    months = None if ranges is None else month_ranges(ranges)
-    delete = f"DELETE FROM {tables['fact_month']} WHERE {scope}"
-    where = scope
-    if months is not None:
-        delete += " AND (" + " OR ".join(f"month BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in months) + ")"
-        where += " AND (" + " OR ".join(f"day BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in months) + ")"
-    return delete, _month_insert_sql(where)
+    if ranges is None:
+        return scope, "", ""
+    spans = month_ranges(ranges)
+
+    def within(column: str) -> str:
+        return " AND (" + " OR ".join(f"{column} BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in spans) + ")"
+
+    return scope, within("month"), within("day")
+
+
+def _month_rollup_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
+    """DELETE and INSERT replacing the family's month sums over the months `ranges` touch."""
+    scope, months, days = _sums_scope(family, ranges)
+    return [f"DELETE FROM {_tables()['fact_month']} WHERE {scope}{months}", _month_insert_sql(scope + days)]
 
 
 def _month_insert_sql(where: str) -> str:
@@ -681,32 +687,24 @@ def _lag_insert_sqls(where: str) -> list[str]:
 
 def _lag_rollup_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
     """DELETEs and INSERTs replacing the family's lag sums of the cohort months `ranges` touch."""
+    scope, months, days = _sums_scope(family, ranges)
     tables = _tables()
-    measures = ", ".join(f"'{m}'" for m in family.measures)
-    dims = ", ".join(f"'{d}'" for d in family.written_dims)
-    scope = f"measure IN ({measures}) AND dimension IN ({dims})"
-    where, months = scope, ""
-    if ranges is not None:
-        spans = month_ranges(ranges)
-        months = " AND (" + " OR ".join(f"month BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in spans) + ")"
-        where += " AND (" + " OR ".join(f"day BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in spans) + ")"
     deletes = [f"DELETE FROM {tables[table]} WHERE {scope}{months}" for table in ("lag_month", "lag_day")]
-    return [*deletes, *_lag_insert_sqls(where)]
+    return [*deletes, *_lag_insert_sqls(scope + days)]
+
+
+def _lag_list() -> str:
+    return ", ".join(f"'{m}'" for m in sorted(lag_measures()))
 
 
 def lag_rollup_all_sqls() -> list[str]:
     """The lag sums of every lag fact (tables emptied first, or a migration's fill)."""
-    lags = [measure for family in _families() if not rolls_up(family) for measure in family.measures]
-    listed = ", ".join(f"'{m}'" for m in lags)
-    return _lag_insert_sqls(f"measure IN ({listed})")
+    return _lag_insert_sqls(f"measure IN ({_lag_list()})")
 
 
 def month_rollup_all_sql() -> str:
     """Month sums of every fact that rolls up (a table emptied first, or a migration's fill)."""
-    lags = [measure for family in _families() if not rolls_up(family) for measure in family.measures]
-    listed = ", ".join(f"'{m}'" for m in lags)
-    where = f"measure NOT IN ({listed})" if lags else "1 = 1"
-    return _month_insert_sql(where)
+    return _month_insert_sql(f"measure NOT IN ({_lag_list()})")
 
 
 def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
@@ -726,5 +724,5 @@ def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_delete_sql(family, ranges))
         cursor.execute(_insert_sql(family, ranges))
-        for sql in _month_rollup_sql(family, ranges) if rolls_up(family) else _lag_rollup_sqls(family, ranges):
+        for sql in _month_rollup_sqls(family, ranges) if rolls_up(family) else _lag_rollup_sqls(family, ranges):
             cursor.execute(sql)

@@ -9,7 +9,6 @@ then each metric's `compute` divides once.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from smarketing.funnel import models as funnel
 from smarketing.kpis.models import DirtyDay, Fact, FactLagDay, FactLagMonth, FactMonth, FactsState
 
 from . import judgement
-from .facts import LAG_SCALE, families, month_end, month_start, rolls_up, sla_min_attempts_setting
+from .facts import LAG_SCALE, converted_on, lag_measures, sla_min_attempts_setting
 from .records import RecordSet, forecast_range, records_for
 from .registry import (
     DIMENSIONS,
@@ -100,14 +99,13 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
             condition_params.append(adapt(lo))
         arm(measures, condition, condition_params)
 
-    rolled = rolled_up_measures()
     for (lo, hi), measures in needs.items():
         if not measures:
             continue
         every_range.append((lo, hi))
         # Whole months from their sums, the days at either end from the daily facts.
         months = whole_months(lo, hi)
-        monthly = sorted(measures & rolled) if months else []
+        monthly = sorted(measures - lag_measures()) if months else []
         if monthly:
             first, last = months
             condition, condition_params = " AND month <= %s", [adapt(last)]
@@ -117,34 +115,31 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
             arm(monthly, condition, condition_params, table=FactMonth._meta.db_table)
             if lo is not None and lo < first:
                 day_arm(monthly, lo, first - dt.timedelta(days=1))
-            if month_end(last) < hi:
-                day_arm(monthly, month_end(last) + dt.timedelta(days=1), hi)
+            last_day = period_bounds("month", last)[1]
+            if last_day < hi:
+                day_arm(monthly, last_day + dt.timedelta(days=1), hi)
         daily = sorted(measures - set(monthly))
         if daily:
             day_arm(daily, lo, hi)
     if lags:
         start, end = aged[1].start, aged[1].end
-        if connection.vendor == "postgresql":
-            reached = f"day + bucket / {LAG_SCALE} <= %s"
-        else:
-            reached = f"julianday(day) + bucket / {LAG_SCALE} <= julianday(%s)"
         every_range.append((AGED, start, end))
         # A conversion comes on or after its cohort day, so "cohort from S, converted by E" needs
         # no other bound. A start within a month: the rest of that month from the daily facts,
         # a few weeks of cohort days. Lag rows group by attempt number, not by lag: a handful
         # of rows per key.
-        later = start if start.day == 1 else month_end(start) + dt.timedelta(days=1)
+        later, end_month = _month_start_from(start), period_bounds("month", end)[0]
         if start < later:
-            arm(lags, f" AND day >= %s AND day <= %s AND {reached}",
+            arm(lags, f" AND day >= %s AND day <= %s AND {converted_on()} <= %s",
                 [adapt(start), adapt(min(end, later - dt.timedelta(days=1))), adapt(end)],
                 bucket=f"bucket %% {LAG_SCALE}")
         if later <= end:
             # Later cohort months: conversions of whole months before the end's month, then
             # the end's month day by day up to the end.
-            arm(lags, " AND month >= %s AND converted < %s", [adapt(later), adapt(month_start(end))],
+            arm(lags, " AND month >= %s AND converted < %s", [adapt(later), adapt(end_month)],
                 bucket="number", table=FactLagMonth._meta.db_table)
             arm(lags, " AND converted >= %s AND converted <= %s AND month >= %s",
-                [adapt(month_start(end)), adapt(end), adapt(later)], bucket="number",
+                [adapt(end_month), adapt(end), adapt(later)], bucket="number",
                 table=FactLagDay._meta.db_table)
     if not arms:
         return {}
@@ -162,20 +157,21 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     return out
 
 
+def _month_start_from(day: dt.date) -> dt.date:
+    """The first day of a month on or after `day`."""
+    start, end = period_bounds("month", day)
+    return day if day == start else end + dt.timedelta(days=1)
+
+
 def whole_months(lo: dt.date | None, hi: dt.date) -> tuple[dt.date | None, dt.date] | None:
     """(first, last) month starts of the calendar months wholly inside [lo, hi] (lo None: from
     the first fact), or None when there is none."""
-    first = None if lo is None else (lo if lo.day == 1 else month_end(lo) + dt.timedelta(days=1))
-    last = month_start(hi) if month_end(hi) == hi else month_start(month_start(hi) - dt.timedelta(days=1))
+    first = None if lo is None else _month_start_from(lo)
+    start, end = period_bounds("month", hi)
+    last = start if end == hi else period_bounds("month", start - dt.timedelta(days=1))[0]
     if first is not None and first > last:
         return None
     return first, last
-
-
-@functools.cache
-def rolled_up_measures() -> frozenset[str]:
-    """The measures with month sums (every one but the same-age lags)."""
-    return frozenset(measure for family in families().values() if rolls_up(family) for measure in family.measures)
 
 
 class _Sums:
@@ -876,12 +872,12 @@ def _fetch_pieces(needs: dict[str, set[str]], cuts: list[dt.date], *, keys: list
     sql_params = [*params, adapt(cuts[-1]), *arm_params]
     # The first piece is all history up to the first cut: its whole months from their sums.
     months = whole_months(None, cuts[0])
-    if months and all(measures <= rolled_up_measures() for measures in needs.values()):
+    if months and not any(measures & lag_measures() for measures in needs.values()):
         sql = (f"SELECT dimension, measure, bucket, 0 AS piece, SUM(value) FROM {FactMonth._meta.db_table} "
                f"WHERE month <= %s AND ({where}) GROUP BY dimension, measure, bucket UNION ALL "
                + sql.replace("WHERE day <= %s", "WHERE day > %s AND day <= %s", 1))
-        sql_params = [adapt(months[1]), *arm_params, *params, adapt(month_end(months[1])), adapt(cuts[-1]),
-                      *arm_params]
+        sql_params = [adapt(months[1]), *arm_params, *params, adapt(period_bounds("month", months[1])[1]),
+                      adapt(cuts[-1]), *arm_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, sql_params)
         rows = cursor.fetchall()

@@ -20,10 +20,9 @@ def create_and_fill(apps, schema_editor):
             schema_editor.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({columns})")
         else:
             schema_editor.execute(f"ALTER TABLE {table} SET (parallel_workers = 0)")
-    # Without parameters: the SQL's `%` is the modulo operator, not a placeholder.
-    with schema_editor.connection.cursor() as cursor:
-        for sql in lag_rollup_all_sqls():
-            cursor.execute(sql)
+    for sql in lag_rollup_all_sqls():
+        # params=None: the `%` in this SQL is the modulo operator, so the driver must not read it.
+        schema_editor.execute(sql, params=None)
 
 
 def drop(apps, schema_editor):
