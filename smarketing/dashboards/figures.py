@@ -629,10 +629,11 @@ def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = Non
     layout = figure["layout"]
     shapes, labels = list(layout.get("shapes", [])), list(layout.get("annotations", []))
     gap = dt.timedelta(days=LABEL_GAP_SHARE * (end - start).days) if start and end else dt.timedelta(0)
-    labelled = _labelled_notes(notes, start, gap)
+    # A note that began before the window is drawn from the window's first day.
+    shown_days = [max(note["day"], start) if start else note["day"] for note in notes]
+    labelled = _labelled_notes(notes, shown_days, gap)
     for index, note in enumerate(notes):
-        shown = max(note["day"], start) if start else note["day"]
-        day = _iso(shown)
+        day = _iso(shown_days[index])
         if note.get("end"):
             shown_end = min(note["end"], end) if end else note["end"]
             shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": day, "x1": _iso(shown_end),
@@ -657,14 +658,13 @@ def annotate(figure: dict, notes: Sequence[dict], *, start: dt.date | None = Non
     return figure
 
 
-def _labelled_notes(notes: Sequence[dict], start: dt.date | None, gap: dt.timedelta) -> set[int]:
+def _labelled_notes(notes: Sequence[dict], shown_days: Sequence[dt.date], gap: dt.timedelta) -> set[int]:
     """Indexes of the notes that print their label: people's notes first, then automatic ones,
     each at least `gap` from every label already placed."""
     placed: list[dt.date] = []
     labelled: set[int] = set()
     for index in sorted(range(len(notes)), key=lambda i: (bool(notes[i].get("auto")), notes[i]["day"])):
-        shown = max(notes[index]["day"], start) if start else notes[index]["day"]
-        if all(abs(shown - other) >= gap for other in placed):
-            placed.append(shown)
+        if all(abs(shown_days[index] - other) >= gap for other in placed):
+            placed.append(shown_days[index])
             labelled.add(index)
     return labelled

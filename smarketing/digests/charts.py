@@ -24,7 +24,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
-from smarketing.dashboards.figures import step_ratio, step_ratio_text
+from smarketing.dashboards.figures import LABEL_CHARS, step_ratio, step_ratio_text
 
 INK = "#1b2430"
 MUTED = "#5b6675"
@@ -60,10 +60,9 @@ CJK_FONTS = _register_cjk_fonts()
 FONT_FAMILY = ["DejaVu Sans", *CJK_FONTS]
 
 WIDTH_PX = 560  # shown at this width in the email; drawn at twice the density for sharp screens
-# Timeline notes on a 13-week chart: a label every third bucket at most, and short enough
-# (characters) to stay within those three buckets.
+# Timeline notes on a 13-week chart: a label every third bucket at most, cut to the
+# dashboard's label length, which stays within those three buckets.
 MARK_LABEL_GAP = 3
-MARK_LABEL_CHARS = 16
 DPI = 200
 
 
@@ -230,7 +229,7 @@ def line_chart(
         if labelled is not None and index - labelled < MARK_LABEL_GAP:
             continue
         texts = notes[index]
-        label = texts[0][:MARK_LABEL_CHARS] + (f" +{len(texts) - 1}" if len(texts) > 1 else "")
+        label = texts[0][:LABEL_CHARS] + (f" +{len(texts) - 1}" if len(texts) > 1 else "")
         axes.text(index, 0.98, f" {label}", transform=on_top, fontsize=6, color=TARGET, va="top", ha="left")
         labelled = index
     for index, (name, values) in enumerate(series):
