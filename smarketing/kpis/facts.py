@@ -574,7 +574,8 @@ def _where(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
-def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
+def _insert_parts(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> tuple[list[str], str]:
+    """(the CTEs, the INSERT INTO the facts reading them) of the family's rebuild over `ranges`."""
     tables = _tables()
     # An attempt comes at or after its MQL, so rebuilding MQL days from D on needs only the
     # activities from D on: an index range instead of every activity ever logged.
@@ -591,8 +592,21 @@ def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
         for measure in family.measures:
             keep = f"m_{measure} <> 0" if measure in family.sparse else f"m_{measure} IS NOT NULL"
             arms.append(f"SELECT '{measure}', day, '{dim}', k, bucket, m_{measure} FROM a{index} WHERE {keep}")
-    return (f"WITH {', '.join(ctes)} INSERT INTO {tables['fact']} (measure, day, dimension, key, bucket, value) "
-            + " UNION ALL ".join(arms))
+    insert = (f"INSERT INTO {tables['fact']} (measure, day, dimension, key, bucket, value) "
+              + " UNION ALL ".join(arms))
+    return ctes, insert
+
+
+def _with(ctes: list[str], statements: list[str]) -> str:
+    """One statement: the CTEs, every statement but the last as a CTE of its own (PostgreSQL
+    runs each data-modifying CTE once), then the last."""
+    steps = [*ctes, *(f"s{index} AS ({sql})" for index, sql in enumerate(statements[:-1]))]
+    return f"WITH {', '.join(steps)} {statements[-1]}"
+
+
+def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
+    ctes, insert = _insert_parts(family, ranges)
+    return _with(ctes, [insert])
 
 
 def _delete_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
@@ -651,20 +665,6 @@ def _sums_scope(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     return scope, within("month"), within("day")
 
 
-def _month_rollup_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
-    """DELETE and INSERT replacing the family's month sums over the months `ranges` touch."""
-    scope, months, days = _sums_scope(family, ranges)
-    return [f"DELETE FROM {_tables()['fact_month']} WHERE {scope}{months}", _month_insert_sql(scope + days)]
-
-
-def _month_insert_sql(where: str) -> str:
-    tables = _tables()
-    month = _month_of("day")
-    return (f"INSERT INTO {tables['fact_month']} (measure, month, dimension, key, bucket, value) "
-            f"SELECT measure, {month}, dimension, key, bucket, SUM(value) FROM {tables['fact']} "
-            f"WHERE {where} GROUP BY measure, {month}, dimension, key, bucket")
-
-
 def converted_on(day: str = "day", bucket: str = "bucket") -> str:
     """The conversion day of a lag fact: its cohort day plus the lag in its bucket."""
     if _pg():
@@ -672,25 +672,84 @@ def converted_on(day: str = "day", bucket: str = "bucket") -> str:
     return f"date({day}, '+' || ({bucket} / {LAG_SCALE}) || ' days')"
 
 
-def _lag_insert_sqls(where: str) -> list[str]:
-    """INSERTs of the lag sums (by conversion month, by conversion day) of the facts `where`."""
+# Sums of the fact rows `source` into the sums tables: (table, its unique grain, columns after
+# `measure`, dimension, key, and what they are for a fact row). Lag facts go to the two
+# lag tables by cohort month and conversion month or day, the rest to the month sums.
+FACT_COLUMNS = "measure, day, dimension, key, bucket, value"
+EMPTY = 1e-6  # a sum this close to zero is what is left of facts deleted one by one
+
+
+def _sum_targets(lags: bool) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    month = _month_of("day")
+    if not lags:
+        return [("fact_month", "measure, dimension, month, key, bucket", [("month", month), ("bucket", "bucket")])]
+    converted, number = converted_on(), f"bucket % {LAG_SCALE}"
+    return [(table, grain, [("number", number), ("month", month), ("converted", when)])
+            for table, grain, when in (("lag_month", "measure, dimension, month, converted, key, number",
+                                        _month_of(converted)),
+                                       ("lag_day", "measure, dimension, converted, month, key, number", converted))]
+
+
+def _sums_inserts(*, lags: bool, source: str, where: str = "", negate: bool = False, add: bool = False) -> list[str]:
+    """INSERTs of the sums of the fact rows of `source` (a table or CTE with FACT_COLUMNS,
+    `where` them): `negate` subtracts them, `add` adds to sums already stored (PostgreSQL).
+
+    Lag sums keep no zero totals: they are read as numbers only, never as a key's presence
+    (and a rejection's +1 and its undoing −1 can meet in one sum)."""
     tables = _tables()
-    month, converted = _month_of("day"), converted_on()
-    sqls = []
-    for table, when in (("lag_month", _month_of(converted)), ("lag_day", converted)):
-        sqls.append(f"INSERT INTO {tables[table]} (measure, dimension, key, number, month, converted, value) "
-                    f"SELECT measure, dimension, key, bucket % {LAG_SCALE}, {month}, {when}, SUM(value) "
-                    f"FROM {tables['fact']} WHERE {where} "
-                    f"GROUP BY measure, dimension, key, bucket % {LAG_SCALE}, {month}, {when}")
-    return sqls
+    out = []
+    for table, grain, columns in _sum_targets(lags):
+        names = ", ".join(name for name, _ in columns)
+        exprs = ", ".join(expr for _, expr in columns)
+        sql = (f"INSERT INTO {tables[table]} (measure, dimension, key, {names}, value) "
+               f"SELECT measure, dimension, key, {exprs}, {'-' if negate else ''}SUM(value) FROM {source}"
+               f"{f' WHERE {where}' if where else ''} GROUP BY measure, dimension, key, {exprs}"
+               f"{' HAVING SUM(value) <> 0' if lags else ''}")
+        if add:
+            sql += f" ON CONFLICT ({grain}) DO UPDATE SET value = {tables[table]}.value + EXCLUDED.value"
+        out.append(sql)
+    return out
 
 
-def _lag_rollup_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
-    """DELETEs and INSERTs replacing the family's lag sums of the cohort months `ranges` touch."""
+def _sums_tables(family: Family) -> list[str]:
+    return [_tables()[table] for table, _, _ in _sum_targets(not rolls_up(family))]
+
+
+def _resum_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
+    """DELETEs and INSERTs replacing the family's sums over the (cohort) months `ranges` touch
+    with the sums of its daily facts there."""
     scope, months, days = _sums_scope(family, ranges)
+    deletes = [f"DELETE FROM {table} WHERE {scope}{months}" for table in _sums_tables(family)]
+    return [*deletes, *_sums_inserts(lags=not rolls_up(family), source=_tables()["fact"], where=scope + days)]
+
+
+def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
+    """PostgreSQL: the family's rebuild over `ranges` with its sums kept by difference: the
+    deleted facts come back from the DELETE and are subtracted, the inserted ones from the
+    INSERT and are added, so the sums never re-read the facts of the months around them.
+
+    Sums left at zero whose month has no fact any more are deleted last (a month sum with
+    facts of value 0 stays: its row is a key's presence)."""
+    lags = not rolls_up(family)
+    scope, months, _ = _sums_scope(family, ranges)
+    if ranges is None:
+        sqls = [_delete_sql(family, None), *(f"DELETE FROM {table} WHERE {scope}" for table in _sums_tables(family))]
+    else:
+        old = f"old AS ({_delete_sql(family, ranges)} RETURNING {FACT_COLUMNS})"
+        sqls = [_with([old], _sums_inserts(lags=lags, source="old", negate=True, add=True))]
+    ctes, insert = _insert_parts(family, ranges)
+    new = f"new AS ({insert} RETURNING {FACT_COLUMNS})"
+    sqls.append(_with([*ctes, new], _sums_inserts(lags=lags, source="new", add=True)))
+    if ranges is None:
+        return sqls
+    emptied = f"{scope}{months} AND ABS(value) < {EMPTY}"
+    if lags:
+        return [*sqls, *(f"DELETE FROM {table} WHERE {emptied}" for table in _sums_tables(family))]
     tables = _tables()
-    deletes = [f"DELETE FROM {tables[table]} WHERE {scope}{months}" for table in ("lag_month", "lag_day")]
-    return [*deletes, *_lag_insert_sqls(scope + days)]
+    facts_left = (f"SELECT 1 FROM {tables['fact']} f WHERE f.measure = m.measure AND f.dimension = m.dimension "
+                  f"AND f.key = m.key AND f.bucket = m.bucket AND f.day >= m.month "
+                  f"AND f.day < CAST(m.month + INTERVAL '1 month' AS date)")
+    return [*sqls, f"DELETE FROM {tables['fact_month']} m WHERE {emptied} AND NOT EXISTS ({facts_left})"]
 
 
 def _lag_list() -> str:
@@ -699,17 +758,17 @@ def _lag_list() -> str:
 
 def lag_rollup_all_sqls() -> list[str]:
     """The lag sums of every lag fact (tables emptied first, or a migration's fill)."""
-    return _lag_insert_sqls(f"measure IN ({_lag_list()})")
+    return _sums_inserts(lags=True, source=_tables()["fact"], where=f"measure IN ({_lag_list()})")
 
 
 def month_rollup_all_sql() -> str:
     """Month sums of every fact that rolls up (a table emptied first, or a migration's fill)."""
-    return _month_insert_sql(f"measure NOT IN ({_lag_list()})")
+    return _sums_inserts(lags=False, source=_tables()["fact"], where=f"measure NOT IN ({_lag_list()})")[0]
 
 
 def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
     """Replace the family's facts on `days` (record dates; None = every day) from the records,
-    and its month sums over the months those days fall in.
+    and keep its month (or lag) sums equal to the sums of its facts.
 
     The caller holds the recompute lock inside one transaction, so readers never see the
     gap between the delete and the insert.
@@ -721,8 +780,11 @@ def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
         if not day_set:
             return
         ranges = day_ranges(day_set)
+    if _pg():
+        sqls = _delta_sqls(family, ranges)
+    else:
+        # SQLite has no data-modifying CTE: it re-sums the months (an embedded database is small).
+        sqls = [_delete_sql(family, ranges), _insert_sql(family, ranges), *_resum_sqls(family, ranges)]
     with connection.cursor() as cursor:
-        cursor.execute(_delete_sql(family, ranges))
-        cursor.execute(_insert_sql(family, ranges))
-        for sql in _month_rollup_sqls(family, ranges) if rolls_up(family) else _lag_rollup_sqls(family, ranges):
+        for sql in sqls:
             cursor.execute(sql)

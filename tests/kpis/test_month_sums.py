@@ -37,7 +37,8 @@ def month_sums() -> dict[tuple, float]:
 
 
 def lag_totals_of_the_daily_facts() -> tuple[dict[tuple, float], dict[tuple, float]]:
-    """(by cohort month and conversion month, by cohort month and conversion day) of the lag facts."""
+    """(by cohort month and conversion month, by cohort month and conversion day) of the lag
+    facts; zero totals are not stored (a lag sum is read as a number, never as presence)."""
     lags = {m for family in families().values() if not rolls_up(family) for m in family.measures}
     by_month: dict[tuple, float] = defaultdict(float)
     by_day: dict[tuple, float] = defaultdict(float)
@@ -47,7 +48,7 @@ def lag_totals_of_the_daily_facts() -> tuple[dict[tuple, float], dict[tuple, flo
         grain = (measure, dimension, key, bucket % LAG_SCALE, day.replace(day=1))
         by_month[(*grain, converted.replace(day=1))] += value
         by_day[(*grain, converted)] += value
-    return dict(by_month), dict(by_day)
+    return ({k: v for k, v in by_month.items() if v}, {k: v for k, v in by_day.items() if v})
 
 
 def lag_sums(model) -> dict[tuple, float]:
@@ -103,6 +104,20 @@ def test_month_sums_follow_full_and_day_rebuilds_on_random_changes():
         activity(lead, "2026-05-21 10:00")
     facts_rebuild(days=[D("2026-04-30"), D("2026-05-20"), D("2026-05-21"),
                         *{lead.lead_at.date() for lead in leads}])
+    assert_month_sums_match()
+    # Every March lead moves to December before: March's sums must go, not stay behind at zero; and a
+    # deal won for $0 keeps its zero revenue sum (its row is the owner's presence in May).
+    march = [lead for lead in leads if lead.lead_at.month == 3]
+    assert march and FactMonth.objects.filter(measure="entered_lead", dimension="", month=D("2026-03-01")).exists()
+    for lead in march:
+        lead.lead_at = lead.lead_at.replace(year=2025, month=12)
+        lead.save()
+    deal("free", 0, "won", "2026-05-02 10:00", "2026-05-22 10:00", contact=leads[0])
+    facts_rebuild(days=[*{lead.lead_at.date() for lead in leads}, *{lead.lead_at.replace(year=2026, month=3).date()
+                                                                    for lead in march},
+                        D("2026-05-02"), D("2026-05-22")])
+    assert not FactMonth.objects.filter(measure="entered_lead", dimension="", month=D("2026-03-01")).exists()
+    assert FactMonth.objects.filter(measure="revenue", dimension="", month=D("2026-05-01")).exists()
     assert_month_sums_match()
 
 
