@@ -40,8 +40,8 @@ from smarketing.kpis.selectors import (
     kpi_series_many,
     kpi_values,
     mature_window,
+    reads_once,
     recompute_pending,
-    targets_read_once,
 )
 from smarketing.kpis.sources import sources_for
 from smarketing.kpis.windows import COMPARISON_LABELS, Window, company_today, window_for
@@ -739,7 +739,7 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
     if page is None:
         # Campaigns and reps arrive by import, and every import ends in a recompute that
         # moves facts_as_of: the filter choices can share the page's key.
-        with targets_read_once():
+        with reads_once():
             page = {**dashboard_page(dashboard=dashboard, state=state),
                     "filter_options": dashboard_filter_options(dashboard=dashboard, window=state.window)}
         cache.set(key, page, CACHE_SECONDS)

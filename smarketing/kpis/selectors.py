@@ -78,6 +78,19 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     bucket. Whole calendar months are read from their sums (`FactMonth`, and for the lags
     `FactLagMonth` / `FactLagDay`), so what a range reads does not grow with its length.
     """
+    read = _reads.get()
+    if read is not None:
+        key = ("facts", frozenset((rng, frozenset(measures)) for rng, measures in needs.items() if measures),
+               dimension, None if keys is None else tuple(keys), aged and (frozenset(aged[0]), aged[1]))
+        if key not in read:
+            read[key] = _fetch_rows(needs, dimension=dimension, keys=keys, aged=aged)
+        return read[key]
+    return _fetch_rows(needs, dimension=dimension, keys=keys, aged=aged)
+
+
+def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
+                keys: list[str] | None, aged: tuple[set[str], Window] | None) -> Rows:
+    """`_fetch` without the page's memo."""
     lags = sorted(aged[0]) if aged else []
     adapt = connection.ops.adapt_datefield_value
     every_range: list = []
@@ -286,27 +299,29 @@ class _Period:
 Targets = dict[tuple[str, str | None, str | None, str, dt.date], float]
 
 
-_targets_read: ContextVar[dict | None] = ContextVar("kpis_targets_read", default=None)
+_reads: ContextVar[dict | None] = ContextVar("kpis_reads", default=None)
 
 
 @contextmanager
-def targets_read_once() -> Iterator[None]:
-    """Within the block, the target rows of a set of periods are read once, for every metric:
-    a page asks the engine a dozen questions about the same periods."""
-    token = _targets_read.set({})
+def reads_once() -> Iterator[None]:
+    """Within the block, the target rows of a set of periods are read once for every metric,
+    and the same fact sums once for every panel: a page asks the engine a dozen questions
+    about the same periods, and several panels ask some of the same ones (the facts cannot
+    change under a page: they move only in a recompute, and the page is keyed by it)."""
+    token = _reads.set({})
     try:
         yield
     finally:
-        _targets_read.reset(token)
+        _reads.reset(token)
 
 
 def _target_rows(metrics: list[str], windows: list[Window], period: _Period | None) -> Targets:
     """The target rows of the metrics for the windows' periods (every slice)."""
     starts = {kind: frozenset(period_bounds(kind, window.end)[0] for window in windows)
               for kind in ("month", "quarter", "year")}
-    read = _targets_read.get()
+    read = _reads.get()
     if read is not None:
-        key = (tuple(sorted(starts.items())), period)
+        key = ("targets", tuple(sorted(starts.items())), period)
         if key not in read:
             read[key] = _target_rows_of(None, starts, period)
         return read[key]

@@ -203,7 +203,7 @@ def test_a_page_reads_the_target_rows_of_its_periods_once():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from smarketing.kpis.selectors import targets_read_once
+    from smarketing.kpis.selectors import reads_once
 
     for i in range(12):
         contact(f"c{i}", f"2026-04-{1 + i:02d} 09:00")
@@ -212,7 +212,7 @@ def test_a_page_reads_the_target_rows_of_its_periods_once():
     target("leads", "month", "2026-03-01", 5)  # the previous month's: read, not used for April
     facts_rebuild()
     alone = [result("leads", as_of="2026-04-10")["target"], result("mqls", as_of="2026-04-10")["target"]]
-    with targets_read_once(), CaptureQueriesContext(connection) as queries:
+    with reads_once(), CaptureQueriesContext(connection) as queries:
         together = [result("leads", as_of="2026-04-10")["target"], result("mqls", as_of="2026-04-10")["target"]]
     # The same judgements, from one read of the targets of April and March (the previous period).
     assert together == alone
