@@ -715,12 +715,18 @@ def _sums_tables(family: Family) -> list[str]:
     return [_tables()[table] for table, _, _ in _sum_targets(not rolls_up(family))]
 
 
+def _sums_deletes(family: Family, ranges: list[tuple[dt.date, dt.date]] | None, condition: str = "") -> list[str]:
+    """DELETEs of the family's sums over the (cohort) months `ranges` touch (and `condition`)."""
+    scope, months, _ = _sums_scope(family, ranges)
+    return [f"DELETE FROM {table} WHERE {scope}{months}{condition}" for table in _sums_tables(family)]
+
+
 def _resum_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
     """DELETEs and INSERTs replacing the family's sums over the (cohort) months `ranges` touch
     with the sums of its daily facts there."""
-    scope, months, days = _sums_scope(family, ranges)
-    deletes = [f"DELETE FROM {table} WHERE {scope}{months}" for table in _sums_tables(family)]
-    return [*deletes, *_sums_inserts(lags=not rolls_up(family), source=_tables()["fact"], where=scope + days)]
+    scope, _, days = _sums_scope(family, ranges)
+    return [*_sums_deletes(family, ranges),
+            *_sums_inserts(lags=not rolls_up(family), source=_tables()["fact"], where=scope + days)]
 
 
 def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
@@ -731,9 +737,8 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     Sums left at zero whose month has no fact any more are deleted last (a month sum with
     facts of value 0 stays: its row is a key's presence)."""
     lags = not rolls_up(family)
-    scope, months, _ = _sums_scope(family, ranges)
     if ranges is None:
-        sqls = [_delete_sql(family, None), *(f"DELETE FROM {table} WHERE {scope}" for table in _sums_tables(family))]
+        sqls = [_delete_sql(family, None), *_sums_deletes(family, None)]
     else:
         old = f"old AS ({_delete_sql(family, ranges)} RETURNING {FACT_COLUMNS})"
         sqls = [_with([old], _sums_inserts(lags=lags, source="old", negate=True, add=True))]
@@ -742,14 +747,14 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     sqls.append(_with([*ctes, new], _sums_inserts(lags=lags, source="new", add=True)))
     if ranges is None:
         return sqls
-    emptied = f"{scope}{months} AND ABS(value) < {EMPTY}"
+    emptied = f" AND ABS(value) < {EMPTY}"
     if lags:
-        return [*sqls, *(f"DELETE FROM {table} WHERE {emptied}" for table in _sums_tables(family))]
-    tables = _tables()
-    facts_left = (f"SELECT 1 FROM {tables['fact']} f WHERE f.measure = m.measure AND f.dimension = m.dimension "
-                  f"AND f.key = m.key AND f.bucket = m.bucket AND f.day >= m.month "
-                  f"AND f.day < CAST(m.month + INTERVAL '1 month' AS date)")
-    return [*sqls, f"DELETE FROM {tables['fact_month']} m WHERE {emptied} AND NOT EXISTS ({facts_left})"]
+        return [*sqls, *_sums_deletes(family, ranges, emptied)]
+    fact, month = _tables()["fact"], _tables()["fact_month"]
+    facts_left = (f"SELECT 1 FROM {fact} f WHERE f.measure = {month}.measure AND f.dimension = {month}.dimension "
+                  f"AND f.key = {month}.key AND f.bucket = {month}.bucket AND f.day >= {month}.month "
+                  f"AND f.day < CAST({month}.month + INTERVAL '1 month' AS date)")
+    return [*sqls, *_sums_deletes(family, ranges, f"{emptied} AND NOT EXISTS ({facts_left})")]
 
 
 def _lag_list() -> str:
