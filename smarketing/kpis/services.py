@@ -23,14 +23,15 @@ from smarketing.funnel import models as funnel
 from smarketing.funnel.db import bound_cursor
 from smarketing.kpis.models import DirtyDay, Fact, FactLagDay, FactLagMonth, FactMonth, FactsState
 
-from .facts import LAG_FAMILIES, families, family_rebuild
+from .facts import LAG_FAMILIES, families, family_rebuild, rebuild_everything_fresh
 from .signals import facts_recomputed
 
 logger = logging.getLogger("smarketing.kpis")
 
 FACTS_LOCK_ID = 741_852_963  # pg_advisory_xact_lock key of the facts recompute
-# A recompute sorts and groups a million records at once: PostgreSQL's default 4 MB per sort
-# sends them to disk. One recompute runs at a time (the lock), so this is spent once.
+# A recompute sorts and groups a million records at once (and a full one indexes millions of
+# facts): PostgreSQL's default 4 MB per sort sends them to disk. One recompute runs at a time
+# (the lock), so this is spent once.
 RECOMPUTE_WORK_MEM = "256MB"
 # The daily facts and their sums: rebuilt, emptied, vacuumed and analysed together.
 FACT_MODELS = (Fact, FactMonth, FactLagMonth, FactLagDay)
@@ -89,6 +90,7 @@ def _lock(*, wait: bool = True) -> bool:
             if not cursor.fetchone()[0]:
                 return False
         cursor.execute(f"SET LOCAL work_mem = '{RECOMPUTE_WORK_MEM}'")
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{RECOMPUTE_WORK_MEM}'")
     return True
 
 
@@ -133,11 +135,15 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
         if day_list is not None:
             covered = covered.filter(day__in=day_list)
         covered.delete()
-        if day_list is None and family_names is None:
-            for model in FACT_MODELS:
-                model.objects.all().delete()
-        for family in chosen.values():
-            family_rebuild(family=family, days=day_list)
+        everything = day_list is None and family_names is None
+        if everything and connection.vendor == "postgresql":
+            rebuild_everything_fresh(chosen.values())
+        else:
+            if everything:
+                for model in FACT_MODELS:
+                    model.objects.all().delete()
+            for family in chosen.values():
+                family_rebuild(family=family, days=day_list)
         _stamp(full=day_list is None and family_names is None, started=started)
     visible = time.monotonic() - clock
     if day_list is None and connection.vendor == "postgresql":
