@@ -821,6 +821,11 @@ def rebuild_everything_fresh(chosen: Iterable[Family]) -> None:
             table = model._meta.db_table
             cursor.execute(f"DROP TABLE IF EXISTS {table}{NEXT}")
             cursor.execute(f"CREATE TABLE {table}{NEXT} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY)")
+            # The migrations' storage settings (parallel_workers = 0) are the table's, not LIKE's.
+            cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [table])
+            options = cursor.fetchone()[0]
+            if options:
+                cursor.execute(f"ALTER TABLE {table}{NEXT} SET ({', '.join(options)})")
         token = _fact_tables_suffix.set(NEXT)
         try:
             for family in chosen:

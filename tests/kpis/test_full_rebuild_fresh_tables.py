@@ -30,17 +30,21 @@ def table_oid(table: str) -> int:
         return cursor.fetchone()[0]
 
 
-def index_definitions() -> list[str]:
+def index_definitions() -> list:
+    """Every index of the fact tables as PostgreSQL prints it, and each table's storage settings."""
+    tables = [model._meta.db_table for model in FACT_TABLES.values()]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY indexname",
-                       [[model._meta.db_table for model in FACT_TABLES.values()]])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY indexname", [tables])
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname", [tables])
+        return [*indexes, *cursor.fetchall()]
 
 
 def test_a_full_rebuild_swaps_in_fresh_tables_with_the_migrations_names():
     assert connection.vendor == "postgresql"
     migrated = index_definitions()
-    assert len(migrated) == 8  # a primary key and a unique grain per table
+    assert len(migrated) == 8 + 4  # a primary key and a unique grain per table, and its settings
+    assert ("kpis_fact", ["parallel_workers=0"]) in migrated
     for i in range(3):
         contact(f"c{i}", f"2026-03-0{i + 1} 09:00", customer=f"2026-03-2{i} 09:00")
     deal("d", 500, "won", "2026-03-02 09:00", "2026-03-20 09:00")
