@@ -86,7 +86,7 @@ def kill_worker_mid_recompute(celery_worker) -> None:
         def worker_is_waiting() -> bool:
             row = watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
-                "AND query ILIKE 'DELETE FROM %%kpis_fact%%'", [settings["NAME"]]).fetchone()
+                "AND query ILIKE '%%DELETE FROM %%kpis_fact%%'", [settings["NAME"]]).fetchone()
             return row[0] > 0
 
         wait_for(worker_is_waiting)
