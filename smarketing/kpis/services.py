@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from smarketing.funnel import models as funnel
 from smarketing.funnel.db import bound_cursor
-from smarketing.kpis.models import DirtyDay, Fact, FactLagDay, FactLagMonth, FactMonth, FactsState
+from smarketing.kpis.models import DirtyDay, FactsState
 
-from .facts import LAG_FAMILIES, families, family_rebuild, rebuild_everything_fresh
+from .facts import FACT_TABLES, LAG_FAMILIES, families, family_rebuild, rebuild_everything_fresh
 from .signals import facts_recomputed
 
 logger = logging.getLogger("smarketing.kpis")
@@ -33,9 +33,8 @@ FACTS_LOCK_ID = 741_852_963  # pg_advisory_xact_lock key of the facts recompute
 # facts): PostgreSQL's default 4 MB per sort sends them to disk. One recompute runs at a time
 # (the lock), so this is spent once.
 RECOMPUTE_WORK_MEM = "256MB"
-# The daily facts and their sums: rebuilt, emptied, vacuumed and analysed together.
-FACT_MODELS = (Fact, FactMonth, FactLagMonth, FactLagDay)
-FACT_TABLES = ", ".join(model._meta.db_table for model in FACT_MODELS)
+# The daily facts and their sums (facts.FACT_TABLES): rebuilt, emptied, vacuumed and analysed together.
+FACT_TABLE_LIST = ", ".join(model._meta.db_table for model in FACT_TABLES.values())
 
 CONTACT_FAMILIES = (
     "contacts_lead", "contacts_nurture", "contacts_mql", "contacts_demo", "contacts_sql",
@@ -140,7 +139,7 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
             rebuild_everything_fresh(chosen.values())
         else:
             if everything:
-                for model in FACT_MODELS:
+                for model in FACT_TABLES.values():
                     model.objects.all().delete()
             for family in chosen.values():
                 family_rebuild(family=family, days=day_list)
@@ -151,7 +150,7 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
         # query's index-only scans need not visit the table (VACUUM cannot run in a transaction).
         with connection.cursor() as cursor:
             verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-            cursor.execute(f"{verb} {FACT_TABLES}")
+            cursor.execute(f"{verb} {FACT_TABLE_LIST}")
     result = RebuildResult(len(chosen), None if day_list is None else len(day_list), time.monotonic() - clock,
                            visible)
     logger.info("facts rebuilt: %s families, %s days in %.2f s (visible after %.2f s)", result.families,
@@ -215,7 +214,7 @@ def facts_recompute_dirty(*, wait: bool = True) -> RebuildResult | None:
         # Keep the visibility map fresh so the query's index-only scans stay heap-free; only
         # the pages this recompute touched are visited.
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM {FACT_TABLES}")
+            cursor.execute(f"VACUUM {FACT_TABLE_LIST}")
     result = RebuildResult(len(by_family), len({day for _, _, day in marks}), time.monotonic() - clock, visible)
     _announce(families=sorted(name for name in by_family if name in known),
               days=sorted({day for _, _, day in marks}))
