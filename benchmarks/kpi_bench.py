@@ -9,7 +9,9 @@ must already hold the seed. Then, each timed several times and reported as the m
 
 1. full recompute of the facts (two years of data);
 2. recompute after one new day of data (~1,500 new leads, ~10,000 activities, 300 MQL
-   conversions of older leads, 60 new and 30 closed deals), marked dirty as ingest does;
+   conversions of older leads, 60 new and 30 closed deals), marked dirty as ingest does:
+   in all, and until its commit (when readers see the new facts; the VACUUM after it is
+   the rest);
 3. GET /api/v1/kpis/ for the 14 `shared` metrics, YTD, with previous period and targets:
    p50 / p95 over many requests, against the same numbers computed by direct SQL over
    the raw tables in the same run (and the two answers compared).
