@@ -738,6 +738,14 @@ def _resum_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
             *_sums_inserts(lags=not rolls_up(family), source=_tables()["fact"], where=scope + days)]
 
 
+def _insert_adding_sums(family: Family, ranges: list[tuple[dt.date, dt.date]] | None, *, add: bool) -> str:
+    """One statement: the family's facts over `ranges` inserted, and their sums from the rows
+    the INSERT returns (`add`: onto the sums stored, else into empty sums tables)."""
+    ctes, insert = _insert_parts(family, ranges)
+    new = f"new AS ({insert} RETURNING {FACT_COLUMNS})"
+    return _with([*ctes, new], _sums_inserts(lags=not rolls_up(family), source="new", add=add))
+
+
 def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
     """PostgreSQL: the family's rebuild over `ranges` with its sums kept by difference: the
     deleted facts come back from the DELETE and are subtracted, the inserted ones from the
@@ -751,9 +759,7 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     else:
         old = f"old AS ({_delete_sql(family, ranges)} RETURNING {FACT_COLUMNS})"
         sqls = [_with([old], _sums_inserts(lags=lags, source="old", negate=True, add=True))]
-    ctes, insert = _insert_parts(family, ranges)
-    new = f"new AS ({insert} RETURNING {FACT_COLUMNS})"
-    sqls.append(_with([*ctes, new], _sums_inserts(lags=lags, source="new", add=True)))
+    sqls.append(_insert_adding_sums(family, ranges, add=True))
     if ranges is None:
         return sqls
     emptied = f" AND ABS(value) < {EMPTY}"
@@ -829,9 +835,7 @@ def rebuild_everything_fresh(chosen: Iterable[Family]) -> None:
         token = _fact_tables_suffix.set(NEXT)
         try:
             for family in chosen:
-                ctes, insert = _insert_parts(family, None)
-                new = f"new AS ({insert} RETURNING {FACT_COLUMNS})"
-                cursor.execute(_with([*ctes, new], _sums_inserts(lags=not rolls_up(family), source="new")))
+                cursor.execute(_insert_adding_sums(family, None, add=False))
         finally:
             _fact_tables_suffix.reset(token)
         with connection.schema_editor() as editor:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -78,14 +79,9 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     bucket. Whole calendar months are read from their sums (`FactMonth`, and for the lags
     `FactLagMonth` / `FactLagDay`), so what a range reads does not grow with its length.
     """
-    read = _reads.get()
-    if read is not None:
-        key = ("facts", frozenset((rng, frozenset(measures)) for rng, measures in needs.items() if measures),
-               dimension, None if keys is None else tuple(keys), aged and (frozenset(aged[0]), aged[1]))
-        if key not in read:
-            read[key] = _fetch_rows(needs, dimension=dimension, keys=keys, aged=aged)
-        return read[key]
-    return _fetch_rows(needs, dimension=dimension, keys=keys, aged=aged)
+    key = ("facts", frozenset((rng, frozenset(measures)) for rng, measures in needs.items() if measures),
+           dimension, None if keys is None else tuple(keys), aged and (frozenset(aged[0]), aged[1]))
+    return _read_once(key, lambda: _fetch_rows(needs, dimension=dimension, keys=keys, aged=aged))
 
 
 def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
@@ -300,6 +296,7 @@ Targets = dict[tuple[str, str | None, str | None, str, dt.date], float]
 
 
 _reads: ContextVar[dict | None] = ContextVar("kpis_reads", default=None)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -315,17 +312,24 @@ def reads_once() -> Iterator[None]:
         _reads.reset(token)
 
 
+def _read_once(key: tuple, read: Callable[[], T], *, alone: Callable[[], T] | None = None) -> T:
+    """Within `reads_once`, `read()` once per key; outside it, `alone()` (default `read()`)."""
+    memo = _reads.get()
+    if memo is None:
+        return (alone or read)()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def _target_rows(metrics: list[str], windows: list[Window], period: _Period | None) -> Targets:
     """The target rows of the metrics for the windows' periods (every slice)."""
     starts = {kind: frozenset(period_bounds(kind, window.end)[0] for window in windows)
               for kind in ("month", "quarter", "year")}
-    read = _reads.get()
-    if read is not None:
-        key = ("targets", tuple(sorted(starts.items())), period)
-        if key not in read:
-            read[key] = _target_rows_of(None, starts, period)
-        return read[key]
-    return _target_rows_of([*metrics, SLA_MIN_ATTEMPTS_KEY], starts, period)
+    # Within a page every metric's targets are read at once, so the other questions find them.
+    return _read_once(("targets", tuple(sorted(starts.items())), period),
+                      lambda: _target_rows_of(None, starts, period),
+                      alone=lambda: _target_rows_of([*metrics, SLA_MIN_ATTEMPTS_KEY], starts, period))
 
 
 def _target_rows_of(metrics: list[str] | None, starts: dict[str, frozenset[dt.date]],

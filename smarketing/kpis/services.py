@@ -73,7 +73,7 @@ class RebuildResult:
     families: int
     days: int | None  # None: every day
     seconds: float  # in all, the vacuum after the commit included
-    visible_seconds: float = 0.0  # until the commit: when readers see the new facts
+    visible_seconds: float  # until the commit: when readers see the new facts
 
 
 def _lock(*, wait: bool = True) -> bool:
@@ -143,7 +143,7 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
                     model.objects.all().delete()
             for family in chosen.values():
                 family_rebuild(family=family, days=day_list)
-        _stamp(full=day_list is None and family_names is None, started=started)
+        _stamp(full=everything, started=started)
     visible = time.monotonic() - clock
     if day_list is None and connection.vendor == "postgresql":
         # Millions of fresh rows: statistics for the planner, and a visibility map so the
