@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -142,7 +143,14 @@ def records_url(
         params = [("window", window.name), *bounds, *params]
     if part:
         params.append(("part", part))
-    return f"{reverse('dashboards:records', args=[metric])}?{urlencode(params)}"
+    return f"{_records_path(metric, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)}?{urlencode(params)}"
+
+
+@lru_cache(maxsize=512)
+def _records_path(metric: str, prefix: str, urlconf: str) -> str:
+    """A page links a thousand table cells to records: the path of each metric is reversed
+    once per script prefix and URL conf (what `reverse` reads)."""
+    return reverse("dashboards:records", args=[metric], urlconf=urlconf)
 
 
 def _target_view(target: dict | None, unit: str, value: float | None) -> dict | None:

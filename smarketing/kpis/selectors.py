@@ -58,8 +58,9 @@ def _ranges(window: Window) -> dict[str, tuple[dt.date | None, dt.date]]:
 
 # (range, measure, key, bucket) -> (sum, 1): present = at least one fact in the range
 Rows = dict[tuple[tuple[dt.date | None, dt.date], str, str, int], tuple[float, int]]
-# range -> [(measure, bucket, sum, 1)]: the rows of one key (or the total) by range
-RowsByRange = dict[tuple, list[tuple[str, int, float, int]]]
+# range -> measure -> (sum over buckets from 0, {bucket: sum}): the rows of one key (or the total)
+RowsByRange = dict[tuple, dict[str, tuple[float, dict[int, float]]]]
+_NO_MEASURES: dict = {}
 
 
 AGED = "aged"  # the range key of same-age sums in `_fetch`'s rows
@@ -80,8 +81,32 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
     `FactLagMonth` / `FactLagDay`), so what a range reads does not grow with its length.
     """
     key = ("facts", frozenset((rng, frozenset(measures)) for rng, measures in needs.items() if measures),
-           dimension, None if keys is None else tuple(keys), aged and (frozenset(aged[0]), aged[1]))
-    return _read_once(key, lambda: _fetch_rows(needs, dimension=dimension, keys=keys, aged=aged))
+           dimension, None if keys is None else tuple(keys),
+           None if aged is None else (frozenset(aged[0]), aged[1]))
+
+    def read() -> Rows:
+        covered = _covered(key)
+        return covered if covered is not None else _fetch_rows(needs, dimension=dimension, keys=keys, aged=aged)
+
+    return _read_once(key, read)
+
+
+def _covered(key: tuple) -> Rows | None:
+    """The rows of `key` cut from a sum the page already read for more ranges or measures of the
+    same dimension and keys (several panels of a page ask for parts of one panel's sums)."""
+    _, needs, dimension, keys, aged = key
+    wanted = {rng: measures for rng, measures in needs}
+    if aged is not None and aged[0]:
+        wanted[(AGED, aged[1].start, aged[1].end)] = aged[0]
+    for (kind, *rest), rows in (_reads.get() or {}).items():
+        if kind != "facts" or rest[1:3] != [dimension, keys]:
+            continue
+        had = dict(rest[0])
+        if rest[3] is not None and rest[3][0]:
+            had[(AGED, rest[3][1].start, rest[3][1].end)] = rest[3][0]
+        if all(rng in had and measures <= had[rng] for rng, measures in wanted.items()):
+            return {index: total for index, total in rows.items() if index[1] in wanted.get(index[0], ())}
+    return None
 
 
 def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
@@ -184,25 +209,23 @@ def whole_months(lo: dt.date | None, hi: dt.date) -> tuple[dt.date | None, dt.da
 
 
 class _Sums:
-    """The `Sums` a metric computes from: one window, the facts of a set of keys."""
+    """The `Sums` a metric computes from: one window, the facts of a set of keys.
+
+    It reads the rows' index in place (nothing is copied per window): a breakdown builds one
+    of these per key, window and metric part, thousands per answer."""
 
     def __init__(self, rows: RowsByRange, window: Window, extra: dict[str, float]) -> None:
-        self.ranges = _ranges(window)
-        self.extra = extra
-        # {(range kind, measure): {bucket: sum}}: a breakdown asks thousands of these per answer.
-        self.values: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
-        self.counts: dict[tuple[str, str], int] = defaultdict(int)
         # Only the window's own ranges: a key's rows also hold its previous and mature parts.
-        for name, rng in self.ranges.items():
-            for measure, bucket, total, count in rows.get(rng, ()):
-                self.values[(name, measure)][bucket] += total
-                self.counts[(name, measure)] += count
+        self.by_kind = {name: rows.get(rng, _NO_MEASURES) for name, rng in _ranges(window).items()}
+        self.extra = extra
 
     def _sum(self, kind: str, measure: str, min_bucket: int = 0) -> float:
-        buckets = self.values.get((kind, measure))
-        if not buckets:
+        found = self.by_kind[kind].get(measure)
+        if found is None:
             return 0.0
-        return sum(v for b, v in buckets.items() if b >= min_bucket)
+        if min_bucket <= 0:
+            return found[0]
+        return sum(v for b, v in found[1].items() if b >= min_bucket)
 
     def flow(self, measure: str) -> float:
         return self._sum("flow", measure)
@@ -227,21 +250,22 @@ class _Sums:
             return self.extra[name]
         return float(getattr(settings, name))
 
-    def rows(self, kind: str, measures: Iterable[str]) -> int:
-        return sum(self.counts.get((kind, m), 0) for m in measures)
+    def has_records(self, kind: str, measures: Iterable[str]) -> bool:
+        """Whether one of `measures` has a fact in the range."""
+        return not self.by_kind[kind].keys().isdisjoint(measures)
 
 
 def _present(metric: Metric, sums: _Sums) -> bool:
     """Reading 7: a breakdown lists only keys with at least one record in the window."""
     if metric.key in ("open_pipeline", "pipeline_velocity"):
         open_deals = sums.cum("open_count_in") - sums.cum("open_count_out")
-        return open_deals > 0.5 or sums.rows("flow", metric.flow) > 0
+        return open_deals > 0.5 or sums.has_records("flow", metric.flow)
     if metric.key == "leads_needed":
         # Reading 11: owner rows exist for the owners with a revenue target.
         return sums.setting(REVENUE_TARGET) is not None
     if metric.flow:
-        return sums.rows("flow", metric.flow) > 0
-    return any(sums.rows(kind, getattr(metric, kind)) > 0 for kind in ("cum", "before", "year", "forecast"))
+        return sums.has_records("flow", metric.flow)
+    return any(sums.has_records(kind, getattr(metric, kind)) for kind in ("cum", "before", "year", "forecast"))
 
 
 # --- numbers for JSON ----------------------------------------------------------------------
@@ -449,13 +473,24 @@ def key_labels(*, dimension: str, keys: Iterable[str]) -> dict[str, str]:
     labels: dict[str, str] = {NONE_KEY: gettext("(none)")}
     if dimension in _CHOICE_LABELS:
         labels.update({key: str(_CHOICE_LABELS[dimension].get(key, key)) for key in keys})
-    elif dimension == "campaign":
-        labels.update(funnel.Campaign.objects.filter(external_id__in=keys).values_list("external_id", "name"))
-    elif dimension == "owner":
-        labels.update(funnel.TeamMember.objects.filter(email__in=keys).values_list("email", "name"))
-    elif dimension == "content":
-        labels.update(funnel.Content.objects.filter(external_id__in=keys).values_list("external_id", "title"))
+    elif dimension in _NAMED_KEYS:
+        # A page's breakdowns list mostly the same keys: each is looked up once per page.
+        known: dict[str, str] = _read_once(("labels", dimension), dict, alone=dict)
+        missing = [key for key in keys if key not in known]
+        if missing:
+            model, key_field, name_field = _NAMED_KEYS[dimension]
+            known.update(dict.fromkeys(missing))
+            known.update(model.objects.filter(**{f"{key_field}__in": missing}).values_list(key_field, name_field))
+        labels.update({key: known[key] for key in keys if known[key] is not None})
     return {key: labels.get(key, key) for key in [*keys, NONE_KEY]}
+
+
+# The dimensions whose keys name a record: (model, key field, label field).
+_NAMED_KEYS = {
+    "campaign": (funnel.Campaign, "external_id", "name"),
+    "owner": (funnel.TeamMember, "email", "name"),
+    "content": (funnel.Content, "external_id", "title"),
+}
 
 
 # --- the query -----------------------------------------------------------------------------
@@ -566,9 +601,14 @@ class _Scope:
         """`rows` indexed by their range, once per rows."""
         key = ("by_range", id(rows))
         if key not in self.cache:
-            index: RowsByRange = defaultdict(list)
-            for (rng, measure, _key, bucket), (total, count) in rows.items():
-                index[rng].append((measure, bucket, total, count))
+            buckets: dict[tuple, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+            for (rng, measure, _key, bucket), (total, _count) in rows.items():
+                of_measure = buckets[rng][measure]
+                of_measure[bucket] = of_measure.get(bucket, 0.0) + total
+            index: RowsByRange = {
+                rng: {measure: (sum(v for b, v in values.items() if b >= 0), values)
+                      for measure, values in measures.items()}
+                for rng, measures in buckets.items()}
             self.cache[key] = (index, rows)
         return self.cache[key][0]
 
@@ -852,14 +892,55 @@ def _cuts(subwindows: list[Window], *, year: bool, forecast: bool = False) -> li
     return sorted(ends)
 
 
-def _piece_sql(cuts: list[dt.date]) -> tuple[str, list]:
-    """SQL for the piece index of a fact's day: 0 up to cuts[0], i for (cuts[i-1], cuts[i]]."""
+def _piece_sql(cuts: list[dt.date], column: str = "day") -> tuple[str, list]:
+    """SQL for the piece index of a fact's day (or month start): 0 up to cuts[0], i for
+    (cuts[i-1], cuts[i]]."""
     if connection.vendor == "postgresql":
         # A binary search over the bounds; a CASE would test every cut against every row.
-        return "width_bucket(day, %s::date[])", [[cut + dt.timedelta(days=1) for cut in cuts]]
+        return f"width_bucket({column}, %s::date[])", [[cut + dt.timedelta(days=1) for cut in cuts]]
     adapt = connection.ops.adapt_datefield_value
-    whens = " ".join(f"WHEN day <= %s THEN {index}" for index in range(len(cuts)))
+    whens = " ".join(f"WHEN {column} <= %s THEN {index}" for index in range(len(cuts)))
     return f"CASE {whens} END", [adapt(cut) for cut in cuts]
+
+
+@dataclass(frozen=True)
+class _PieceReads:
+    """How `_fetch_pieces` reads its pieces: whole calendar months from their sums, the rest
+    day by day."""
+
+    months_until: dt.date | None  # every month from the first fact up to this month start
+    months: tuple[dt.date, ...]  # later month starts, each wholly inside one piece
+    days: tuple[tuple[dt.date | None, dt.date], ...]  # day ranges, (None, last) = from the first fact
+
+
+def _piece_reads(cuts: list[dt.date]) -> _PieceReads:
+    months_until, months, days = None, [], []
+    for index, hi in enumerate(cuts):
+        lo = None if index == 0 else cuts[index - 1] + dt.timedelta(days=1)
+        whole = whole_months(lo, hi)
+        if whole is None:
+            days.append((lo, hi))
+            continue
+        first, last = whole
+        if first is None:
+            months_until = last
+        else:
+            if lo < first:
+                days.append((lo, first - dt.timedelta(days=1)))
+            cursor = first
+            while cursor <= last:
+                months.append(cursor)
+                cursor = add_months(cursor, 1)
+        month_end = period_bounds("month", last)[1]
+        if month_end < hi:
+            days.append((month_end + dt.timedelta(days=1), hi))
+    merged: list[tuple[dt.date | None, dt.date]] = []
+    for lo, hi in days:
+        if merged and lo is not None and merged[-1][1] + dt.timedelta(days=1) == lo:
+            merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return _PieceReads(months_until, tuple(months), tuple(merged))
 
 
 # {dimension: {measure: {fact bucket: [running total up to and including each piece]}}}
@@ -870,9 +951,10 @@ def _fetch_pieces(needs: dict[str, set[str]], cuts: list[dt.date], *, keys: list
     """Sum the facts of each dimension's measures per piece, in one query.
 
     The dimension "" is the total; any other dimension is read for `keys` only (a filter).
+    A calendar month wholly inside one piece is read from its sum (`FactMonth`), so a year of
+    daily buckets reads the days around its cuts, not every day since the first cut.
     """
     adapt = connection.ops.adapt_datefield_value
-    piece, params = _piece_sql(cuts)
     arms, arm_params = [], []
     for dimension, measures in needs.items():
         if not measures:
@@ -886,19 +968,33 @@ def _fetch_pieces(needs: dict[str, set[str]], cuts: list[dt.date], *, keys: list
     if not arms:
         return {}
     where = " OR ".join(arms)
-    sql = (f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) FROM {Fact._meta.db_table} "
-           f"WHERE day <= %s AND ({where}) GROUP BY dimension, measure, bucket, piece")
-    sql_params = [*params, adapt(cuts[-1]), *arm_params]
-    # The first piece is all history up to the first cut: its whole months from their sums.
-    months = whole_months(None, cuts[0])
-    if months and not any(measures & lag_measures() for measures in needs.values()):
-        sql = (f"SELECT dimension, measure, bucket, 0 AS piece, SUM(value) FROM {FactMonth._meta.db_table} "
-               f"WHERE month <= %s AND ({where}) GROUP BY dimension, measure, bucket UNION ALL "
-               + sql.replace("WHERE day <= %s", "WHERE day > %s AND day <= %s", 1))
-        sql_params = [adapt(months[1]), *arm_params, *params, adapt(period_bounds("month", months[1])[1]),
-                      adapt(cuts[-1]), *arm_params]
+    # Lag measures have no month sums.
+    reads = _PieceReads(None, (), ((None, cuts[-1]),)) \
+        if any(measures & lag_measures() for measures in needs.values()) else _piece_reads(cuts)
+    selects, sql_params = [], []
+    for lo, hi in reads.days:
+        piece, params = _piece_sql(cuts)
+        bounds, bound_params = "day <= %s", [adapt(hi)]
+        if lo is not None:
+            bounds, bound_params = "day >= %s AND day <= %s", [adapt(lo), adapt(hi)]
+        selects.append(f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) FROM {Fact._meta.db_table} "
+                       f"WHERE {bounds} AND ({where}) GROUP BY dimension, measure, bucket, piece")
+        sql_params += [*params, *bound_params, *arm_params]
+    if reads.months_until is not None or reads.months:
+        piece, params = _piece_sql(cuts, "month")
+        conditions, month_params = [], []
+        if reads.months_until is not None:
+            conditions.append("month <= %s")
+            month_params.append(adapt(reads.months_until))
+        if reads.months:
+            conditions.append(f"month IN ({', '.join(['%s'] * len(reads.months))})")
+            month_params += [adapt(month) for month in reads.months]
+        selects.append(f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) "
+                       f"FROM {FactMonth._meta.db_table} WHERE ({' OR '.join(conditions)}) AND ({where}) "
+                       f"GROUP BY dimension, measure, bucket, piece")
+        sql_params += [*params, *month_params, *arm_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, sql_params)
+        cursor.execute(" UNION ALL ".join(selects), sql_params)
         rows = cursor.fetchall()
     pieces: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(dict))
     for dimension, measure, bucket, index, total in rows:

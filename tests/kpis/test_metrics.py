@@ -408,3 +408,26 @@ def test_series_many_buckets_equal_each_bucket_asked_as_its_own_window(march, gr
             bucket = window_for("custom", start=point["start"], end=point["end"], as_of=point["end"])
             expected = kpi_values(metrics=[key], window=bucket)[0]["value"]
             assert point["value"] == pytest.approx(expected), (key, point)
+
+
+def test_a_page_cuts_a_breakdowns_smaller_questions_from_the_sums_it_already_read(march):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smarketing.kpis.selectors import reads_once
+
+    window = window_for("custom", start="2026-03-01", end="2026-03-31")
+    wide = ["leads", "mqls", "lead_to_mql_rate", "revenue"]
+    alone = kpi_values(metrics=["mqls", "leads"], window=window, dimension="owner")
+    with reads_once(), CaptureQueriesContext(connection) as queries:
+        kpi_values(metrics=wide, window=window, dimension="owner")
+        read = len(queries.captured_queries)
+        together = kpi_values(metrics=["mqls", "leads"], window=window, dimension="owner")
+    # The second question's sums (a part of the first's) come without a query for facts.
+    assert not any("kpis_fact" in query["sql"] for query in queries.captured_queries[read:])
+    assert together == alone
+    # MQLs in March: k1 and k2, both Ann's (k3 became one in April, k5 in February).
+    assert {item["key"]: item["value"] for item in alone[0]["breakdown"]} == {"ann@t.com": 2}
+    # March leads: Ann k1 k2, Bob k3, no owner k4 k6 k8.
+    assert {item["key"]: item["value"] for item in alone[1]["breakdown"]} == {
+        "ann@t.com": 2, "bob@t.com": 1, "(none)": 3}
