@@ -232,6 +232,8 @@ else:
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"create database {args.database}"],
                        capture_output=True)
         _manage(database_url, "migrate", "-v0")
+        # The server runs with DEBUG off: its pages name hashed static files from the manifest.
+        subprocess.run(["make", "static"], cwd=ROOT, check=True, capture_output=True)
         if not args.skip_seed and _contacts(database_url) == 0:
             _manage(database_url, "seed_demo", "--contacts", str(args.contacts), "--no-progress")
         if not args.skip_recompute:
