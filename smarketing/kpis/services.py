@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from smarketing.funnel import models as funnel
 from smarketing.funnel.db import bound_cursor
-from smarketing.kpis.models import DirtyDay, FactsState
+from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
 from .facts import FACT_TABLES, LAG_FAMILIES, families, family_rebuild, rebuild_everything_fresh
 from .signals import facts_recomputed
@@ -93,6 +93,20 @@ def _lock(*, wait: bool = True) -> bool:
     return True
 
 
+def _maintain(*, analyse: bool) -> None:
+    """After a rebuild's commit (PostgreSQL): the visibility map kept fresh so the queries'
+    index-only scans need not visit the tables (only the pages a rebuild touched are visited),
+    and after millions of fresh rows the planner's statistics. VACUUM cannot run in a
+    transaction: inside one only the statistics are taken."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if not connection.in_atomic_block:
+            cursor.execute(f"VACUUM {'(ANALYZE) ' if analyse else ''}{FACT_TABLE_LIST}")
+        elif analyse:
+            cursor.execute(f"ANALYZE {FACT_TABLE_LIST}")
+
+
 def _stamp(*, full: bool, started: dt.datetime) -> None:
     defaults = {"facts_as_of": started}
     if full:
@@ -145,12 +159,8 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
                 family_rebuild(family=family, days=day_list)
         _stamp(full=everything, started=started)
     visible = time.monotonic() - clock
-    if day_list is None and connection.vendor == "postgresql":
-        # Millions of fresh rows: statistics for the planner, and a visibility map so the
-        # query's index-only scans need not visit the table (VACUUM cannot run in a transaction).
-        with connection.cursor() as cursor:
-            verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-            cursor.execute(f"{verb} {FACT_TABLE_LIST}")
+    if day_list is None:
+        _maintain(analyse=True)
     result = RebuildResult(len(chosen), None if day_list is None else len(day_list), time.monotonic() - clock,
                            visible)
     logger.info("facts rebuilt: %s families, %s days in %.2f s (visible after %.2f s)", result.families,
@@ -204,22 +214,29 @@ def facts_recompute_dirty(*, wait: bool = True) -> RebuildResult | None:
         for _, family, day in marks:
             by_family[family].add(day)
         known = families()
-        for name, days in by_family.items():
-            if name in known:
-                family_rebuild(family=known[name], days=days)
+        # An empty store (a new database's first load, a seed) is filled as a full rebuild fills
+        # it: every fact is missing anyway, and fresh tables indexed once are faster to fill and
+        # leave compact indexes (at 1M contacts 30 % smaller than the same facts inserted day by
+        # day, and breakdowns read them 30-40 % faster). It reads every record, a superset of
+        # the marked days.
+        everything = bool(marks) and connection.vendor == "postgresql" and not Fact.objects.exists()
+        if everything:
+            rebuild_everything_fresh(known.values())
+        else:
+            for name, days in by_family.items():
+                if name in known:
+                    family_rebuild(family=known[name], days=days)
         DirtyDay.objects.filter(id__in=[mark[0] for mark in marks]).delete()
-        _stamp(full=False, started=started)
+        _stamp(full=everything, started=started)
     visible = time.monotonic() - clock
-    if marks and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # Keep the visibility map fresh so the query's index-only scans stay heap-free; only
-        # the pages this recompute touched are visited.
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM {FACT_TABLE_LIST}")
-    result = RebuildResult(len(by_family), len({day for _, _, day in marks}), time.monotonic() - clock, visible)
-    _announce(families=sorted(name for name in by_family if name in known),
-              days=sorted({day for _, _, day in marks}))
+    if marks:
+        _maintain(analyse=everything)
+    rebuilt = sorted(known) if everything else sorted(name for name in by_family if name in known)
+    result = RebuildResult(len(rebuilt), None if everything else len({day for _, _, day in marks}),
+                           time.monotonic() - clock, visible)
+    _announce(families=rebuilt, days=None if everything else sorted({day for _, _, day in marks}))
     logger.info("dirty facts rebuilt: %s families, %s days in %.2f s (visible after %.2f s)", result.families,
-                result.days, result.seconds, result.visible_seconds)
+                "all" if result.days is None else result.days, result.seconds, result.visible_seconds)
     return result
 
 

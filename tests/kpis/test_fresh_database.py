@@ -17,8 +17,9 @@ from django.db import connection, transaction
 
 from smarketing.funnel import models as m
 from smarketing.funnel.services import records_upsert
-from smarketing.kpis.models import DirtyDay
+from smarketing.kpis.models import DirtyDay, FactsState
 from smarketing.kpis.selectors import kpi_values
+from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.windows import window_for
 
 from .builders import ts
@@ -78,6 +79,9 @@ def test_a_1000_row_import_on_a_never_analysed_database_recomputes_only_its_days
         deal.fill_local_dates()
         deals.append(deal)
     m.Deal.objects.bulk_create(deals)
+    # Their facts exist (an empty store's first recompute rebuilds everything).
+    facts_rebuild()
+    full_at = FactsState.objects.get().full_rebuild_at
     assert _reltuples("funnel_contact") == -1  # never analysed
 
     rows = [{"external_id": f"new-{i}", "email": f"new{i}@example.com", "source_channel": "organic_search",
@@ -94,3 +98,7 @@ def test_a_1000_row_import_on_a_never_analysed_database_recomputes_only_its_days
     assert not DirtyDay.objects.exists()
     leads = kpi_values(metrics=["leads"], window=window_for("mtd", as_of="2026-03-31"))[0]["value"]
     assert leads == 1000
+    # A recompute of days, not a full rebuild; the older facts stand.
+    assert FactsState.objects.get().full_rebuild_at == full_at
+    assert kpi_values(metrics=["leads"], window=window_for("custom", start="2025-03-01", end="2025-12-31"))[0][
+        "value"] == 3000

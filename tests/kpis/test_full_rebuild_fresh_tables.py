@@ -76,3 +76,39 @@ def test_a_full_rebuild_swaps_in_fresh_tables_with_the_migrations_names():
     contact("c4", "2026-03-10 09:00")
     facts_rebuild(days=[dt.date(2026, 3, 10)])
     assert leads("2026-03-31") == 5
+
+
+def facts_snapshot() -> list[tuple]:
+    return sorted(Fact.objects.values_list("measure", "dimension", "day", "key", "bucket", "value"))
+
+
+def test_the_first_recompute_into_an_empty_store_fills_fresh_tables_and_later_ones_rebuild_days():
+    from smarketing.kpis.models import DirtyDay, FactsState
+    from smarketing.kpis.services import dirty_mark, facts_recompute_dirty
+
+    contact("c1", "2026-03-02 09:00", customer="2026-03-20 09:00")
+    contact("c2", "2026-03-05 09:00")  # on a day no mark names
+    deal("d", 500, "won", "2026-03-02 09:00", "2026-03-20 09:00")
+    dirty_mark(resource="contacts", days=[dt.date(2026, 3, 2)], contact_ids=None)
+    assert not Fact.objects.exists()
+    before = {table: table_oid(table) for table in (m._meta.db_table for m in FACT_TABLES.values())}
+    result = facts_recompute_dirty()
+    # Every family over every day, into new tables: the facts a full rebuild makes.
+    assert result.days is None
+    assert all(table_oid(table) != oid for table, oid in before.items())
+    assert not DirtyDay.objects.exists()
+    assert FactsState.objects.get().full_rebuild_at is not None
+    filled = facts_snapshot()
+    assert leads("2026-03-31") == 2
+    facts_rebuild()
+    assert facts_snapshot() == filled
+    # With facts stored, a recompute rebuilds its marked days in place.
+    full_at = FactsState.objects.get().full_rebuild_at
+    kept = {table: table_oid(table) for table in (m._meta.db_table for m in FACT_TABLES.values())}
+    contact("c3", "2026-03-09 09:00")
+    dirty_mark(resource="contacts", days=[dt.date(2026, 3, 9)], contact_ids=None)
+    result = facts_recompute_dirty()
+    assert result.days == 1
+    assert {table: table_oid(table) for table in kept} == kept
+    assert FactsState.objects.get().full_rebuild_at == full_at
+    assert leads("2026-03-31") == 3
