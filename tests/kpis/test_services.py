@@ -78,15 +78,16 @@ def kill_worker_mid_recompute(celery_worker) -> None:
     # A separate autocommit session: pg_stat_activity is a snapshot per transaction.
     watcher = psycopg.connect(**params, autocommit=True)
     try:
-        # Hold the lead facts: the worker rebuilds the families before contacts_lead, then waits here,
-        # in the middle of its transaction.
-        blocker.execute("SELECT id FROM kpis_fact WHERE measure = 'entered_lead' FOR UPDATE")
+        # Hold off every write to the facts: the worker takes its recompute lock and the marks,
+        # then waits here at its first change of a fact, in the middle of its transaction. (A
+        # day's rebuild writes only the facts that change, so no one fact row is sure to be hit.)
+        blocker.execute("LOCK TABLE kpis_fact IN SHARE MODE")
         ingest_conversion(lead)
 
         def worker_is_waiting() -> bool:
             row = watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
-                "AND query ILIKE '%%DELETE FROM %%kpis_fact%%'", [settings["NAME"]]).fetchone()
+                "AND query ILIKE '%%kpis_fact%%'", [settings["NAME"]]).fetchone()
             return row[0] > 0
 
         wait_for(worker_is_waiting)
