@@ -3,7 +3,9 @@
 A family is one row-level SELECT over funnel tables (one row per record, or per record
 and bucket) that yields the fact `day`, a `bucket`, one `k_<dimension>` column per
 dimension and one `m_<measure>` column per measure (NULL when the record does not count
-for that measure, so a breakdown lists only keys with records). The rebuild groups it by
+for that measure, so a breakdown lists only keys with records). Its `{where}` keeps the
+records whose day column is in the days rebuilt; an arm whose day is another indexed
+column says `{where:<column>}`. The rebuild groups it by
 day × bucket × key for the total and for each dimension and unpivots the sums into
 `kpis_fact`, all inside the database: nothing loops over funnel records in Python.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,13 +36,14 @@ from .windows import period_bounds
 EPOCH = dt.date(1900, 1, 1)  # day of the undated stocks (the number of target accounts)
 MAX_BUCKET = 100  # attempts histogram cap: SLA_MIN_ATTEMPTS above it reads as 100
 MAX_RANGES = 24
+REBUILD_WORK_MEM = "64MB"  # sort and hash memory of a day rebuild's statements (PostgreSQL)
 
 
 @dataclass(frozen=True)
 class Family:
     name: str
     base: str  # SELECT with {where} (and {table} names); see module docstring
-    day_column: str  # the indexed column the day ranges filter, in `base`'s aliases
+    day_column: str  # the indexed column the day ranges filter ({where}), in `base`'s aliases
     measures: tuple[str, ...]
     dims: tuple[str, ...]
     total: bool = True
@@ -393,14 +397,19 @@ def _families() -> tuple[Family, ...]:
         Family(
             "lifetime_value",
             # A customer's own won revenue and that of the contacts it referred count from the
-            # day both the deal is closed and the customer exists.
-            f"SELECT {_greatest('d.closed_on', 'cu.customer_on')} AS day, 0 AS bucket, {_contact_keys('cu')}, "
-            f"d.amount AS m_clv_revenue FROM {{deal}} d JOIN {{contact}} cu ON cu.id = d.contact_id "
-            f"{_contact_joins('cu')} WHERE d.status = 'won' AND cu.customer_at IS NOT NULL AND {{where}} "
-            f"UNION ALL SELECT {_greatest('d.closed_on', 'cu.customer_on')} AS day, 0 AS bucket, "
-            f"{_contact_keys('cu')}, d.amount AS m_clv_revenue FROM {{deal}} d "
-            f"JOIN {{contact}} r ON r.id = d.contact_id JOIN {{contact}} cu ON cu.id = r.referred_by_id "
-            f"{_contact_joins('cu')} WHERE d.status = 'won' AND cu.customer_at IS NOT NULL AND {{where}}",
+            # day both the deal is closed and the customer exists: the later of the two, each
+            # arm filtered on the indexed day it takes (a filter on GREATEST scanned every
+            # won deal and customer for a day's rebuild).
+            " UNION ALL ".join(
+                f"SELECT {day} AS day, 0 AS bucket, {_contact_keys('cu')}, d.amount AS m_clv_revenue {source} "
+                f"AND {later} AND {{where:{day}}}"
+                for source in (f"FROM {{deal}} d JOIN {{contact}} cu ON cu.id = d.contact_id {_contact_joins('cu')} "
+                               "WHERE d.status = 'won' AND cu.customer_at IS NOT NULL",
+                               f"FROM {{deal}} d JOIN {{contact}} r ON r.id = d.contact_id "
+                               f"JOIN {{contact}} cu ON cu.id = r.referred_by_id {_contact_joins('cu')} "
+                               "WHERE d.status = 'won' AND cu.customer_at IS NOT NULL")
+                for day, later in (("d.closed_on", "cu.customer_on <= d.closed_on"),
+                                   ("cu.customer_on", "cu.customer_on > d.closed_on"))),
             _greatest("d.closed_on", "cu.customer_on"), ("clv_revenue",), CONTACT_DIMS,
         ),
         Family(
@@ -576,10 +585,10 @@ def day_ranges(days: Iterable[dt.date], *, limit: int = MAX_RANGES) -> list[tupl
     return [(lo, hi) for lo, hi in runs]
 
 
-def _where(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
+def _where(column: str, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     if ranges is None:
-        return f"{family.day_column} IS NOT NULL"
-    parts = [f"{family.day_column} BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in ranges]
+        return f"{column} IS NOT NULL"
+    parts = [f"{column} BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in ranges]
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -590,7 +599,8 @@ def _fact_rows(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> 
     # An attempt comes at or after its MQL, so rebuilding MQL days from D on needs only the
     # activities from D on: an index range instead of every activity ever logged.
     since = "" if ranges is None else f" AND a.occurred_on >= {_date(min(lo for lo, _ in ranges))}"
-    base = family.base.replace("{where}", _where(family, ranges)).replace("{attempts_since}", since).format(**tables)
+    base = re.sub(r"\{where:([\w.]+)\}", lambda found: _where(found.group(1), ranges), family.base)
+    base = base.replace("{where}", _where(family.day_column, ranges)).replace("{attempts_since}", since).format(**tables)
     sums = ", ".join(f"SUM(m_{measure}) AS m_{measure}" for measure in family.measures)
     ctes = [f"base AS {'MATERIALIZED ' if len(family.written_dims) > 1 else ''}({base})"]
     arms = []
@@ -837,9 +847,12 @@ def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
             return
         ranges = day_ranges(day_set)
     if _pg():
-        # JIT compiling a day rebuild's statements took longer (0.2 s each) than it saved; the
-        # setting ends with the caller's transaction.
-        sqls = ["SET LOCAL jit = off", *_delta_sqls(family, ranges)]
+        # JIT compiling a day rebuild's statements took longer (0.2 s each) than it saved, and
+        # the default 4 MB of sort and hash memory sent the SLA families' attempt ranking and
+        # the old-and-new comparison to temporary files (~180 MB written and read for a day at
+        # 1M contacts). One recompute runs at a time (its lock); the settings end with the
+        # caller's transaction.
+        sqls = ["SET LOCAL jit = off", f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'", *_delta_sqls(family, ranges)]
     else:
         # SQLite has no data-modifying CTE: it re-sums the months (an embedded database is small).
         sqls = [_delete_sql(family, ranges), _insert_sql(family, ranges), *_resum_sqls(family, ranges)]

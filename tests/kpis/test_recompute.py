@@ -193,6 +193,26 @@ def test_deal_of_a_referral_recomputes_the_referrer_customer_day():
     assert value("customer_lifetime_value", as_of="2026-03-09") is None
 
 
+def test_lifetime_value_counts_a_deal_once_on_the_later_of_its_close_and_customer_days():
+    same_day = contact("a", "2026-01-01 09:00", customer="2026-03-05 09:00")
+    deal("d1", 100, "won", "2026-01-02 09:00", "2026-03-05 17:00", contact=same_day)
+    closed_after = contact("b", "2026-01-01 09:00", customer="2026-03-05 09:00")
+    deal("d2", 200, "won", "2026-01-02 09:00", "2026-03-20 09:00", contact=closed_after)
+    closed_before = contact("c", "2026-01-01 09:00", customer="2026-03-20 09:00")
+    deal("d3", 400, "won", "2026-01-02 09:00", "2026-03-05 09:00", contact=closed_before)
+    referred = contact("r", "2026-01-01 09:00", referred_by=closed_before)
+    deal("d4", 800, "won", "2026-01-02 09:00", "2026-03-21 09:00", contact=referred)
+
+    def clv_facts() -> dict[dt.date, float]:
+        return dict(Fact.objects.filter(measure="clv_revenue", dimension="").values_list("day", "value"))
+
+    expected = {dt.date(2026, 3, 5): 100.0, dt.date(2026, 3, 20): 600.0, dt.date(2026, 3, 21): 800.0}
+    facts_rebuild()
+    assert clv_facts() == expected
+    facts_rebuild(days=[dt.date(2026, 3, 5), dt.date(2026, 3, 20), dt.date(2026, 3, 21)])
+    assert clv_facts() == expected
+
+
 def test_contact_days_of_a_few_contacts_are_theirs_and_of_many_a_superset():
     referrer = contact("ref", "2026-01-01 09:00", customer="2026-01-20 09:00")
     referred = contact("one", "2026-02-01 09:00", mql="2026-02-03 09:00", referred_by=referrer)
