@@ -719,9 +719,9 @@ def _sum_targets(lags: bool) -> list[tuple[str, str, list[tuple[str, str]]]]:
                                        ("lag_day", "measure, dimension, converted, month, key, number", converted))]
 
 
-def _sums_inserts(*, lags: bool, source: str, where: str = "", negate: bool = False, add: bool = False) -> list[str]:
+def _sums_inserts(*, lags: bool, source: str, where: str = "", add: bool = False) -> list[str]:
     """INSERTs of the sums of the fact rows of `source` (a table or CTE with FACT_COLUMNS,
-    `where` them): `negate` subtracts them, `add` adds to sums already stored (PostgreSQL).
+    `where` them): `add` adds them to sums already stored (PostgreSQL).
 
     Lag sums keep no zero totals: they are read as numbers only, never as a key's presence
     (and a rejection's +1 and its undoing −1 can meet in one sum)."""
@@ -731,7 +731,7 @@ def _sums_inserts(*, lags: bool, source: str, where: str = "", negate: bool = Fa
         names = ", ".join(name for name, _ in columns)
         exprs = ", ".join(expr for _, expr in columns)
         sql = (f"INSERT INTO {tables[table]} (measure, dimension, key, {names}, value) "
-               f"SELECT measure, dimension, key, {exprs}, {'-' if negate else ''}SUM(value) FROM {source}"
+               f"SELECT measure, dimension, key, {exprs}, SUM(value) FROM {source}"
                f"{f' WHERE {where}' if where else ''} GROUP BY measure, dimension, key, {exprs}"
                f"{' HAVING SUM(value) <> 0' if lags else ''}")
         if add:
