@@ -43,7 +43,9 @@ REBUILD_WORK_MEM = "64MB"  # sort and hash memory of a day rebuild's statements 
 class Family:
     name: str
     base: str  # SELECT with {where} (and {table} names); see module docstring
-    day_column: str  # the indexed column the day ranges filter ({where}), in `base`'s aliases
+    # The indexed column the day ranges filter ({where}), in `base`'s aliases; None when every
+    # arm names its own ({where:<column>}).
+    day_column: str | None
     measures: tuple[str, ...]
     dims: tuple[str, ...]
     total: bool = True
@@ -410,7 +412,7 @@ def _families() -> tuple[Family, ...]:
                                "WHERE d.status = 'won' AND cu.customer_at IS NOT NULL")
                 for day, later in (("d.closed_on", "cu.customer_on <= d.closed_on"),
                                    ("cu.customer_on", "cu.customer_on > d.closed_on"))),
-            _greatest("d.closed_on", "cu.customer_on"), ("clv_revenue",), CONTACT_DIMS,
+            None, ("clv_revenue",), CONTACT_DIMS,
         ),
         Family(
             "attribution",
@@ -600,7 +602,9 @@ def _fact_rows(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> 
     # activities from D on: an index range instead of every activity ever logged.
     since = "" if ranges is None else f" AND a.occurred_on >= {_date(min(lo for lo, _ in ranges))}"
     base = re.sub(r"\{where:([\w.]+)\}", lambda found: _where(found.group(1), ranges), family.base)
-    base = base.replace("{where}", _where(family.day_column, ranges)).replace("{attempts_since}", since).format(**tables)
+    if family.day_column is not None:
+        base = base.replace("{where}", _where(family.day_column, ranges))
+    base = base.replace("{attempts_since}", since).format(**tables)
     sums = ", ".join(f"SUM(m_{measure}) AS m_{measure}" for measure in family.measures)
     ctes = [f"base AS {'MATERIALIZED ' if len(family.written_dims) > 1 else ''}({base})"]
     arms = []
@@ -633,14 +637,17 @@ def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     return _with(ctes, [insert])
 
 
-def _stored(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
-    """The condition selecting the family's stored facts over `ranges` (None: every day)."""
+def _family_scope(family: Family) -> str:
+    """The condition selecting the facts (or sums) of the family's measures and dimensions."""
     measures = ", ".join(f"'{m}'" for m in family.measures)
     dims = ", ".join(f"'{d}'" for d in family.written_dims)
-    sql = f"measure IN ({measures}) AND dimension IN ({dims})"
-    if ranges is not None:
-        sql += " AND (" + " OR ".join(f"day BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in ranges) + ")"
-    return sql
+    return f"measure IN ({measures}) AND dimension IN ({dims})"
+
+
+def _stored(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
+    """The condition selecting the family's stored facts over `ranges` (None: every day)."""
+    scope = _family_scope(family)
+    return scope if ranges is None else f"{scope} AND {_where('day', ranges)}"
 
 
 def _delete_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
@@ -681,17 +688,11 @@ def lag_measures() -> frozenset[str]:
 def _sums_scope(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> tuple[str, str, str]:
     """(the family's facts, `month` in the months `ranges` touch, `day` in them) as SQL
     conditions; the last two empty for every day."""
-    measures = ", ".join(f"'{m}'" for m in family.measures)
-    dims = ", ".join(f"'{d}'" for d in family.written_dims)
-    scope = f"measure IN ({measures}) AND dimension IN ({dims})"
+    scope = _family_scope(family)
     if ranges is None:
         return scope, "", ""
     spans = month_ranges(ranges)
-
-    def within(column: str) -> str:
-        return " AND (" + " OR ".join(f"{column} BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in spans) + ")"
-
-    return scope, within("month"), within("day")
+    return scope, f" AND {_where('month', spans)}", f" AND {_where('day', spans)}"
 
 
 def converted_on(day: str = "day", bucket: str = "bucket") -> str:
@@ -784,7 +785,8 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
         return [_delete_sql(family, None), *_sums_deletes(family, None), _insert_adding_sums(family, None, add=True)]
     fact = _tables()["fact"]
     ctes, rows = _fact_rows(family, ranges)
-    grain = ("measure", "day", "dimension", "key", "bucket")
+    grain = [column for column in FACT_COLUMNS.split(", ") if column != "value"]
+    keys = ", ".join(grain)
     changed = "d.now IS NOT NULL AND d.was IS NOT NULL"
     on = " AND ".join(f"n.{column} = o.{column}" for column in grain)
     both = ", ".join(f"COALESCE(n.{column}, o.{column}) AS {column}" for column in grain)
@@ -799,13 +801,13 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
         f"o AS (SELECT ctid AS tid, {FACT_COLUMNS} FROM {fact} WHERE {_stored(family, ranges)})",
         f"d AS MATERIALIZED (SELECT {both}, o.tid, n.value AS now, o.value AS was "
         f"FROM n FULL JOIN o ON {on} WHERE n.value IS DISTINCT FROM o.value)",
-        f"change AS (SELECT {FACT_COLUMNS.replace('value', 'COALESCE(now, 0) - COALESCE(was, 0) AS value')} FROM d)",
+        f"change AS (SELECT {keys}, COALESCE(now, 0) - COALESCE(was, 0) AS value FROM d)",
     ]
     sqls = [_with(ctes, [
         f"DELETE FROM {fact} WHERE ctid = ANY(ARRAY(SELECT tid FROM d WHERE now IS NULL))",
         f"UPDATE {fact} f SET value = d.now FROM d WHERE f.ctid = ANY(ARRAY(SELECT tid FROM d WHERE {changed})) "
         f"AND f.ctid = d.tid AND {changed}",
-        f"INSERT INTO {fact} ({FACT_COLUMNS}) SELECT {FACT_COLUMNS.replace('value', 'now')} FROM d WHERE d.was IS NULL",
+        f"INSERT INTO {fact} ({FACT_COLUMNS}) SELECT {keys}, now FROM d WHERE d.was IS NULL",
         *_sums_inserts(lags=lags, source="change", add=True),
     ])]
     emptied = f" AND ABS(value) < {EMPTY}"
