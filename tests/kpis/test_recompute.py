@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from smarketing.funnel.signals import records_changed
+from smarketing.kpis import facts
 from smarketing.kpis.models import DirtyDay, Fact
 from smarketing.kpis.selectors import facts_as_of, kpi_values, recompute_pending
 from smarketing.kpis.services import contact_days, facts_rebuild, facts_recompute_dirty
@@ -133,6 +134,34 @@ def test_day_rebuild_equals_full_rebuild_after_changes():
     partial = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
     facts_rebuild()
     assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == partial
+
+
+def _facts() -> list[tuple]:
+    return sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["days-listed", "day-ranges"])
+def test_a_rebuild_of_scattered_mql_days_equals_a_full_rebuild(monkeypatch, listed):
+    """A day rebuild names its days one by one (an index scan of those keys) up to
+    MAX_LISTED_DAYS, and as day ranges beyond: both select the same records."""
+    if not listed:
+        monkeypatch.setattr(facts, "MAX_LISTED_DAYS", 0)
+    early = contact("early", "2026-01-05 09:00", mql="2026-01-06 09:00")
+    late = contact("late", "2026-03-01 09:00", mql="2026-03-02 09:00")
+    activity(early, "2026-01-06 10:00")
+    facts_rebuild()
+    before = _facts()
+    # Late attempts re-key MQL cohorts weeks apart (and a day with no MQL in between).
+    activity(early, "2026-03-03 09:00", connected=True)
+    activity(late, "2026-03-02 11:00")
+    activity(late, "2026-03-04 09:00")
+    facts_rebuild(days=[dt.date(2026, 1, 6), dt.date(2026, 2, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3),
+                        dt.date(2026, 3, 4)])
+    partial = _facts()
+    assert partial != before
+    assert ("sla_connected", dt.date(2026, 1, 6), "", "", 0, 1.0) in partial
+    facts_rebuild()
+    assert _facts() == partial
 
 
 def test_facts_as_of_is_the_last_complete_recompute():
