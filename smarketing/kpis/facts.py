@@ -257,23 +257,35 @@ def sla_min_attempts_setting() -> int:
     return min(max(int(settings.SLA_MIN_ATTEMPTS), 1), MAX_BUCKET)
 
 
-def _mql_attempts() -> str:
+def _nth_attempt_day(number: int) -> str:
+    """In `_mql_attempts`: the day of the MQL's `number`-th attempt (NULL with fewer). PostgreSQL
+    orders each MQL's attempt days inside its group; SQLite probes the attempts' index."""
+    if _pg():
+        return f"(ARRAY_AGG(a.occurred_on ORDER BY a.occurred_at, a.id))[{number}]"
+    return (f"CASE WHEN COUNT(a.id) >= {number} THEN (SELECT n.occurred_on FROM {{activity}} n "
+            "WHERE n.contact_id = c.id AND n.occurred_at >= c.mql_at "
+            f"ORDER BY n.occurred_at, n.id LIMIT 1 OFFSET {number - 1}) END")
+
+
+def _mql_attempts(*, nth: bool) -> str:
     """One row per MQL of the days rebuilt: its contact columns and its attempts (activities of
     any owner at or after the MQL instant, also after any window: the cohort is keyed by its
-    MQL day and counted again when activities arrive). `first_on` is the first attempt's day
-    (local days follow the instants); `nth_on` the day of the SLA_MIN_ATTEMPTS-th attempt,
-    read only for the MQLs that have that many (a probe of the attempts' index, where ranking
-    every attempt of every MQL sorted them all)."""
-    number = sla_min_attempts_setting()
-    nth = ("(SELECT n.occurred_on FROM {activity} n WHERE n.contact_id = c.id AND n.occurred_at >= c.mql_at "
-           f"ORDER BY n.occurred_at, n.id LIMIT 1 OFFSET {number - 1})")
-    return ("SELECT c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
-            f"COUNT(a.id) AS attempts, MAX({_one_if('a.connected')}) AS conn, MIN(a.occurred_at) AS first_at, "
-            "MIN(a.occurred_on) AS first_on, MIN(CASE WHEN a.connected THEN a.occurred_on END) AS conn_on, "
-            f"CASE WHEN COUNT(a.id) >= {number} THEN {nth} END AS nth_on "
-            "FROM {contact} c LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
-            "WHERE {where} GROUP BY c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, "
-            "c.industry, c.offer")
+    MQL day and counted again when activities arrive), with its keys (k_channel, ...).
+    `first_on` is the first attempt's day (local days follow the instants); `nth`: also
+    `nth_on`, the day of the SLA_MIN_ATTEMPTS-th attempt. One group per MQL, where ranking
+    every attempt of every MQL sorted them all."""
+    nth_on = f", {_nth_attempt_day(sla_min_attempts_setting())} AS nth_on" if nth else ""
+    per_mql = ("SELECT c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
+               f"COUNT(a.id) AS attempts, MAX({_one_if('a.connected')}) AS conn, MIN(a.occurred_at) AS first_at, "
+               f"MIN(a.occurred_on) AS first_on, MIN(CASE WHEN a.connected THEN a.occurred_on END) AS conn_on{nth_on} "
+               "FROM {contact} c LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
+               "WHERE {where} GROUP BY c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, "
+               "c.industry, c.offer")
+    # The keys once per MQL, not once per fact row.
+    return f"SELECT m.*, {_contact_keys('m')} FROM ({per_mql}) m {_contact_joins('m')}"
+
+
+SLA_KEYS = ", ".join(f"{{alias}}.k_{dim}" for dim in CONTACT_DIMS)
 
 
 def _sla_lag_family() -> Family:
@@ -287,13 +299,11 @@ def _sla_lag_family() -> Family:
     when it came within SLA_FIRST_ATTEMPT_HOURS of the MQL."""
     number = str(sla_min_attempts_setting())
     first, nth, conn = (_day_diff("x.mql_on", f"x.{day}") for day in ("first_on", "nth_on", "conn_on"))
-    keys = "x.k_channel, x.k_campaign, x.k_owner, x.k_industry, x.k_offer"
+    keys = SLA_KEYS.format(alias="x")
     on_time = _at_most_hours_after("x.mql_at", "x.first_at", settings.SLA_FIRST_ATTEMPT_HOURS)
     null = NULL_INT
-    # The keys once per MQL, not once per event.
-    per_mql = f"SELECT m.*, {_contact_keys('m')} FROM ({_mql_attempts()}) m {_contact_joins('m')}"
     base = (
-        f"WITH x AS ({per_mql}) "
+        f"WITH x AS ({_mql_attempts(nth=True)}) "
         f"SELECT x.mql_on AS day, {lag_bucket(first)} AS bucket, {keys}, 1 AS m_sla_worked_lag, "
         f"{null} AS m_sla_connected_lag, {null} AS m_sla_nth_start, {null} AS m_sla_nth_stop, "
         f"{null} AS m_sla_on_time_lag FROM x WHERE x.attempts > 0 "
@@ -334,6 +344,7 @@ LAG_FAMILIES = (*(f"lags_{stage}" for stage in dict.fromkeys(a for a, _ in COHOR
 
 def _families() -> tuple[Family, ...]:
     sla_bucket = _least("s.attempts", str(MAX_BUCKET))
+    sla_keys = SLA_KEYS.format(alias="s")
     # Read at recompute: changing the setting takes a full recompute (README).
     on_time = _at_most_hours_after("s.mql_at", "s.first_at", settings.SLA_FIRST_ATTEMPT_HOURS)
     return (
@@ -359,12 +370,16 @@ def _families() -> tuple[Family, ...]:
         ),
         Family(
             "sla",
-            f"SELECT s.mql_on AS day, CASE WHEN s.attempts > 0 AND s.conn = 0 THEN {sla_bucket} ELSE 0 END AS bucket, "
-            f"{_contact_keys('s')}, {_one_if('s.attempts > 0')} AS m_sla_worked, s.conn AS m_sla_connected, "
-            f"{_one_if('s.attempts > 0 AND s.conn = 0')} AS m_sla_worked_not_connected, "
+            # Only the MQLs worked without a connection are kept by attempt count (the bucket:
+            # compliance counts those with at least SLA_MIN_ATTEMPTS); the other measures sit
+            # in bucket 0, so a new attempt changes one count of its MQL, not all five.
+            f"WITH s AS ({_mql_attempts(nth=False)}) "
+            f"SELECT s.mql_on AS day, 0 AS bucket, {sla_keys}, {_one_if('s.attempts > 0')} AS m_sla_worked, "
+            f"s.conn AS m_sla_connected, {NULL_INT} AS m_sla_worked_not_connected, "
             f"{_flag('s.attempts > 0', _hours_between('s.mql_at', 's.first_at'))} AS m_sla_speed_hours_total, "
-            f"{_one_if(f's.attempts > 0 AND {on_time}')} AS m_sla_on_time FROM ({_mql_attempts()}) s "
-            f"{_contact_joins('s')}",
+            f"{_one_if(f's.attempts > 0 AND {on_time}')} AS m_sla_on_time FROM s "
+            f"UNION ALL SELECT s.mql_on, {sla_bucket}, {sla_keys}, {NULL_INT}, {NULL_INT}, 1, NULL, {NULL_INT} "
+            "FROM s WHERE s.attempts > 0 AND s.conn = 0",
             "c.mql_on", ("sla_worked", "sla_connected", "sla_worked_not_connected", "sla_speed_hours_total",
                          "sla_on_time"), CONTACT_DIMS,
             sparse=("sla_worked", "sla_connected", "sla_worked_not_connected", "sla_on_time"),

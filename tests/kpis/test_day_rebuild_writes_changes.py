@@ -38,16 +38,24 @@ def test_a_day_rebuild_rewrites_only_the_changed_facts_and_equals_a_full_rebuild
     facts_rebuild()
     before = stored()
 
-    # A late attempt on one MQL of March 2 (its SLA cohort day), and one lead of that day removed.
+    # Late attempts on two MQLs of March 2 (their SLA cohort day), and one lead of that day removed.
     activity(leads[1], "2026-03-09 10:00")
+    activity(leads[0], "2026-03-09 11:00")
     gone.delete()
     facts_rebuild(days=[D("2026-03-02"), D("2026-03-09")])
     after = stored()
 
     key = ("entered_lead", "", D("2026-03-02"), "", 0)
     assert before[key][0] == 4 and after[key][0] == 3 and after[key][1] != before[key][1]  # changed: updated
-    worked = ("sla_worked", "", D("2026-03-02"), "", 1)  # bucket: attempts without a connection
+    worked = ("sla_worked", "", D("2026-03-02"), "", 0)
     assert before[worked][0] == 1 and after[worked][0] == 2  # the late attempt counts on the MQL's day
+    # Only the MQLs worked without a connection are kept by attempt count (the bucket): the
+    # second attempt of the first MQL moves it from 1 to 2, the new one takes its place at 1.
+    waiting = ("sla_worked_not_connected", "", D("2026-03-02"), "", 1)
+    assert before[waiting] == after[waiting]
+    assert ("sla_worked_not_connected", "", D("2026-03-02"), "", 2) not in before
+    assert after[("sla_worked_not_connected", "", D("2026-03-02"), "", 2)][0] == 1
+    assert {grain[4] for grain in after if grain[0] in ("sla_worked", "sla_on_time", "sla_speed_hours_total")} == {0}
     # The facts whose value the records still give stay as stored: the lead of March 3, say.
     untouched = [grain for grain in before if grain in after and before[grain][0] == after[grain][0]]
     assert ("entered_lead", "", D("2026-03-03"), "", 0) in untouched
