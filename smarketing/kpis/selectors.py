@@ -358,12 +358,16 @@ def _target_rows(metrics: list[str], windows: list[Window], period: _Period | No
 
 def _target_rows_of(metrics: list[str] | None, starts: dict[str, frozenset[dt.date]],
                     period: _Period | None) -> Targets:
-    """The rows of the periods starting on `starts` (or within `period`); None = every metric."""
+    """The rows of the periods starting on `starts`, and the reps' monthly `leads_delivered` rows
+    within `period` (a quarter or year of the marketing SLA is the sum of its months); None =
+    every metric."""
     query = Q()
     for kind, days in starts.items():
         query |= Q(period=kind, period_start__in=days)
     if period is not None:
-        query |= Q(period_start__gte=period.start, period_start__lte=period.end)
+        # Only the SLA's months: a year of every metric's monthly rows was most of a page's targets.
+        query |= Q(metric="leads_delivered", period="month", owner__isnull=False,
+                   period_start__gte=period.start, period_start__lte=period.end)
     rows = funnel.Target.objects.filter(query)
     if metrics is not None:
         rows = rows.filter(metric__in=metrics)
