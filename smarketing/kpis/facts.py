@@ -306,15 +306,13 @@ def _sla_lag_family() -> Family:
         f"WITH x AS ({_mql_attempts(nth=True)}) "
         f"SELECT x.mql_on AS day, {lag_bucket(first)} AS bucket, {keys}, 1 AS m_sla_worked_lag, "
         f"{null} AS m_sla_connected_lag, {null} AS m_sla_nth_start, {null} AS m_sla_nth_stop, "
-        f"{null} AS m_sla_on_time_lag FROM x WHERE x.attempts > 0 "
+        f"{_flag(on_time)} AS m_sla_on_time_lag FROM x WHERE x.attempts > 0 "
         f"UNION ALL SELECT x.mql_on, {lag_bucket(conn)}, {keys}, {null}, 1, {null}, {null}, {null} "
         f"FROM x WHERE x.conn_on IS NOT NULL "
         f"UNION ALL SELECT x.mql_on, {lag_bucket(nth, number)}, {keys}, {null}, {null}, 1, {null}, {null} "
         f"FROM x WHERE x.nth_on IS NOT NULL "
         f"UNION ALL SELECT x.mql_on, {lag_bucket(_greatest(nth, conn), number)}, {keys}, {null}, {null}, {null}, "
-        f"1, {null} FROM x WHERE x.nth_on IS NOT NULL AND x.conn_on IS NOT NULL "
-        f"UNION ALL SELECT x.mql_on, {lag_bucket(first)}, {keys}, {null}, {null}, {null}, {null}, 1 "
-        f"FROM x WHERE x.attempts > 0 AND {on_time}"
+        f"1, {null} FROM x WHERE x.nth_on IS NOT NULL AND x.conn_on IS NOT NULL"
     )
     return Family("sla_lags", base, "c.mql_on",
                   ("sla_worked_lag", "sla_connected_lag", "sla_nth_start", "sla_nth_stop", "sla_on_time_lag"),
