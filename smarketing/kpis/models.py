@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from django.db import models
 
+EMPTY = 1e-6  # a sum this close to zero is what is left of facts deleted one by one
+# The sums left empty by a day's rebuild, deleted after it: a partial index holds only these
+# rows, where the delete scanned every lag sum of the measures (0.5 s for a new day at 1M).
+EMPTIED = models.Q(value__gt=-EMPTY, value__lt=EMPTY)
+
 
 class _Summed(models.Model):
     """One summed number of a measure for the total (`dimension` "") or one key of a dimension;
@@ -82,6 +87,7 @@ class FactLagMonth(_LagSums):
             models.UniqueConstraint(fields=["measure", "dimension", "month", "converted", "key", "number"],
                                     include=["value"], name="factlagmonth_grain"),
         ]
+        indexes = [models.Index(fields=["measure"], condition=EMPTIED, name="factlagmonth_emptied")]
 
     def __str__(self) -> str:
         return f"{self.measure} {self.month:%Y-%m}→{self.converted:%Y-%m} {self.dimension}={self.key}: {self.value}"
@@ -95,6 +101,7 @@ class FactLagDay(_LagSums):
             models.UniqueConstraint(fields=["measure", "dimension", "converted", "month", "key", "number"],
                                     include=["value"], name="factlagday_grain"),
         ]
+        indexes = [models.Index(fields=["measure"], condition=EMPTIED, name="factlagday_emptied")]
 
     def __str__(self) -> str:
         return f"{self.measure} {self.month:%Y-%m}→{self.converted} {self.dimension}={self.key}: {self.value}"
