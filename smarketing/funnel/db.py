@@ -120,12 +120,12 @@ def tables_analyze(models: Iterable[type[Model]], *, written: int | None = None)
     """
     if connection.vendor != "postgresql":
         return
+    tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
-        for model in models:
-            table = model._meta.db_table
-            if written is not None:
-                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-                known = cursor.fetchone()[0]
-                if known >= 0 and written < ANALYZE_SHARE * known:
-                    continue
+        if written is not None:
+            cursor.execute("SELECT relname, reltuples FROM pg_class WHERE oid = ANY(%s::regclass[])", [tables])
+            known = dict(cursor.fetchall())
+            tables = [table for table in tables
+                      if known[table] < 0 or written >= ANALYZE_SHARE * known[table]]
+        for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

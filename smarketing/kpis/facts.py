@@ -107,17 +107,19 @@ def _date(day: dt.date) -> str:
     return f"DATE '{day.isoformat()}'" if _pg() else f"'{day.isoformat()}'"
 
 
+# The funnel records the families read, by the name their SQL gives them.
+RECORD_MODELS = {
+    "contact": funnel.Contact, "deal": funnel.Deal, "activity": funnel.Activity,
+    "touch": funnel.Touch, "campaign": funnel.Campaign, "member": funnel.TeamMember,
+    "content": funnel.Content, "web": funnel.WebTraffic, "cta": funnel.CtaStat,
+    "landing": funnel.LandingPage, "email": funnel.EmailSend, "audience": funnel.Audience,
+    "social": funnel.SocialStat, "spend": funnel.Spend, "webinar": funnel.Webinar,
+    "mail": funnel.DirectMail, "feature": funnel.FeatureUsage, "account": funnel.TargetAccount,
+}
+
+
 def _tables() -> dict[str, str]:
-    models = {
-        "contact": funnel.Contact, "deal": funnel.Deal, "activity": funnel.Activity,
-        "touch": funnel.Touch, "campaign": funnel.Campaign, "member": funnel.TeamMember,
-        "content": funnel.Content, "web": funnel.WebTraffic, "cta": funnel.CtaStat,
-        "landing": funnel.LandingPage, "email": funnel.EmailSend, "audience": funnel.Audience,
-        "social": funnel.SocialStat, "spend": funnel.Spend, "webinar": funnel.Webinar,
-        "mail": funnel.DirectMail, "feature": funnel.FeatureUsage, "account": funnel.TargetAccount,
-        **FACT_TABLES,
-    }
-    names = {name: model._meta.db_table for name, model in models.items()}
+    names = {name: model._meta.db_table for name, model in {**RECORD_MODELS, **FACT_TABLES}.items()}
     suffix = _fact_tables_suffix.get()
     return {name: f"{table}{suffix}" if name in FACT_TABLES else table for name, table in names.items()}
 

@@ -20,10 +20,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from smarketing.funnel import models as funnel
-from smarketing.funnel.db import bound_cursor
+from smarketing.funnel.db import bound_cursor, tables_analyze
 from smarketing.kpis.models import DirtyDay, Fact, FactsState
 
-from .facts import FACT_TABLES, LAG_FAMILIES, families, family_rebuild, rebuild_everything_fresh
+from .facts import (
+    FACT_TABLES,
+    LAG_FAMILIES,
+    RECORD_MODELS,
+    families,
+    family_rebuild,
+    rebuild_everything_fresh,
+)
 from .signals import facts_recomputed
 
 logger = logging.getLogger("smarketing.kpis")
@@ -107,6 +114,15 @@ def _maintain(*, analyse: bool) -> None:
             cursor.execute(f"ANALYZE {FACT_TABLE_LIST}")
 
 
+def _statistics_ensure() -> None:
+    """PostgreSQL: ANALYZE the record and fact tables the planner has never analysed, before a
+    rebuild plans its statements on them. A restored dump, or a server whose autovacuum is off or
+    lagging, has none, and a rebuild planned blind costs more (one new day at 1M contacts: 2.9 s
+    against 2.1 s); the imports analyse what they write, but not every write is an import. One
+    catalog read when every table has its statistics."""
+    tables_analyze([*RECORD_MODELS.values(), *FACT_TABLES.values()], written=0)
+
+
 def _stamp(*, full: bool, started: dt.datetime) -> None:
     defaults = {"facts_as_of": started}
     if full:
@@ -138,6 +154,7 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
         wanted = set(family_names)
         chosen = {name: family for name, family in chosen.items() if name in wanted}
     day_list = None if days is None else sorted(set(days))
+    _statistics_ensure()
     with transaction.atomic():
         _lock()
         # The marks this rebuild covers go first: their rows stay locked until the commit, so an
@@ -206,6 +223,7 @@ def facts_recompute_dirty(*, wait: bool = True) -> RebuildResult | None:
     with it.
     """
     started, clock = timezone.now(), time.monotonic()
+    _statistics_ensure()
     with transaction.atomic():
         if not _lock(wait=wait):
             return None
