@@ -363,7 +363,9 @@ class Contact(LocalDatesMixin):
         # the rows that have a value keeps every lookup (`= day`, a range, a join) and
         # spares an import the index entries of the NULLs.
         indexes = [
-            models.Index(fields=["email_domain"], name="contact_email_domain"),
+            # The lead day carried (PostgreSQL): a target account's first lead day reads the
+            # index alone, not a contact row per contact of the domain.
+            models.Index(fields=["email_domain"], include=["lead_on"], name="contact_email_domain"),
             *(
                 models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"contact_{name}")
                 for name in ("campaign", "owner", "referred_by", "nurture_on", "mql_on", "demo_on", "sql_on",
