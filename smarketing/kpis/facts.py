@@ -287,7 +287,9 @@ def _mql_attempts(*, nth: bool) -> str:
     return f"SELECT m.*, {_contact_keys('m')} FROM ({per_mql}) m {_contact_joins('m')}"
 
 
-SLA_KEYS = ", ".join(f"{{alias}}.k_{dim}" for dim in CONTACT_DIMS)
+def _key_columns(alias: str) -> str:
+    """The contact key columns `_mql_attempts` gives its rows, read from `alias`."""
+    return ", ".join(f"{alias}.k_{dim}" for dim in CONTACT_DIMS)
 
 
 def _sla_lag_family() -> Family:
@@ -301,7 +303,7 @@ def _sla_lag_family() -> Family:
     when it came within SLA_FIRST_ATTEMPT_HOURS of the MQL."""
     number = str(sla_min_attempts_setting())
     first, nth, conn = (_day_diff("x.mql_on", f"x.{day}") for day in ("first_on", "nth_on", "conn_on"))
-    keys = SLA_KEYS.format(alias="x")
+    keys = _key_columns("x")
     on_time = _at_most_hours_after("x.mql_at", "x.first_at", settings.SLA_FIRST_ATTEMPT_HOURS)
     null = NULL_INT
     base = (
@@ -344,7 +346,7 @@ LAG_FAMILIES = (*(f"lags_{stage}" for stage in dict.fromkeys(a for a, _ in COHOR
 
 def _families() -> tuple[Family, ...]:
     sla_bucket = _least("s.attempts", str(MAX_BUCKET))
-    sla_keys = SLA_KEYS.format(alias="s")
+    sla_keys = _key_columns("s")
     # Read at recompute: changing the setting takes a full recompute (README).
     on_time = _at_most_hours_after("s.mql_at", "s.first_at", settings.SLA_FIRST_ATTEMPT_HOURS)
     return (

@@ -112,15 +112,19 @@ def test_unknown_contacts_recompute_every_family_of_the_days():
     assert 0 < result.visible_seconds <= result.seconds
 
 
+def _facts() -> list[tuple]:
+    return sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+
+
 def test_rebuilding_the_same_days_twice_leaves_no_duplicates():
     lead = contact("x", "2026-03-01 09:00", mql="2026-03-02 09:00")
     activity(lead, "2026-03-03 09:00")
     facts_rebuild()
-    before = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    before = _facts()
     days = [dt.date(2026, 3, d) for d in range(1, 5)]
     facts_rebuild(days=days)
     facts_recompute_days([d.isoformat() for d in days])
-    after = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    after = _facts()
     assert after == before
 
 
@@ -131,13 +135,9 @@ def test_day_rebuild_equals_full_rebuild_after_changes():
     lead.save()
     deal("d", 100, "won", "2026-03-10 09:00", "2026-03-20 09:00", contact=lead)
     facts_rebuild(days=[dt.date(2026, 3, d) for d in range(1, 32)])
-    partial = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    partial = _facts()
     facts_rebuild()
-    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == partial
-
-
-def _facts() -> list[tuple]:
-    return sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    assert _facts() == partial
 
 
 @pytest.mark.parametrize("listed", [True, False], ids=["days-listed", "day-ranges"])
