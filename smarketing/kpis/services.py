@@ -28,7 +28,7 @@ from .facts import (
     LAG_FAMILIES,
     RECORD_MODELS,
     families,
-    family_rebuild,
+    families_rebuild,
     rebuild_everything_fresh,
 )
 from .signals import facts_recomputed
@@ -172,8 +172,7 @@ def facts_rebuild(*, days: Iterable[dt.date] | None = None, family_names: Iterab
             if everything:
                 for model in FACT_TABLES.values():
                     model.objects.all().delete()
-            for family in chosen.values():
-                family_rebuild(family=family, days=day_list)
+            families_rebuild((family, day_list) for family in chosen.values())
         _stamp(full=everything, started=started)
     visible = time.monotonic() - clock
     if day_list is None:
@@ -241,9 +240,7 @@ def facts_recompute_dirty(*, wait: bool = True) -> RebuildResult | None:
         if everything:
             rebuild_everything_fresh(known.values())
         else:
-            for name, days in by_family.items():
-                if name in known:
-                    family_rebuild(family=known[name], days=days)
+            families_rebuild((known[name], days) for name, days in by_family.items() if name in known)
         DirtyDay.objects.filter(id__in=[mark[0] for mark in marks]).delete()
         _stamp(full=everything, started=started)
     visible = time.monotonic() - clock
