@@ -167,7 +167,10 @@ def test_a_rebuild_of_scattered_mql_days_equals_a_full_rebuild(monkeypatch, list
     partial = _facts()
     assert partial != before
     assert ("sla_connected", dt.date(2026, 1, 6), "", "", 0, 1.0) in partial
-    facts_rebuild()
+    with CaptureQueriesContext(connection) as queries:
+        facts_rebuild()
+    # A rebuild of everything stages every MQL's attempts once, too.
+    assert len([query for query in queries if "GROUP BY c.id, c.mql_on" in query["sql"]]) == 1
     assert _facts() == partial
 
 
