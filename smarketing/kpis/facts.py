@@ -296,10 +296,6 @@ STAGED_MQLS = "kpis_staged_mqls"
 _staged_mql_days: ContextVar[frozenset[dt.date] | None] = ContextVar("staged_mql_days", default=frozenset())
 
 
-def _listed_days(ranges: list[tuple[dt.date, dt.date]]) -> set[dt.date]:
-    return {lo + dt.timedelta(days=n) for lo, hi in ranges for n in range((hi - lo).days + 1)}
-
-
 def _mqls_source(nth: bool, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     """The per-MQL rows of `ranges` for a family's {mqls}: from the staged table when it holds
     every day of them, else computed in place (its `{where}` on `c.mql_on`)."""
@@ -635,14 +631,19 @@ def day_ranges(days: Iterable[dt.date], *, limit: int = MAX_RANGES) -> list[tupl
     return [(lo, hi) for lo, hi in runs]
 
 
+def _listed_days(ranges: list[tuple[dt.date, dt.date]]) -> set[dt.date]:
+    """Every day of the ranges."""
+    return {lo + dt.timedelta(days=n) for lo, hi in ranges for n in range((hi - lo).days + 1)}
+
+
 def _days_in(column: str, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     """The records whose day `column` is in `ranges` (None: every dated record), as a list of
     days while it is short: one index scan of those keys on both databases, where ORs of ranges
     made PostgreSQL filter a whole partial index (260,000 MQLs read for 32,000)."""
-    if ranges is None or sum((hi - lo).days + 1 for lo, hi in ranges) > MAX_LISTED_DAYS:
+    days = None if ranges is None else _listed_days(ranges)
+    if days is None or len(days) > MAX_LISTED_DAYS:
         return _where(column, ranges)
-    days = (lo + dt.timedelta(days=n) for lo, hi in ranges for n in range((hi - lo).days + 1))
-    return f"{column} IN ({', '.join(_date(day) for day in days)})"
+    return f"{column} IN ({', '.join(_date(day) for day in sorted(days))})"
 
 
 def _where(column: str, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
@@ -898,15 +899,16 @@ def month_rollup_all_sql() -> str:
 
 
 def _rebuild_settings() -> list[str]:
-    """PostgreSQL: the settings of a day rebuild's statements, until the caller's transaction ends.
+    """PostgreSQL: the settings of a rebuild's statements (`families_rebuild`, not the fresh tables'
+    rebuild of everything), until the caller's transaction ends.
 
     JIT compiling a day rebuild's statements took longer (0.2 s each) than it saved, and
-    the default 4 MB of sort and hash memory sent the SLA families' attempt ranking and
+    the default 4 MB of sort and hash memory sent the SLA families' per-MQL grouping and
     the old-and-new comparison to temporary files (~180 MB written and read for a day at
     1M contacts). A day's records and facts are in memory, where an index probe costs
     about what a sequential read does: at the default random_page_cost (4, for disks) the
     SLA families hashed every activity since the oldest MQL day touched (2 million rows)
-    to rank the attempts of 32,000 MQLs. One recompute runs at a time (its lock)."""
+    to group the attempts of 32,000 MQLs. One recompute runs at a time (its lock)."""
     return ["SET LOCAL jit = off", f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'",
             f"SET LOCAL random_page_cost = {REBUILD_RANDOM_PAGE_COST}"]
 
@@ -922,9 +924,6 @@ def mqls_staged(days: set[dt.date] | None) -> Iterator[None]:
     where = _days_in("c.mql_on", None if days is None else day_ranges(days, limit=len(days)))
     rows = _mql_attempts(nth=True).replace("{where}", where).format(**_tables())
     with connection.cursor() as cursor:
-        if _pg():
-            for sql in _rebuild_settings():
-                cursor.execute(sql)
         # Not analysed: each family reads it whole, in one scan (an ANALYZE of 30,000 MQLs took
         # 0.25 s, half of what staging saves).
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGED_MQLS} {'ON COMMIT DROP ' if _pg() else ''}AS {rows}")
@@ -958,13 +957,16 @@ def families_rebuild(plan: Iterable[tuple[Family, Iterable[dt.date] | None]]) ->
     attempts of their 30,000 MQLs was a third of each family's time at 1M contacts (and of
     all 260,000 MQLs, 4.7 s of a full rebuild)."""
     steps = [(family, None if days is None else set(days)) for family, days in plan]
+    if _pg():
+        with connection.cursor() as cursor:
+            for sql in _rebuild_settings():
+                cursor.execute(sql)
     with mqls_staged(_shared_mql_days([days for family, days in steps if family.mqls is not None])):
-
         for family, days in steps:
-            family_rebuild(family=family, days=days)
+            _family_rebuild(family=family, days=days)
 
 
-def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
+def _family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
     """Replace the family's facts on `days` (record dates; None = every day) from the records,
     and keep its month (or lag) sums equal to the sums of its facts.
 
@@ -979,7 +981,7 @@ def family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
             return
         ranges = day_ranges(day_set)
     if _pg():
-        sqls = [*_rebuild_settings(), *_delta_sqls(family, ranges)]
+        sqls = _delta_sqls(family, ranges)
     else:
         # SQLite has no data-modifying CTE: it re-sums the months (an embedded database is small).
         sqls = [_delete_sql(family, ranges), _insert_sql(family, ranges), *_resum_sqls(family, ranges)]
