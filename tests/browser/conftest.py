@@ -84,6 +84,16 @@ def page(browser_context, live_server):
 PASSWORD = "browser-pass-123"
 
 
+def last_data_day() -> str:
+    """The demo history's last day (`seed_demo` stops the day before today): a page pinned to it
+    has data on the first of a month too, when today's month to date is still empty."""
+    import datetime as dt
+
+    from smarketing.kpis.windows import company_today
+
+    return (company_today() - dt.timedelta(days=1)).isoformat()
+
+
 @pytest.fixture
 def demo_data(django_user_model):
     """A small seed_demo history, recomputed, and a reader whose role is `executive`."""

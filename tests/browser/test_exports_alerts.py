@@ -15,7 +15,7 @@ from smarketing.alerts.services import destination_save, rule_save
 from smarketing.dashboards.models import Annotation
 from smarketing.kpis.formatting import format_value
 from tests.alerts.conftest import receiver  # noqa: F401 (the loopback webhook receiver fixture)
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import last_data_day, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,7 +95,7 @@ def _units(page, title: str) -> list[str]:
 
 
 def test_print_view_is_one_column_with_window_and_data_as_of(page, live_server, reader, screenshot_dir):
-    _open(page, live_server, "/dashboards/shared/?window=mtd")
+    _open(page, live_server, f"/dashboards/shared/?window=mtd&as_of={last_data_day()}")
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
@@ -116,7 +116,7 @@ def test_print_view_is_one_column_with_window_and_data_as_of(page, live_server, 
 
 
 def test_clicking_a_date_on_a_chart_adds_a_note_with_its_marker(page, live_server, reader, screenshot_dir):
-    _open(page, live_server, "/dashboards/shared/?window=mtd")
+    _open(page, live_server, f"/dashboards/shared/?window=mtd&as_of={last_data_day()}")
     chart = page.locator("[data-annotatable]").first
     chart.scroll_into_view_if_needed()
     x, y, day = page.evaluate("""() => {
