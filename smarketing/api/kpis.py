@@ -7,11 +7,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from smarketing.api.errors import errors
+from smarketing.api.renderers import FastJSONRenderer
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report
@@ -98,6 +100,7 @@ class KpiReportSerializer(serializers.Serializer):
 
 class KpiView(APIView):
     permission_classes = [IsAuthenticated]
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
 
     @extend_schema(
         summary="KPI values over a window",

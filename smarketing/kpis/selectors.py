@@ -214,9 +214,10 @@ class _Sums:
     It reads the rows' index in place (nothing is copied per window): a breakdown builds one
     of these per key, window and metric part, thousands per answer."""
 
-    def __init__(self, rows: RowsByRange, window: Window, extra: dict[str, float]) -> None:
+    def __init__(self, rows: RowsByRange, window: Window, extra: dict[str, float],
+                 ranges: dict[str, tuple[dt.date | None, dt.date]] | None = None) -> None:
         # Only the window's own ranges: a key's rows also hold its previous and mature parts.
-        self.by_kind = {name: rows.get(rng, _NO_MEASURES) for name, rng in _ranges(window).items()}
+        self.by_kind = {name: rows.get(rng, _NO_MEASURES) for name, rng in (ranges or _ranges(window)).items()}
         self.extra = extra
 
     def _sum(self, kind: str, measure: str, min_bucket: int = 0) -> float:
@@ -591,30 +592,51 @@ class _Scope:
     previous: Window
     extra: dict[str, float]
     previous_extra: dict[str, float]
-    # Every metric of a scope reads the same rows: index them once per (rows, window).
+    # Every metric of a scope reads the same rows: index them once per (rows, window). A
+    # breakdown asks for thousands of sums, so the entries are keyed by the objects' ids (each
+    # entry keeps its objects alive, so an id cannot pass to another object meanwhile).
     cache: dict = field(default_factory=dict)
 
     def sums(self, rows: Rows, window: Window, extra: dict[str, float]) -> _Sums:
-        key = (id(rows), window, id(extra))
-        if key not in self.cache:
-            # The entry keeps `rows` and `extra` alive: their ids cannot pass to other objects.
-            self.cache[key] = (_Sums(self.by_range(rows), window, extra), rows, extra)
-        return self.cache[key][0]
+        key = (id(rows), id(window), id(extra))
+        found = self.cache.get(key)
+        if found is None:
+            ranges = self.cache.get(("ranges", id(window)))
+            if ranges is None:
+                ranges = self.cache[("ranges", id(window))] = (_ranges(window), window)
+            found = self.cache[key] = (_Sums(self.by_range(rows), window, extra, ranges[0]), rows, window, extra)
+        return found[0]
 
     def by_range(self, rows: Rows) -> RowsByRange:
         """`rows` indexed by their range, once per rows."""
         key = ("by_range", id(rows))
-        if key not in self.cache:
-            buckets: dict[tuple, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
-            for (rng, measure, _key, bucket), (total, _count) in rows.items():
-                of_measure = buckets[rng][measure]
-                of_measure[bucket] = of_measure.get(bucket, 0.0) + total
-            index: RowsByRange = {
-                rng: {measure: (sum(v for b, v in values.items() if b >= 0), values)
-                      for measure, values in measures.items()}
-                for rng, measures in buckets.items()}
-            self.cache[key] = (index, rows)
-        return self.cache[key][0]
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = (_index_by_range(rows), rows)
+        return found[0]
+
+    def with_whole(self, key: str, rows: Rows, whole: Rows, measures: frozenset[str]) -> Rows:
+        """A key's rows and the unsliced total's rows of `measures` (its `Metric.whole`), as one
+        rows object: indexed from the two indexes, which every metric of the key shares."""
+        merged_key = ("with whole", key, measures)
+        found = self.cache.get(merged_key)
+        if found is None:
+            merged = {**rows, **whole}
+            index = {rng: dict(measures_of) for rng, measures_of in self.by_range(rows).items()}
+            for rng, measures_of in self.by_range(whole).items():
+                into = index.setdefault(rng, {})
+                for measure, (total, buckets) in measures_of.items():
+                    had = into.get(measure)
+                    if had is None:
+                        into[measure] = (total, buckets)
+                    else:
+                        added = dict(had[1])
+                        for bucket, value in buckets.items():
+                            added[bucket] = added.get(bucket, 0.0) + value
+                        into[measure] = (sum(v for b, v in added.items() if b >= 0), added)
+            self.cache[("by_range", id(merged))] = (index, merged)
+            found = self.cache[merged_key] = merged
+        return found
 
     def by_key(self) -> dict[str, Rows]:
         """The rows split per key, once per scope: every metric's breakdown reads the same
@@ -628,9 +650,20 @@ class _Scope:
 
     def aged_sums(self, flows: _Sums, rows: Rows) -> _AgedSums:
         key = ("aged", id(rows), id(flows))
-        if key not in self.cache:
-            self.cache[key] = (_AgedSums(flows, rows), rows)
-        return self.cache[key][0]
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = (_AgedSums(flows, rows), rows)
+        return found[0]
+
+
+def _index_by_range(rows: Rows) -> RowsByRange:
+    buckets: dict[tuple, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for (rng, measure, _key, bucket), (total, _count) in rows.items():
+        of_measure = buckets[rng][measure]
+        of_measure[bucket] = of_measure.get(bucket, 0.0) + total
+    return {rng: {measure: (sum(v for b, v in values.items() if b >= 0), values)
+                  for measure, values in measures.items()}
+            for rng, measures in buckets.items()}
 
 
 def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dimension: str,
@@ -647,26 +680,50 @@ def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dim
     )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What `_evaluate` needs of a metric beside a slice's rows: the same for every key of a
+    breakdown, so it is worked out once per metric and scope."""
+
+    same_age: bool
+    with_parts: bool
+    change_class: str
+    mature_days: Window | None
+    previous_start: str
+    previous_end: str
+
+
+def _plan(metric: Metric, scope: _Scope) -> _Plan:
+    key = ("plan", metric.key)
+    found = scope.cache.get(key)
+    if found is None:
+        found = scope.cache[key] = _Plan(
+            same_age=metric.aged is not None, with_parts=metric.kind in ("ratio", "cohort"),
+            change_class=judgement.change_class(key=metric.key, unit=metric.unit, kind=metric.kind),
+            mature_days=mature_window(metric, scope.window),
+            previous_start=scope.previous.start.isoformat(), previous_end=scope.previous.end.isoformat())
+    return found
+
+
 def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str, target: float | None, judge: _Judge,
               extras: tuple[dict[str, float], dict[str, float]] | None = None) -> dict:
     """Value, parts, previous (same-age for cohorts), mature part, target and change of one slice.
 
     `extras` (the window's and the previous window's) replace the scope's for one key."""
+    plan = _plan(metric, scope)
     extra, previous_extra = extras or (scope.extra, scope.previous_extra)
     value, numerator, denominator = metric.compute(scope.sums(rows, scope.window, extra))
     before_sums = scope.sums(rows, scope.previous, previous_extra)
-    same_age = metric.aged is not None
-    if same_age:
+    if plan.same_age:
         before, before_n, before_d = metric.aged(scope.aged_sums(before_sums, rows))
     else:
         before, before_n, before_d = metric.compute(before_sums)
-    with_parts = metric.kind in ("ratio", "cohort")
-    previous = {"value": _value(metric, before), "start": scope.previous.start.isoformat(),
-                "end": scope.previous.end.isoformat(), "kind": kind, "same_age": same_age}
-    if with_parts:
+    previous = {"value": _value(metric, before), "start": plan.previous_start, "end": plan.previous_end,
+                "kind": kind, "same_age": plan.same_age}
+    if plan.with_parts:
         previous.update(numerator=_num(before_n), denominator=_num(before_d))
     mature = None
-    mature_days = mature_window(metric, scope.window)
+    mature_days = plan.mature_days
     if mature_days is not None:
         if mature_days.end >= mature_days.start:
             mv, mn, md = metric.compute(scope.sums(rows, mature_days, extra))
@@ -675,13 +732,11 @@ def _evaluate(metric: Metric, scope: _Scope, rows: Rows, *, kind: str, target: f
             mature = {"numerator": 0, "denominator": 0, "value": None}
     out = {
         "value": _value(metric, value),
-        "numerator": _num(numerator) if with_parts else None,
-        "denominator": _num(denominator) if with_parts else None,
+        "numerator": _num(numerator) if plan.with_parts else None,
+        "denominator": _num(denominator) if plan.with_parts else None,
         "previous": previous,
-        "change": judgement.change(
-            value=value, previous=before,
-            klass=judgement.change_class(key=metric.key, unit=metric.unit, kind=metric.kind),
-            parts=(numerator, denominator, before_n, before_d)),
+        "change": judgement.change(value=value, previous=before, klass=plan.change_class,
+                                   parts=(numerator, denominator, before_n, before_d)),
         "target": _target(metric, target, judge, value, (numerator, denominator), mature),
     }
     if mature is not None:
@@ -804,6 +859,7 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
     if scope is None:
         return []
     by_key = scope.by_key()
+    whole_measures = frozenset(index[1] for index in whole or ())
     items = []
     for key in sorted(set(by_key) | set(include_keys)):
         rows = by_key.get(key, {})
@@ -820,10 +876,7 @@ def _breakdown(metric: Metric, scope: _Scope | None, labels: dict[str, str], dim
         if key not in include_keys and not _present(metric, scope.sums(rows, scope.window, key_extra)):
             continue
         if whole:
-            merged = ("with whole", key, id(whole))
-            if merged not in scope.cache:
-                scope.cache[merged] = ({**rows, **whole}, whole)
-            rows = scope.cache[merged][0]
+            rows = scope.with_whole(key, rows, whole, whole_measures)
         target = _target_value(metric, targets, judge.period, dimension, key, quota)
         item = {"key": key, "label": labels.get(key, key),
                 **_evaluate(metric, scope, rows, kind=kind, target=target, judge=judge, extras=extras)}

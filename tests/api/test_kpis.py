@@ -165,3 +165,18 @@ def test_same_period_last_year_counts_last_years_days(signed_in_client, data):
     result = signed_in_client.get(URL, {"metrics": "leads", "window": "mtd", "as_of": "2026-03-15",
                                         "compare": "last_year"}).json()["results"][0]
     assert (result["value"], result["previous"]["value"]) == (2, 1)
+
+
+def test_the_answer_is_compact_json_and_indented_on_request(signed_in_client, data):
+    query = {"metrics": "lead_to_mql_rate,revenue", "window": "mtd", "as_of": "2026-03-15", "dimension": "channel"}
+    compact = signed_in_client.get(URL, query)
+    assert compact["Content-Type"] == "application/json"
+    # The same JSON as the standard library's encoder writes, compact and in UTF-8.
+    assert compact.content.decode() == json.dumps(compact.json(), ensure_ascii=False, separators=(",", ":"))
+    assert "→" in compact.content.decode()
+    indented = signed_in_client.get(URL, query, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.decode().startswith('{\n  "as_of": "2026-03-15"')
+    assert indented.json() == compact.json()
+    # The browsable API still renders the same answer for people.
+    page = signed_in_client.get(URL, query, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and b"lead_to_mql_rate" in page.content
