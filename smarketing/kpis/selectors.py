@@ -633,7 +633,7 @@ class _Scope:
                         added = dict(had[1])
                         for bucket, value in buckets.items():
                             added[bucket] = added.get(bucket, 0.0) + value
-                        into[measure] = (sum(v for b, v in added.items() if b >= 0), added)
+                        into[measure] = (_from_bucket_0(added), added)
             self.cache[("by_range", id(merged))] = (index, merged)
             found = self.cache[merged_key] = merged
         return found
@@ -657,13 +657,26 @@ class _Scope:
 
 
 def _index_by_range(rows: Rows) -> RowsByRange:
-    buckets: dict[tuple, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    by_range: dict[tuple, dict[str, dict[int, float]]] = {}
     for (rng, measure, _key, bucket), (total, _count) in rows.items():
-        of_measure = buckets[rng][measure]
-        of_measure[bucket] = of_measure.get(bucket, 0.0) + total
-    return {rng: {measure: (sum(v for b, v in values.items() if b >= 0), values)
-                  for measure, values in measures.items()}
-            for rng, measures in buckets.items()}
+        of_range = by_range.get(rng)
+        if of_range is None:
+            of_range = by_range[rng] = {}
+        of_measure = of_range.get(measure)
+        if of_measure is None:
+            of_range[measure] = {bucket: total}
+        else:
+            of_measure[bucket] = of_measure.get(bucket, 0.0) + total
+    return {rng: {measure: (_from_bucket_0(values), values) for measure, values in measures.items()}
+            for rng, measures in by_range.items()}
+
+
+def _from_bucket_0(values: dict[int, float]) -> float:
+    """The sum over buckets from 0 (most measures have the one bucket 0)."""
+    if len(values) == 1:
+        [(bucket, value)] = values.items()
+        return 0 + value if bucket >= 0 else 0
+    return sum(v for b, v in values.items() if b >= 0)
 
 
 def _scope_fetch(metrics: list[Metric], window: Window, previous: Window, *, dimension: str,
