@@ -181,13 +181,15 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
         cursor.execute(" UNION ALL ".join(arms), params)
         rows = cursor.fetchall()
     out: Rows = {}
+    had = out.get
     for index, measure, key, number, total in rows:
         # A fact value is never NULL, so a row means at least one fact in the range (reading 7:
         # a key is listed only with records); the row count is not needed beyond that. A range
         # read as months and days adds its parts.
         if total is not None:
             grain = (every_range[index], measure, key, int(number))
-            out[grain] = (out[grain][0] + float(total) if grain in out else float(total), 1)
+            before = had(grain)
+            out[grain] = (float(total), 1) if before is None else (before[0] + float(total), 1)
     return out
 
 
