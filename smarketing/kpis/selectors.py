@@ -109,6 +109,10 @@ def _covered(key: tuple) -> Rows | None:
     return None
 
 
+# The first day a range without a start reads from (no fact is older).
+_EARLIEST = dt.date(1, 1, 1)
+
+
 def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
                 keys: list[str] | None, aged: tuple[set[str], Window] | None) -> Rows:
     """`_fetch` without the page's memo."""
@@ -118,6 +122,8 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
     arms: list[str] = []
     params: list = []
     only_keys = f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys is not None else ""
+    # (range index, measure, first, last) of the month sums and of the daily facts to read.
+    pieces: dict[str, list[tuple[int, str, dt.date, dt.date]]] = {"month": [], "day": []}
 
     def arm(measures: list[str], condition: str, condition_params: list, bucket: str = "bucket", *,
             table: str = Fact._meta.db_table) -> None:
@@ -126,12 +132,8 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
                     f"{only_keys} GROUP BY measure, key, {bucket}")
         params.extend([dimension, *measures, *condition_params, *(keys or [])])
 
-    def day_arm(measures: list[str], lo: dt.date | None, hi: dt.date) -> None:
-        condition, condition_params = " AND day <= %s", [adapt(hi)]
-        if lo is not None:
-            condition += " AND day >= %s"
-            condition_params.append(adapt(lo))
-        arm(measures, condition, condition_params)
+    def piece(grain: str, measures: list[str], lo: dt.date | None, hi: dt.date) -> None:
+        pieces[grain].extend((len(every_range) - 1, measure, lo or _EARLIEST, hi) for measure in measures)
 
     for (lo, hi), measures in needs.items():
         if not measures:
@@ -142,19 +144,30 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
         monthly = sorted(measures - lag_measures()) if months else []
         if monthly:
             first, last = months
-            condition, condition_params = " AND month <= %s", [adapt(last)]
-            if first is not None:
-                condition += " AND month >= %s"
-                condition_params.append(adapt(first))
-            arm(monthly, condition, condition_params, table=FactMonth._meta.db_table)
+            piece("month", monthly, first, last)
             if lo is not None and lo < first:
-                day_arm(monthly, lo, first - dt.timedelta(days=1))
+                piece("day", monthly, lo, first - dt.timedelta(days=1))
             last_day = period_bounds("month", last)[1]
             if last_day < hi:
-                day_arm(monthly, last_day + dt.timedelta(days=1), hi)
+                piece("day", monthly, last_day + dt.timedelta(days=1), hi)
         daily = sorted(measures - set(monthly))
         if daily:
-            day_arm(daily, lo, hi)
+            piece("day", daily, lo, hi)
+    # Every month and day piece is one row of a list joined to its table: one index range scan
+    # per (range, measure) as before, but one arm to plan instead of one per range and table
+    # (planning a page's dozens of arms cost about a third of its query time).
+    lists, list_params = [], []
+    for grain, table in (("month", FactMonth._meta.db_table), ("day", Fact._meta.db_table)):
+        if not pieces[grain]:
+            continue
+        lists.append(f"{grain}_pieces (i, measure, lo, hi) AS (VALUES "
+                     + ", ".join(f"({index}, %s, %s, %s)" for index, *_ in pieces[grain]) + ")")
+        list_params.extend(value for _, measure, lo, hi in pieces[grain] for value in (measure, adapt(lo), adapt(hi)))
+        arms.append(f"SELECT p.i, f.measure, f.key, f.bucket, SUM(f.value) FROM {grain}_pieces p "
+                    f"JOIN {table} f ON f.measure = p.measure AND f.dimension = %s "
+                    f"AND f.{grain} >= p.lo AND f.{grain} <= p.hi{only_keys.replace('key', 'f.key', 1)} "
+                    f"GROUP BY p.i, f.measure, f.key, f.bucket")
+        params.extend([dimension, *(keys or [])])
     if lags:
         start, end = aged[1].start, aged[1].end
         every_range.append((AGED, start, end))
@@ -178,7 +191,8 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
     if not arms:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(arms), params)
+        cursor.execute((f"WITH {', '.join(lists)} " if lists else "") + " UNION ALL ".join(arms),
+                       [*list_params, *params])
         rows = cursor.fetchall()
     out: Rows = {}
     had = out.get

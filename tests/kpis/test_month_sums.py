@@ -157,3 +157,26 @@ def test_same_age_previous_across_months_reads_each_part_once():
     assert previous["same_age"] is True
     # converted by 15 Mar 2025: a, g, d, b, f = 5 of the 7 leads
     assert (previous["numerator"], previous["denominator"]) == (5, 7)
+
+
+def test_a_read_plans_one_arm_per_table_however_many_ranges():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i, day in enumerate(["2025-03-14", "2025-12-31", "2026-01-31", "2026-02-01", "2026-03-01", "2026-03-15"]):
+        contact(f"c{i}", f"{day} 12:00", mql=f"{day} 13:00")
+    deal("d", 150, "won", "2026-02-01 09:00", "2026-03-05 09:00")
+    facts_rebuild()
+    # Year to date and its previous year: flows, stocks, the 365 days, mature parts and whole
+    # months with days at either end (about twenty ranges), each over several measures.
+    with CaptureQueriesContext(connection) as captured:
+        results = kpi_values(metrics=["reach", "leads", "revenue", "lead_to_mql_rate", "average_deal_size"],
+                             window=window_for("ytd", as_of="2026-03-15"))
+    [read] = [query["sql"] for query in captured.captured_queries if "kpis_fact " in query["sql"]]
+    # One arm reads every month-sum range, one every day range (planning one arm per range
+    # and table was a third of a page's query time); the lag tables have their own arms.
+    assert read.count("JOIN kpis_factmonth f") == 1 and read.count("JOIN kpis_fact f") == 1
+    assert "FROM kpis_fact " not in read and "FROM kpis_factmonth " not in read
+    values = {result["metric"]: result["value"] for result in results}
+    assert (values["leads"], values["revenue"], values["lead_to_mql_rate"]) == (4, 150.0, 100.0)
+    assert results[1]["previous"]["value"] == 1  # the lead of 14 Mar 2025
