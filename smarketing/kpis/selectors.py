@@ -70,9 +70,10 @@ def _fetch(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: 
            keys: list[str] | None = None, aged: tuple[set[str], Window] | None = None) -> Rows:
     """Sum the facts of each range's measures for one dimension ("" = the total), per key.
 
-    One round trip per dimension: one arm per range, each an index range scan over its own
-    measures and days that sums as it goes. (A single scan with a conditional sum per range
-    tests every range's measure list against every row: three to four times slower.)
+    One round trip per dimension: each (range, measure) is an index range scan over its own
+    days that sums as it goes, all of them one arm per table (a list of pieces joined to the
+    table). (A single scan with a conditional sum per range tests every range's measure list
+    against every row: three to four times slower.)
     `aged` = (lag measures, previous window) adds the same-age sums: a lag fact is keyed by
     its cohort day and carries its lag in days in the bucket (× LAG_SCALE + an attempt
     number), so "converted on or before the end" is the condition `day + lag <= end`; those
@@ -121,7 +122,8 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
     every_range: list = []
     arms: list[str] = []
     params: list = []
-    only_keys = f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys is not None else ""
+    in_keys = f" IN ({', '.join(['%s'] * len(keys))})" if keys is not None else ""
+    only_keys = f" AND key{in_keys}" if keys is not None else ""
     # (range index, measure, first, last) of the month sums and of the daily facts to read.
     pieces: dict[str, list[tuple[int, str, dt.date, dt.date]]] = {"month": [], "day": []}
 
@@ -165,7 +167,7 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
         list_params.extend(value for _, measure, lo, hi in pieces[grain] for value in (measure, adapt(lo), adapt(hi)))
         arms.append(f"SELECT p.i, f.measure, f.key, f.bucket, SUM(f.value) FROM {grain}_pieces p "
                     f"JOIN {table} f ON f.measure = p.measure AND f.dimension = %s "
-                    f"AND f.{grain} >= p.lo AND f.{grain} <= p.hi{only_keys.replace('key', 'f.key', 1)} "
+                    f"AND f.{grain} >= p.lo AND f.{grain} <= p.hi{' AND f.key' + in_keys if keys is not None else ''} "
                     f"GROUP BY p.i, f.measure, f.key, f.bucket")
         params.extend([dimension, *(keys or [])])
     if lags:
