@@ -232,10 +232,10 @@ class _Sums:
     It reads the rows' index in place (nothing is copied per window): a breakdown builds one
     of these per key, window and metric part, thousands per answer."""
 
-    def __init__(self, rows: RowsByRange, window: Window, extra: dict[str, float],
-                 ranges: dict[str, tuple[dt.date | None, dt.date]] | None = None) -> None:
-        # Only the window's own ranges: a key's rows also hold its previous and mature parts.
-        self.by_kind = {name: rows.get(rng, _NO_MEASURES) for name, rng in (ranges or _ranges(window)).items()}
+    def __init__(self, rows: RowsByRange, ranges: dict[str, tuple[dt.date | None, dt.date]],
+                 extra: dict[str, float]) -> None:
+        # Only the window's own ranges (`_ranges`): a key's rows also hold its previous and mature parts.
+        self.by_kind = {name: rows.get(rng, _NO_MEASURES) for name, rng in ranges.items()}
         self.extra = extra
 
     def _sum(self, kind: str, measure: str, min_bucket: int = 0) -> float:
@@ -622,7 +622,7 @@ class _Scope:
             ranges = self.cache.get(("ranges", id(window)))
             if ranges is None:
                 ranges = self.cache[("ranges", id(window))] = (_ranges(window), window)
-            found = self.cache[key] = (_Sums(self.by_range(rows), window, extra, ranges[0]), rows, window, extra)
+            found = self.cache[key] = (_Sums(self.by_range(rows), ranges[0], extra), rows, window, extra)
         return found[0]
 
     def by_range(self, rows: Rows) -> RowsByRange:
@@ -635,26 +635,11 @@ class _Scope:
 
     def with_whole(self, key: str, rows: Rows, whole: Rows, measures: frozenset[str]) -> Rows:
         """A key's rows and the unsliced total's rows of `measures` (its `Metric.whole`), as one
-        rows object: indexed from the two indexes, which every metric of the key shares."""
+        rows object shared by every metric of the key with the same `whole`."""
         merged_key = ("with whole", key, measures)
-        found = self.cache.get(merged_key)
-        if found is None:
-            merged = {**rows, **whole}
-            index = {rng: dict(measures_of) for rng, measures_of in self.by_range(rows).items()}
-            for rng, measures_of in self.by_range(whole).items():
-                into = index.setdefault(rng, {})
-                for measure, (total, buckets) in measures_of.items():
-                    had = into.get(measure)
-                    if had is None:
-                        into[measure] = (total, buckets)
-                    else:
-                        added = dict(had[1])
-                        for bucket, value in buckets.items():
-                            added[bucket] = added.get(bucket, 0.0) + value
-                        into[measure] = (_from_bucket_0(added), added)
-            self.cache[("by_range", id(merged))] = (index, merged)
-            found = self.cache[merged_key] = merged
-        return found
+        if merged_key not in self.cache:
+            self.cache[merged_key] = {**rows, **whole}
+        return self.cache[merged_key]
 
     def by_key(self) -> dict[str, Rows]:
         """The rows split per key, once per scope: every metric's breakdown reads the same
