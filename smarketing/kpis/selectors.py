@@ -568,25 +568,27 @@ def _period(window: Window) -> _Period | None:
 class _AgedSums:
     """The `AgedSums` of one key: the previous window's flows and its same-age conversions."""
 
-    def __init__(self, flows: _Sums, rows: Rows) -> None:
+    def __init__(self, flows: _Sums, aged: dict[str, tuple[float, dict[int, float]]]) -> None:
+        # `aged`: the key's rows of the same-age range, by measure, their attempt numbers as buckets.
         self.flows = flows
-        self.totals: dict[tuple[str, int], float] = defaultdict(float)
-        for (rng, measure, _key, number), (total, _count) in rows.items():
-            if rng[0] == AGED:
-                self.totals[(measure, number)] += total
+        self.aged = aged
 
     def flow(self, measure: str) -> float:
         return self.flows.flow(measure)
 
     def by_end(self, measure: str) -> float:
-        return self.totals.get((measure, 0), 0.0)
+        return self._number(measure, 0)
+
+    def _number(self, measure: str, number: int) -> float:
+        found = self.aged.get(measure)
+        return 0.0 if found is None else found[1].get(number, 0.0)
 
     def by_end_n(self, measure: str, number: int) -> float | None:
         """None when the facts were built for another attempt count (SLA_MIN_ATTEMPTS changed
         or a `sla_min_attempts` target): the same-age value is then unknown, not 0."""
         if number != sla_min_attempts_setting():
             return None
-        return self.totals.get((measure, number), 0.0)
+        return self._number(measure, number)
 
     def setting(self, name: str) -> float:
         return self.flows.setting(name)
@@ -655,7 +657,8 @@ class _Scope:
         key = ("aged", id(rows), id(flows))
         found = self.cache.get(key)
         if found is None:
-            found = self.cache[key] = (_AgedSums(flows, rows), rows)
+            aged = self.by_range(rows).get((AGED, self.previous.start, self.previous.end), _NO_MEASURES)
+            found = self.cache[key] = (_AgedSums(flows, aged), rows)
         return found[0]
 
 
