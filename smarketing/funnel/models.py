@@ -434,7 +434,10 @@ class Activity(LocalDatesMixin):
         verbose_name_plural = "activities"
         # A constraint, not unique=True: no pattern-ops twin of the key index (see Contact).
         constraints = [models.UniqueConstraint(fields=["external_id"], name="activity_external_id_key")]
-        indexes = [models.Index(fields=["contact", "occurred_at"], name="activity_contact_time")]
+        # It carries what the SLA families read of each MQL's attempts (PostgreSQL reads them
+        # from the index alone; SQLite ignores INCLUDE).
+        indexes = [models.Index(fields=["contact", "occurred_at"], name="activity_contact_time",
+                                include=["occurred_on", "connected", "id"])]
 
     def __str__(self) -> str:
         return f"{self.activity_type} {self.external_id}"

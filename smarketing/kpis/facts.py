@@ -280,12 +280,18 @@ def _mql_attempts(*, nth: bool) -> str:
     `nth_on`, the day of the SLA_MIN_ATTEMPTS-th attempt. One group per MQL, where ranking
     every attempt of every MQL sorted them all."""
     nth_on = f", {_nth_attempt_day(sla_min_attempts_setting())} AS nth_on" if nth else ""
-    per_mql = ("SELECT c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer, "
-               f"COUNT(a.id) AS attempts, MAX({_one_if('a.connected')}) AS conn, MIN(a.occurred_at) AS first_at, "
-               f"MIN(a.occurred_on) AS first_on, MIN(CASE WHEN a.connected THEN a.occurred_on END) AS conn_on{nth_on} "
-               "FROM {contact} c LEFT JOIN {activity} a ON a.contact_id = c.id AND a.occurred_at >= c.mql_at "
-               "WHERE {where} GROUP BY c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, "
-               "c.industry, c.offer")
+    contact = "c.id, c.mql_on, c.mql_at, c.source_channel, c.campaign_id, c.owner_id, c.industry, c.offer"
+    attempts = (f"COUNT(a.id) AS attempts, COALESCE(MAX({_one_if('a.connected')}), 0) AS conn, "
+                "MIN(a.occurred_at) AS first_at, MIN(a.occurred_on) AS first_on, "
+                f"MIN(CASE WHEN a.connected THEN a.occurred_on END) AS conn_on{nth_on}")
+    if _pg():
+        # Each MQL's attempts aggregated apart, in the order its index returns them: one
+        # GROUP BY over all of them sorted some 200,000 attempts of a day's 28,000 MQLs first.
+        per_mql = (f"SELECT {contact}, a.* FROM {{contact}} c CROSS JOIN LATERAL (SELECT {attempts} "
+                   "FROM {activity} a WHERE a.contact_id = c.id AND a.occurred_at >= c.mql_at) a WHERE {where}")
+    else:
+        per_mql = (f"SELECT {contact}, {attempts} FROM {{contact}} c LEFT JOIN {{activity}} a "
+                   f"ON a.contact_id = c.id AND a.occurred_at >= c.mql_at WHERE {{where}} GROUP BY {contact}")
     # The keys once per MQL, not once per fact row.
     return f"SELECT m.*, {_contact_keys('m')} FROM ({per_mql}) m {_contact_joins('m')}"
 
