@@ -110,13 +110,19 @@ def retrying(function: Callable[..., T], *, rewind: Callable[[], bool] | None = 
 ANALYZE_SHARE = 0.1
 
 
-def tables_analyze(models: Iterable[type[Model]], *, written: int | None = None) -> None:
+def tables_analyze(models: Iterable[type[Model]], *, written: int | None = None, vacuum: bool = False) -> None:
     """ANALYZE the tables of `models` after a bulk write, as PostgreSQL's documentation advises.
 
     Until then the planner knows nothing of the new rows (a never-analysed table reads as
     empty), and autovacuum may lag or be off. With `written` (rows of one write), a table is
     analysed only when it was never analysed or the write is a tenth of its rows or more.
     Call outside a transaction (on commit), so that the statistics see the committed rows.
+
+    `vacuum` (a bulk load: the demo seed, an import): VACUUM (ANALYZE) instead, outside a
+    transaction. It marks the new rows' pages all-visible, and the recompute reads records
+    through index-only scans (each MQL's attempts, a target account's contacts). Until then
+    every row such a scan reads costs a table page; autovacuum would mark them in time, but
+    it may lag or be off (at 1M contacts, a new day's recompute: 1.16 s against 1.05 s).
     """
     if connection.vendor != "postgresql":
         return
@@ -127,5 +133,6 @@ def tables_analyze(models: Iterable[type[Model]], *, written: int | None = None)
             known = dict(cursor.fetchall())
             tables = [table for table in tables
                       if known[table] < 0 or written >= ANALYZE_SHARE * known[table]]
+        command = "VACUUM (ANALYZE)" if vacuum and not connection.in_atomic_block else "ANALYZE"
         for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            cursor.execute(f"{command} {connection.ops.quote_name(table)}")

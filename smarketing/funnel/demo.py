@@ -443,7 +443,7 @@ def demo_seed(
         target_accounts_seed(plan=plan, writer=writer)
         targets_seed(plan=plan, writer=writer, team=team, campaigns=campaigns)
         # Before the notices: the recompute they queue on commit plans with fresh statistics.
-        transaction.on_commit(partial(tables_analyze, RESOURCES.values()))
+        transaction.on_commit(partial(tables_analyze, RESOURCES.values(), vacuum=True))
         all_days = set(plan.days)
         for resource in RESOURCES:
             days = writer.days[resource] or all_days

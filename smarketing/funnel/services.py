@@ -754,7 +754,7 @@ def _records_upsert(
             transaction.set_rollback(True)
         else:
             # Before the notice: the recompute it queues on commit plans with fresh statistics.
-            transaction.on_commit(partial(tables_analyze, [spec.model],
+            transaction.on_commit(partial(tables_analyze, [spec.model], vacuum=True,
                                           written=state.result.created + state.result.updated))
             if notify:
                 state.notify()

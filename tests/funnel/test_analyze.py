@@ -1,4 +1,4 @@
-"""After a bulk write PostgreSQL gets its statistics at once (ANALYZE), not when autovacuum gets to it."""
+"""After a bulk write PostgreSQL gets its statistics and visibility map at once (VACUUM ANALYZE), not when autovacuum gets to it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ def _reltuples(table: str) -> float:
         return cursor.fetchone()[0]
 
 
+def _pages(table: str) -> tuple[int, int]:
+    """(pages the visibility map marks all-visible, pages) as the last VACUUM or ANALYZE counted them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relallvisible, relpages FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()
+
+
 def _contacts(prefix: str, count: int) -> list[dict[str, str]]:
     return [{"external_id": f"{prefix}-{i}", "email": f"{prefix}{i}@example.com",
              "source_channel": "email", "lead_at": "2026-03-10T09:30:00"} for i in range(count)]
@@ -31,6 +38,9 @@ def test_an_import_of_a_tenth_of_the_table_or_more_analyses_it():
     assert _reltuples("funnel_contact") == 0
     assert records_upsert(resource="contacts", rows=_contacts("a", 100)).ok
     assert _reltuples("funnel_contact") == 100  # 100 rows ≥ a tenth of 0
+    # Vacuumed too: index-only scans of the new rows need not visit their pages.
+    visible, pages = _pages("funnel_contact")
+    assert pages > 0 and visible == pages
     assert records_upsert(resource="contacts", rows=_contacts("b", 9)).ok
     assert _reltuples("funnel_contact") == 100  # 9 < 10: left to autovacuum
     assert records_upsert(resource="contacts", rows=_contacts("c", 11)).ok
@@ -44,4 +54,7 @@ def test_seed_demo_analyses_every_table_it_wrote():
     counts = demo.demo_seed(contacts=150, seed=1, today=dt.date(2026, 3, 15))
     assert _reltuples("funnel_contact") == counts["contacts"] == 150
     assert _reltuples("funnel_activity") == counts["activities"] > 0
+    for table in ("funnel_contact", "funnel_activity"):
+        visible, pages = _pages(table)
+        assert pages > 0 and visible == pages, table
     assert _reltuples("funnel_deal") == counts["deals"] > 0
