@@ -733,7 +733,25 @@ def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
 
 
 def dashboard_page_is_cached(*, dashboard: Dashboard, state: DashboardState) -> bool:
-    return cache.get(_page_key(dashboard, state, facts_as_of())) is not None
+    # Asked before the page is read: a presence check, not a second copy of the page unpickled.
+    return cache.has_key(_page_key(dashboard, state, facts_as_of()))
+
+
+def _words_now(value):
+    """`value` (a page) with every lazy translated text replaced by the text it reads now.
+
+    A page is cached per language, so its words can be fixed when it is stored. Unpickling a
+    lazy text builds a new class each time (Django's `_lazy_proxy_unpickle`): a cached page
+    held 18, so every warm read built 18 classes and left ~2,600 objects to the collector."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _words_now(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_words_now(item) for item in value]
+    if type(value) is tuple:
+        return tuple(_words_now(item) for item in value)
+    return value
 
 
 def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:
@@ -748,8 +766,8 @@ def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dic
         # Campaigns and reps arrive by import, and every import ends in a recompute that
         # moves facts_as_of: the filter choices can share the page's key.
         with reads_once():
-            page = {**dashboard_page(dashboard=dashboard, state=state),
-                    "filter_options": dashboard_filter_options(dashboard=dashboard, window=state.window)}
+            page = _words_now({**dashboard_page(dashboard=dashboard, state=state),
+                               "filter_options": dashboard_filter_options(dashboard=dashboard, window=state.window)})
         cache.set(key, page, CACHE_SECONDS)
     # Pending is about the next recompute, not these numbers: always ask afresh. The key
     # also names the rendered panels, which the template caches as a fragment.

@@ -13,8 +13,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.html import escape
 
 from smarketing.dashboards.layouts import DASHBOARDS
@@ -253,6 +255,32 @@ def test_the_page_cache_follows_the_facts(signed_in_client, funnel):
         call_command("recompute_kpis", full=True)
     again = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
     assert _tile(again, "leads")["columns"][0]["value_text"] == "4"
+
+
+def _lazy_texts(value) -> list:
+    if isinstance(value, Promise):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [found for item in value for found in _lazy_texts(item)]
+    return []
+
+
+def test_a_cached_page_holds_its_words_in_the_readers_language_not_lazy_texts(signed_in_client, funnel):
+    """A lazy text unpickled from the cache builds a class on every read: the page stores plain
+    words, one copy per language."""
+    english = signed_in_client.get("/dashboards/shared/", {"window": "mtd"})
+    chinese = signed_in_client.get("/dashboards/shared/", {"window": "mtd"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert english.context["page_key"] != chinese.context["page_key"]
+    for response, channel in ((english, "Channel"), (chinese, "渠道")):
+        stored = cache.get(response.context["page_key"])
+        assert stored is not None and _lazy_texts(stored) == []
+        assert channel in [group["label"] for group in stored["filter_options"]]
+        # A second read serves the stored words.
+        again = signed_in_client.get("/dashboards/shared/", {"window": "mtd"},
+                                     HTTP_ACCEPT_LANGUAGE="zh-hans" if channel == "渠道" else "en")
+        assert channel in [group["label"] for group in again.context["filter_options"]]
 
 
 def test_a_breakdown_of_several_units_draws_one_titled_chart_per_unit(signed_in_client, funnel):
