@@ -105,7 +105,7 @@ def _least(a: str, b: str) -> str:
     return f"LEAST({a}, {b})" if _pg() else f"MIN({a}, {b})"
 
 
-def _date(day: dt.date) -> str:
+def date_literal(day: dt.date) -> str:
     # Dates come from date objects only, so inlining them cannot inject anything.
     return f"DATE '{day.isoformat()}'" if _pg() else f"'{day.isoformat()}'"
 
@@ -593,7 +593,7 @@ def _families() -> tuple[Family, ...]:
             "SELECT x.day, 0 AS bucket, 1 AS m_accounts_penetrated, NULL AS m_target_accounts FROM ("
             "SELECT MIN(c.lead_on) AS day FROM {account} ta JOIN {contact} c ON c.email_domain = LOWER(ta.domain) "
             "WHERE {where} GROUP BY ta.id) x "
-            f"UNION ALL SELECT {_date(EPOCH)} AS day, 0 AS bucket, NULL AS m_accounts_penetrated, "
+            f"UNION ALL SELECT {date_literal(EPOCH)} AS day, 0 AS bucket, NULL AS m_accounts_penetrated, "
             "1 AS m_target_accounts FROM {account} ta",
             "c.lead_on", ("accounts_penetrated", "target_accounts"), (), full_only=True,
         ),
@@ -649,13 +649,13 @@ def _days_in(column: str, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     days = None if ranges is None else _listed_days(ranges)
     if days is None or len(days) > MAX_LISTED_DAYS:
         return _where(column, ranges)
-    return f"{column} IN ({', '.join(_date(day) for day in sorted(days))})"
+    return f"{column} IN ({', '.join(date_literal(day) for day in sorted(days))})"
 
 
 def _where(column: str, ranges: list[tuple[dt.date, dt.date]] | None) -> str:
     if ranges is None:
         return f"{column} IS NOT NULL"
-    parts = [f"{column} BETWEEN {_date(lo)} AND {_date(hi)}" for lo, hi in ranges]
+    parts = [f"{column} BETWEEN {date_literal(lo)} AND {date_literal(hi)}" for lo, hi in ranges]
     return "(" + " OR ".join(parts) + ")"
 
 

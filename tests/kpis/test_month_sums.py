@@ -180,3 +180,25 @@ def test_a_read_plans_one_arm_per_table_however_many_ranges():
     values = {result["metric"]: result["value"] for result in results}
     assert (values["leads"], values["revenue"], values["lead_to_mql_rate"]) == (4, 150.0, 100.0)
     assert results[1]["previous"]["value"] == 1  # the lead of 14 Mar 2025
+
+
+def test_a_read_writes_its_pieces_as_literals_and_refuses_a_measure_that_is_not_a_name():
+    """The pieces' measures and days are written into the query, not bound: only a
+    registry-style measure name may be written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smarketing.kpis.selectors import _fetch_rows
+
+    contact("c", "2026-03-02 12:00", mql="2026-03-03 13:00")
+    facts_rebuild()
+    with CaptureQueriesContext(connection) as captured:
+        rows = _fetch_rows({(dt.date(2026, 1, 1), dt.date(2026, 3, 15)): {"entered_lead", "entered_mql"}},
+                           dimension="", keys=None, aged=None)
+    assert {(index[1], total) for index, total in rows.items()} == {("entered_lead", (1.0, 1)),
+                                                                    ("entered_mql", (1.0, 1))}
+    [sql] = [query["sql"] for query in captured.captured_queries]
+    assert "'entered_lead'" in sql and "2026-01-01" in sql
+    with pytest.raises(ValueError, match="not a measure name"):
+        _fetch_rows({(dt.date(2026, 1, 1), dt.date(2026, 3, 15)): {"leads') OR (1=1"}},
+                    dimension="", keys=None, aged=None)
