@@ -716,11 +716,27 @@ def dashboard_filter_options(*, dashboard: Dashboard, window: Window | None = No
     return [group for group in groups if group["options"]]
 
 
+def _words_now(value):
+    """`value` (a page, a panel's fields) with every lazy translated text replaced by the text it reads now.
+
+    A page is cached per language, so its words can be fixed when it is stored. Unpickling a
+    lazy text builds a new class each time (Django's `_lazy_proxy_unpickle`): a cached page
+    held 18, so every warm read built 18 classes and left ~2,600 objects to the collector."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _words_now(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_words_now(item) for item in value]
+    if type(value) is tuple:
+        return tuple(_words_now(item) for item in value)
+    return value
+
+
 def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
     # The layout itself is part of the key (every field of every panel): an own board's panels
     # change when it is edited. A lazy translated text's repr names its address: its words count.
-    layout = tuple(tuple(str(value) if isinstance(value, Promise) else value
-                         for value in dataclasses.astuple(panel)) for panel in dashboard.panels)
+    layout = tuple(_words_now(dataclasses.astuple(panel)) for panel in dashboard.panels)
     identity = (
         dashboard.key, str(dashboard.title), layout, dashboard.side_by_side,
         state.window, state.compare, state.filter_dimension, state.filter_values,
@@ -735,23 +751,6 @@ def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
 def dashboard_page_is_cached(*, dashboard: Dashboard, state: DashboardState) -> bool:
     # Asked before the page is read: a presence check, not a second copy of the page unpickled.
     return cache.has_key(_page_key(dashboard, state, facts_as_of()))
-
-
-def _words_now(value):
-    """`value` (a page) with every lazy translated text replaced by the text it reads now.
-
-    A page is cached per language, so its words can be fixed when it is stored. Unpickling a
-    lazy text builds a new class each time (Django's `_lazy_proxy_unpickle`): a cached page
-    held 18, so every warm read built 18 classes and left ~2,600 objects to the collector."""
-    if isinstance(value, Promise):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _words_now(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_words_now(item) for item in value]
-    if type(value) is tuple:
-        return tuple(_words_now(item) for item in value)
-    return value
 
 
 def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:

@@ -110,6 +110,14 @@ def date_literal(day: dt.date) -> str:
     return f"DATE '{day.isoformat()}'" if _pg() else f"'{day.isoformat()}'"
 
 
+def measure_literal(measure: str) -> str:
+    """A measure's name as SQL text: only a measure some family writes passes (the names come
+    from the registry, never from a request; this keeps it so)."""
+    if measure not in _written_measures():
+        raise ValueError(f"not a measure name: {measure!r}")
+    return f"'{measure}'"
+
+
 # The funnel records the families read, by the name their SQL gives them.
 RECORD_MODELS = {
     "contact": funnel.Contact, "deal": funnel.Deal, "activity": funnel.Activity,
@@ -704,7 +712,7 @@ def _insert_sql(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
 
 def _family_scope(family: Family) -> str:
     """The condition selecting the facts (or sums) of the family's measures and dimensions."""
-    measures = ", ".join(f"'{m}'" for m in family.measures)
+    measures = ", ".join(measure_literal(m) for m in family.measures)
     dims = ", ".join(f"'{d}'" for d in family.written_dims)
     return f"measure IN ({measures}) AND dimension IN ({dims})"
 
@@ -742,6 +750,11 @@ def month_ranges(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, d
 def rolls_up(family: Family) -> bool:
     """Same-age lag facts are read by cohort day and lag only: no month sums for them."""
     return family.name not in LAG_FAMILIES
+
+
+@functools.cache
+def _written_measures() -> frozenset[str]:
+    return frozenset(measure for family in _families() for measure in family.measures)
 
 
 @functools.cache
@@ -891,7 +904,7 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
 
 
 def _lag_list() -> str:
-    return ", ".join(f"'{m}'" for m in sorted(lag_measures()))
+    return ", ".join(measure_literal(m) for m in sorted(lag_measures()))
 
 
 def lag_rollup_all_sqls() -> list[str]:
