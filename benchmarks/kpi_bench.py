@@ -185,7 +185,10 @@ def add_day(day: dt.date, rng: random.Random) -> dict:
         touched = set(new_ids) | set(converting) | {a.contact_id for a in activities} | \
             {d.contact_id for d in closing if d.contact_id}
         started = time.perf_counter()
-        dirty_mark(resource="contacts", days={day} | old_days, contact_ids=set(new_ids) | set(converting))
+        # As ingest sends them: every day field's old and new days (the new leads' lead day; the
+        # converting leads' unchanged lead days and their new MQL day).
+        dirty_mark(resource="contacts", days={day} | old_days, contact_ids=set(new_ids) | set(converting),
+                   days_by_field={"lead_on": {day} | old_days, "mql_on": {day}})
         dirty_mark(resource="activities", days={day}, contact_ids={a.contact_id for a in activities})
         dirty_mark(resource="deals", days={day} | {d.created_on for d in closing},
                    contact_ids={d.contact_id for d in (*deals, *closing) if d.contact_id})

@@ -15,6 +15,7 @@ import os
 import pickle
 import signal
 import traceback
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
@@ -199,7 +200,7 @@ class _Staged:
     count: int
     errors: list[tuple[int, str, str]]
     data: bytes
-    days: set[dt.date]
+    days: dict[str, set[dt.date]]  # per day field
     position: int
     full_chunk: bool
 
@@ -368,7 +369,8 @@ class _Upsert:
         self.plan = plan_get(resource)
         self.result = UpsertResult(resource=resource.name)
         self.seen: dict[Any, int] = {}
-        self.days: set[dt.date] = set()
+        # Per day field (`lead_on`, ...): the days the changed records named, old and new.
+        self.days: dict[str, set[dt.date]] = defaultdict(set)
         self.contact_ids: set[int] | None = set() if self.plan.contact_attname else None
         # Self references (referred_by) to a record not stored yet: (row, own key, referenced key).
         self.pending_self: list[tuple[int, Any, Any]] = []
@@ -521,7 +523,7 @@ class _Upsert:
         self.result.updated += len(returned) - created
         for row in existing:
             self._touch(row.get, old=True)
-        self.days |= chunk.days
+        self._days_add(chunk.days)
         if self.plan.contact_attname:
             self._contacts_add(contact for _, contact, _ in returned)
         if self.pending_self:
@@ -602,7 +604,7 @@ class _Upsert:
         self.result.updated += len(objs) - created
         for row in existing.values():
             self._touch(row.get, old=True)
-        self.days |= self._days_of(objs)
+        self._days_add(self._days_of(objs))
         if plan.contact_attname:
             self._contacts_add(obj.__dict__[plan.contact_attname] for obj in objs)
         if self.pending_self:
@@ -636,18 +638,23 @@ class _Upsert:
             )
         return existing
 
-    def _days_of(self, objs: Iterable[djm.Model]) -> set[dt.date]:
-        """The days the day fields of new model rows name."""
-        names = self.plan.day_fields
-        days = {obj.__dict__[name] for obj in objs for name in names}
-        days.discard(None)
+    def _days_of(self, objs: Iterable[djm.Model]) -> dict[str, set[dt.date]]:
+        """The days the day fields of new model rows name, per field."""
+        rows = [obj.__dict__ for obj in objs]
+        days = {name: {row[name] for row in rows} for name in self.plan.day_fields}
+        for field_days in days.values():
+            field_days.discard(None)
         return days
+
+    def _days_add(self, days: dict[str, set[dt.date]]) -> None:
+        for name, field_days in days.items():
+            self.days[name] |= field_days
 
     def _touch(self, get: Callable[[str], Any], *, old: bool = False) -> None:
         for name in self.plan.day_fields:
             day = get(name)
             if day is not None:
-                self.days.add(day)
+                self.days[name].add(day)
         contact = self.plan.contact_attname
         if contact:
             self._contacts_add((get("pk" if old and contact == "id" else contact),))
@@ -690,7 +697,8 @@ class _Upsert:
         records_changed.send(
             sender=self.resource.model,
             resource=self.resource.name,
-            days=sorted(self.days),
+            days=sorted(set().union(*self.days.values())),
+            days_by_field={name: sorted(days) for name, days in self.days.items() if days},
             contact_ids=None if self.contact_ids is None else sorted(self.contact_ids),
         )
 

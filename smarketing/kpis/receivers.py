@@ -7,8 +7,9 @@ from django.db import transaction
 from .services import dirty_mark
 
 
-def records_changed_receiver(sender, *, resource: str, days, contact_ids=None, **kwargs) -> None:
-    if dirty_mark(resource=resource, days=days or (), contact_ids=contact_ids):
+def records_changed_receiver(sender, *, resource: str, days, contact_ids=None, days_by_field=None,
+                             **kwargs) -> None:
+    if dirty_mark(resource=resource, days=days or (), contact_ids=contact_ids, days_by_field=days_by_field):
         from smarketing.celery import task_send
 
         from .tasks import facts_recompute_days

@@ -338,20 +338,42 @@ EXPANSIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
 }
 
 
-def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[int] | None) -> int:
-    """Mark the days (and the measures' families) a change touched; returns the marks written."""
+def own_day_field(name: str) -> str:
+    """The contact day field (`mql_on`, ...) a contact family is keyed by (its `c.<field>` day column)."""
+    column = families()[name].day_column or ""
+    alias, _, field = column.partition(".")
+    if alias != "c" or not field:
+        raise ValueError(f"family {name!r} is not keyed by a contact day column: {column!r}")
+    return field
+
+
+def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[int] | None,
+               days_by_field: dict[str, Iterable[dt.date]] | None = None) -> int:
+    """Mark the days (and the measures' families) a change touched; returns the marks written.
+
+    `days_by_field` (ingest sends it): the same days per day field of the records (`lead_on`:
+    the old and new lead days, ...). A contact family then marks only the days of the field
+    it is keyed by: a lead that became an MQL today changes the facts of its lead day and of
+    today's MQLs, not the SQL or SLA facts of its lead day. Those families read no other
+    contact and no deal, so the days of the contacts' deals and referrers go to the other
+    families only. Without it, every family takes every day."""
     names = RESOURCE_FAMILIES.get(resource)
     day_set = {day for day in days if day is not None}
     # Unknown contacts of a contact-bearing resource can sit in any family's cohort; records
     # without contacts (web traffic, spend, ...) always send None and feed only their own.
     if names is None or (contact_ids is None and resource in CONTACT_RESOURCES):
         names = tuple(families())
-    per_family = {name: set(day_set) for name in names}
+    own: dict[str, set[dt.date]] = {}
+    if resource == "contacts" and days_by_field is not None:
+        fields = {field: {day for day in field_days if day is not None} for field, field_days in days_by_field.items()}
+        own = {name: fields.get(own_day_field(name), set()) for name in CONTACT_FAMILIES if name in names}
+    per_family = {name: set(own.get(name, day_set)) for name in names}
     if contact_ids is not None and resource in EXPANSIONS:
         need, fed = EXPANSIONS[resource]
         extra = contact_days(contact_ids=contact_ids, need=need)
         for name in fed or names:
-            per_family[name] |= extra
+            if name not in own:
+                per_family[name] |= extra
     now = timezone.now()
     pairs = [(day, name) for name in sorted(per_family) for day in sorted(per_family[name])]
     if not pairs:
