@@ -356,7 +356,11 @@ def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[
     it is keyed by: a lead that became an MQL today changes the facts of its lead day and of
     today's MQLs, not the SQL or SLA facts of its lead day. Those families read no other
     contact and no deal, so the days of the contacts' deals and referrers go to the other
-    families only. Without it, every family takes every day."""
+    families only. Without it, every family takes every day.
+
+    A change to the records of known contacts (activities, touches) marks the contact families
+    it reaches on the days of those contacts only (the SLA on their MQL days), not on the
+    records' own days."""
     names = RESOURCE_FAMILIES.get(resource)
     day_set = {day for day in days if day is not None}
     # Unknown contacts of a contact-bearing resource can sit in any family's cohort; records
@@ -372,7 +376,11 @@ def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[
         need, fed = EXPANSIONS[resource]
         extra = contact_days(contact_ids=contact_ids, need=need)
         for name in fed or names:
-            if name not in own:
+            if resource != "contacts" and name in CONTACT_FAMILIES:
+                # Reached through its contacts (an activity: the SLA of its contact's MQL day),
+                # a contact family takes the days they name, not the record's own days.
+                per_family[name] = set(extra)
+            elif name not in own:
                 per_family[name] |= extra
     now = timezone.now()
     pairs = [(day, name) for name in sorted(per_family) for day in sorted(per_family[name])]

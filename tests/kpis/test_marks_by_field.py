@@ -83,6 +83,23 @@ def test_a_lead_becoming_an_mql_marks_its_lead_day_for_lead_cohorts_and_its_mql_
     assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt
 
 
+def test_an_activity_marks_the_sla_on_its_contacts_mql_day_and_the_activity_facts_on_its_own_day():
+    lead = contact("x", "2026-03-01 09:00", mql="2026-03-02 09:00")
+    activity(lead, "2026-03-03 10:00")
+    facts_rebuild()
+    result = records_upsert(resource="activities", rows=[
+        {"external_id": "late", "contact_id": "x", "owner_email": "", "activity_type": "call",
+         "occurred_at": "2026-05-01T10:00:00+00:00", "connected": "true"}])
+    assert result.ok, result.errors
+    marks = _marks()
+    assert marks == {"activities": {dt.date(2026, 5, 1)}, "sla": {dt.date(2026, 3, 2)},
+                     "sla_lags": {dt.date(2026, 3, 2)}}
+    facts_recompute_dirty()
+    rebuilt = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    facts_rebuild()
+    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt
+
+
 def test_a_signal_without_days_by_field_marks_every_family_on_every_day():
     from smarketing.kpis.services import dirty_mark
 
