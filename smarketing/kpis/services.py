@@ -347,16 +347,30 @@ def own_day_field(name: str) -> str:
     return field
 
 
+def _contact_fields_of(name: str, *, contacts_known: bool) -> tuple[str, ...] | None:
+    """Of a contact change, the contact's own day fields whose days family `name` needs (None:
+    every day named). A contact family: the field it is keyed by. A deal family: none, when the
+    contacts are known (a deal carries its contact's channel and campaign on the deal's own
+    days, which `contact_days` adds); a customer's lifetime value also counts from its
+    customer day."""
+    if name in CONTACT_FAMILIES:
+        return (own_day_field(name),)
+    if not contacts_known or name not in DEAL_FAMILIES:
+        return None
+    return ("customer_on",) if name == "lifetime_value" else ()
+
+
 def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[int] | None,
                days_by_field: dict[str, Iterable[dt.date]] | None = None) -> int:
     """Mark the days (and the measures' families) a change touched; returns the marks written.
 
     `days_by_field` (ingest sends it): the same days per day field of the records (`lead_on`:
-    the old and new lead days, ...). A contact family then marks only the days of the field
-    it is keyed by: a lead that became an MQL today changes the facts of its lead day and of
-    today's MQLs, not the SQL or SLA facts of its lead day. Those families read no other
-    contact and no deal, so the days of the contacts' deals and referrers go to the other
-    families only. Without it, every family takes every day.
+    the old and new lead days, ...). A family of a contact change then marks only the days it
+    is keyed by (`_contact_fields_of`): a lead that became an MQL today changes the facts of
+    its lead day and of today's MQLs, not the SQL or SLA facts of its lead day, nor its deals'
+    facts of either day. The contact families read no other contact and no deal, so the days
+    of the contacts' deals and referrers go to the other families only. Without it, every
+    family takes every day.
 
     A change to the records of known contacts (activities, touches) marks the contact families
     it reaches on the days of those contacts only (the SLA on their MQL days), not on the
@@ -370,7 +384,10 @@ def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[
     own: dict[str, set[dt.date]] = {}
     if resource == "contacts" and days_by_field is not None:
         fields = {field: {day for day in field_days if day is not None} for field, field_days in days_by_field.items()}
-        own = {name: fields.get(own_day_field(name), set()) for name in CONTACT_FAMILIES if name in names}
+        for name in names:
+            wanted = _contact_fields_of(name, contacts_known=contact_ids is not None)
+            if wanted is not None:
+                own[name] = set().union(*(fields.get(field, set()) for field in wanted))
     per_family = {name: set(own.get(name, day_set)) for name in names}
     if contact_ids is not None and resource in EXPANSIONS:
         need, fed = EXPANSIONS[resource]
@@ -380,7 +397,7 @@ def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[
                 # Reached through its contacts (an activity: the SLA of its contact's MQL day),
                 # a contact family takes the days they name, not the record's own days.
                 per_family[name] = set(extra)
-            elif name not in own:
+            elif name not in CONTACT_FAMILIES or name not in own:
                 per_family[name] |= extra
     now = timezone.now()
     pairs = [(day, name) for name in sorted(per_family) for day in sorted(per_family[name])]
