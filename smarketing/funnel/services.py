@@ -77,6 +77,9 @@ class UpsertResult:
         return not self.errors
 
 
+REFERRER_ATTNAME = "referred_by_id"  # a contact's referrer, a contact too
+
+
 @dataclass(frozen=True)
 class _Plan:
     """How one resource's validated rows become model rows; derived from its schema."""
@@ -93,6 +96,15 @@ class _Plan:
     blank: tuple[tuple[str, Any], ...]
     # (`<name>_at`, `<name>_on`) attnames of the model's LOCAL_DATE_FIELDS.
     local_pairs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def old_fields(self) -> tuple[str, ...]:
+        """What `_Upsert._touch` reads of a stored row before it changes: its days, its contact,
+        and a contact's referrer (a customer's lifetime value counts what the contacts it
+        referred bought: the referrer a contact leaves is changed too)."""
+        contact = (self.contact_attname,) if self.contact_attname and self.contact_attname != "id" else ()
+        referrer = (REFERRER_ATTNAME,) if self.resource.model is m.Contact else ()
+        return ("pk", *self.day_fields, *contact, *referrer)
 
     @classmethod
     def of(cls, resource: Resource) -> _Plan:
@@ -275,9 +287,7 @@ class _Stage:
         # A reference to a record of the same resource may name a row written later (pending).
         bad = " OR ".join(f"(b.{column} IS NOT NULL AND b.{alias} IS NULL)"
                           for name, target, column, alias in lookups if target is not resource)
-        # What `_Upsert._touch` reads of an updated row: its old days and contact.
-        old_fields = ("pk", *plan.day_fields) + (
-            (plan.contact_attname,) if plan.contact_attname and plan.contact_attname != "id" else ())
+        old_fields = plan.old_fields
         old_columns = ", ".join("t.id" if n == "pk" else f"t.{q(meta.get_field(n).column)}" for n in old_fields)
         if len(keys) == 1:
             # ARRAY(subquery): an index probe per staged key, never a join planned blind.
@@ -577,9 +587,7 @@ class _Upsert:
         """Stored rows with the batch's keys: pk and the old day / contact values."""
         attnames = self.plan.key_attnames
         keys = {tuple(getattr(o, a) for a in attnames) for o in objs}
-        wanted_fields = ["pk", *attnames, *self.plan.day_fields]
-        if self.plan.contact_attname and self.plan.contact_attname != "id":
-            wanted_fields.append(self.plan.contact_attname)
+        wanted_fields = [*self.plan.old_fields, *attnames]
         condition = Q()
         for index, attname in enumerate(attnames):
             values = {k[index] for k in keys}
@@ -658,6 +666,8 @@ class _Upsert:
         contact = self.plan.contact_attname
         if contact:
             self._contacts_add((get("pk" if old and contact == "id" else contact),))
+        if old and REFERRER_ATTNAME in self.plan.old_fields and get(REFERRER_ATTNAME) is not None:
+            self._contacts_add((get(REFERRER_ATTNAME),))
 
     def _patch_self_refs(self, *, final: bool) -> None:
         """Point stored rows at referrers written in this import (all of them at the end)."""
@@ -875,10 +885,7 @@ def records_delete_matching(*, resource: str, condition: Q) -> int:
     state = _Upsert(spec)
     with transaction.atomic():
         resource_lock(spec)
-        wanted = ["pk", *plan.day_fields]
-        if plan.contact_attname and plan.contact_attname != "id":
-            wanted.append(plan.contact_attname)
-        rows = list(spec.model.objects.filter(condition).values(*wanted))
+        rows = list(spec.model.objects.filter(condition).values(*plan.old_fields))
         for row in rows:
             state._touch(row.get, old=True)
         spec.model.objects.filter(pk__in=[r["pk"] for r in rows]).delete()
@@ -896,10 +903,7 @@ def record_save(*, instance: djm.Model) -> None:
     with transaction.atomic():
         resource_lock(spec)
         if instance.pk is not None:
-            wanted = ["pk", *plan.day_fields]
-            if plan.contact_attname and plan.contact_attname != "id":
-                wanted.append(plan.contact_attname)
-            for row in spec.model.objects.filter(pk=instance.pk).values(*wanted):
+            for row in spec.model.objects.filter(pk=instance.pk).values(*plan.old_fields):
                 state._touch(row.get, old=True)
         instance.save()
         state._touch(lambda name: instance.pk if name == "pk" else getattr(instance, name))

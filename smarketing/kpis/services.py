@@ -264,8 +264,10 @@ def _contact_day_sources() -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
         "mql": [(f"{contacts} c", "c.id", ("c.mql_on",))],
         "touch": [(f"{contacts} c", "c.id", ("c.customer_on",)), (f"{deals} d", "d.contact_id", ("d.closed_on",))],
         "deal": [(with_referrer, "c.id", ("c.customer_on", "r.customer_on"))],
-        # The contacts' own stage days come with the signal (ingest sends old and new values).
+        # The changed contacts' own stage days come with the signal (ingest sends old and new
+        # values); the customer day of a contact named only as a referrer it left does not.
         "all": [
+            (f"{contacts} c", "c.id", ("c.customer_on",)),
             (f"{contacts} c JOIN {contacts} r ON r.id = c.referred_by_id", "c.id", ("r.customer_on",)),
             (f"{deals} d", "d.contact_id", ("d.created_on", "d.closed_on")),
             (f"{deals} d JOIN {contacts} c ON c.id = d.contact_id", "c.referred_by_id", ("d.closed_on",)),

@@ -185,3 +185,19 @@ def test_contact_imports_then_the_marked_days_rebuilt_equal_a_full_rebuild_on_ra
     rebuilt = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
     facts_rebuild()
     assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt
+
+
+def test_a_contact_referred_by_another_customer_moves_its_deals_out_of_the_old_referrers_lifetime_value():
+    # The old referrer became a customer after the deal closed: its share counts from its customer day.
+    old = contact("r1", "2026-01-05 09:00", customer="2026-05-01 09:00")
+    contact("r2", "2026-01-06 09:00", customer="2026-02-01 09:00")
+    referred = contact("x", "2026-02-01 09:00", customer="2026-03-01 09:00", referred_by=old)
+    deal("d", 100, "won", "2026-03-05 09:00", "2026-03-20 09:00", contact=referred)
+    facts_rebuild()
+    result = records_upsert(resource="contacts", rows=[_row(referred, referred_by="r2")])
+    assert result.ok, result.errors
+    assert dt.date(2026, 5, 1) in _marks()["lifetime_value"]
+    facts_recompute_dirty()
+    rebuilt = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+    facts_rebuild()
+    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt

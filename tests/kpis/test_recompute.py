@@ -263,8 +263,9 @@ def test_contact_days_of_a_few_contacts_are_theirs_and_of_many_a_superset():
         dt.date(2026, 1, 20), dt.date(2026, 2, 5), dt.date(2026, 2, 25)}
     assert contact_days(contact_ids=[referred.pk], need="mql") == {dt.date(2026, 2, 3)}
     assert contact_days(contact_ids=[others[2].pk], need="mql") == {dt.date(2026, 3, 4)}
-    # The referrer: the close day of the deal of whom it referred.
-    assert contact_days(contact_ids=[referrer.pk], need="all") == {dt.date(2026, 2, 25)}
+    # The referrer: the close day of the deal of whom it referred, and its own customer day (a
+    # referrer a contact left is named by its id alone: no signal brings its days).
+    assert contact_days(contact_ids=[referrer.pk], need="all") == {dt.date(2026, 1, 20), dt.date(2026, 2, 25)}
     # Every contact: at least every contact's days, whichever way they are read.
     everyone = [referrer.pk, referred.pk, *(o.pk for o in others)]
     assert contact_days(contact_ids=everyone, need="mql") == {dt.date(2026, 2, 3)} | {
