@@ -168,7 +168,18 @@ def test_api_errors_of_a_failing_service_are_json_503_with_retry_after(signed_in
     assert "127.0.0.1 failed" not in page.content.decode()
 
 
-def test_heavy_kpi_queries_are_limited_per_user(settings, signed_in_client, client, django_user_model):
+@pytest.fixture
+def limit_window(monkeypatch) -> None:
+    """The limiter's clock held one second into the current minute: its counts are per fixed
+    minute, and a test's requests that straddled the minute's end started counting afresh."""
+    from smarketing.kpis import limits
+
+    held = time.time() // 60 * 60 + 1
+    monkeypatch.setattr(limits, "clock", lambda: held)
+
+
+def test_heavy_kpi_queries_are_limited_per_user(settings, signed_in_client, client, django_user_model,
+                                                limit_window):
     settings.KPI_HEAVY_QUERY_RATE = "3/minute"
     custom = {"metrics": "leads", "window": "custom", "start": "2026-01-01", "end": "2026-03-31"}
     answers = [signed_in_client.get("/api/v1/kpis/", custom).status_code for _ in range(4)]
@@ -182,7 +193,7 @@ def test_heavy_kpi_queries_are_limited_per_user(settings, signed_in_client, clie
     assert client.get("/api/v1/kpis/", custom).status_code == 200
 
 
-def test_uncached_custom_dashboards_are_limited_and_cached_ones_are_not(settings, signed_in_client):
+def test_uncached_custom_dashboards_are_limited_and_cached_ones_are_not(settings, signed_in_client, limit_window):
     settings.KPI_HEAVY_QUERY_RATE = "2/minute"
     # Windows no earlier run can have left in a shared cache (Redis outlives the test).
     base = dt.date(2000, 1, 1) + dt.timedelta(days=random.randrange(9000))
