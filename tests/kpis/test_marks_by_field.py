@@ -38,6 +38,17 @@ def _marks() -> dict[str, set[dt.date]]:
     return out
 
 
+def _facts() -> list[tuple]:
+    return sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
+
+
+def _assert_marked_days_rebuilt_equal_a_full_rebuild() -> None:
+    facts_recompute_dirty()
+    rebuilt = _facts()
+    facts_rebuild()
+    assert _facts() == rebuilt
+
+
 def _row(record: m.Contact, **changes: str) -> dict[str, str]:
     """The contact as an import row (its stage instants as stored), with `changes`."""
     row = {"external_id": record.external_id, "email": record.email, "source_channel": record.source_channel,
@@ -77,10 +88,7 @@ def test_a_lead_becoming_an_mql_marks_its_lead_day_for_lead_cohorts_and_its_mql_
     # The deal's facts carry the contact's channel, on the deal's own days (the contact is no customer).
     for name in DEAL_FAMILIES:
         assert marks[name] == {dt.date(2026, 3, 5), dt.date(2026, 3, 20)}, name
-    facts_recompute_dirty()
-    rebuilt = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
-    facts_rebuild()
-    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt
+    _assert_marked_days_rebuilt_equal_a_full_rebuild()
 
 
 def test_an_activity_marks_the_sla_on_its_contacts_mql_day_and_the_activity_facts_on_its_own_day():
@@ -94,10 +102,7 @@ def test_an_activity_marks_the_sla_on_its_contacts_mql_day_and_the_activity_fact
     marks = _marks()
     assert marks == {"activities": {dt.date(2026, 5, 1)}, "sla": {dt.date(2026, 3, 2)},
                      "sla_lags": {dt.date(2026, 3, 2)}}
-    facts_recompute_dirty()
-    rebuilt = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
-    facts_rebuild()
-    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt
+    _assert_marked_days_rebuilt_equal_a_full_rebuild()
 
 
 def test_a_signal_without_days_by_field_marks_every_family_on_every_day():
@@ -181,10 +186,7 @@ def test_contact_imports_then_the_marked_days_rebuilt_equal_a_full_rebuild_on_ra
     assert result.ok, result.errors
     # Narrower than every day: the SLA families were not marked on the lead days.
     assert _marks()["sla"] != _marks()["contacts_lead"]
-    facts_recompute_dirty()
-    rebuilt = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
-    facts_rebuild()
-    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt
+    _assert_marked_days_rebuilt_equal_a_full_rebuild()
 
 
 def test_a_contact_referred_by_another_customer_moves_its_deals_out_of_the_old_referrers_lifetime_value():
@@ -197,7 +199,4 @@ def test_a_contact_referred_by_another_customer_moves_its_deals_out_of_the_old_r
     result = records_upsert(resource="contacts", rows=[_row(referred, referred_by="r2")])
     assert result.ok, result.errors
     assert dt.date(2026, 5, 1) in _marks()["lifetime_value"]
-    facts_recompute_dirty()
-    rebuilt = sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
-    facts_rebuild()
-    assert sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value")) == rebuilt
+    _assert_marked_days_rebuilt_equal_a_full_rebuild()
