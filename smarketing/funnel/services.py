@@ -77,9 +77,6 @@ class UpsertResult:
         return not self.errors
 
 
-REFERRER_ATTNAME = "referred_by_id"  # a contact's referrer, a contact too
-
-
 @dataclass(frozen=True)
 class _Plan:
     """How one resource's validated rows become model rows; derived from its schema."""
@@ -96,14 +93,15 @@ class _Plan:
     blank: tuple[tuple[str, Any], ...]
     # (`<name>_at`, `<name>_on`) attnames of the model's LOCAL_DATE_FIELDS.
     local_pairs: tuple[tuple[str, str], ...] = ()
+    # A contact's referrer (a contact too): a customer's lifetime value counts what the
+    # contacts it referred bought, so the referrer a contact leaves is changed too.
+    referrer_attname: str | None = None
 
     @property
     def old_fields(self) -> tuple[str, ...]:
-        """What `_Upsert._touch` reads of a stored row before it changes: its days, its contact,
-        and a contact's referrer (a customer's lifetime value counts what the contacts it
-        referred bought: the referrer a contact leaves is changed too)."""
+        """What `_Upsert._touch` reads of a stored row before it changes: its days, its contact, its referrer."""
         contact = (self.contact_attname,) if self.contact_attname and self.contact_attname != "id" else ()
-        referrer = (REFERRER_ATTNAME,) if self.resource.model is m.Contact else ()
+        referrer = (self.referrer_attname,) if self.referrer_attname else ()
         return ("pk", *self.day_fields, *contact, *referrer)
 
     @classmethod
@@ -145,6 +143,7 @@ class _Plan:
             local_pairs=tuple(
                 (f"{name}_at", f"{name}_on") for name in getattr(resource.model, "LOCAL_DATE_FIELDS", ())
             ),
+            referrer_attname=meta.get_field("referred_by").attname if resource.model is m.Contact else None,
         )
 
 
@@ -666,8 +665,9 @@ class _Upsert:
         contact = self.plan.contact_attname
         if contact:
             self._contacts_add((get("pk" if old and contact == "id" else contact),))
-        if old and REFERRER_ATTNAME in self.plan.old_fields and get(REFERRER_ATTNAME) is not None:
-            self._contacts_add((get(REFERRER_ATTNAME),))
+        referrer = self.plan.referrer_attname
+        if old and referrer and get(referrer) is not None:
+            self._contacts_add((get(referrer),))
 
     def _patch_self_refs(self, *, final: bool) -> None:
         """Point stored rows at referrers written in this import (all of them at the end)."""

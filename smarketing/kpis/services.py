@@ -362,45 +362,55 @@ def _contact_fields_of(name: str, *, contacts_known: bool) -> tuple[str, ...] | 
     return ("customer_on",) if name == "lifetime_value" else ()
 
 
+def _family_days(name: str, *, resource: str, days: set[dt.date], fields: dict[str, set[dt.date]] | None,
+                 expanded: bool) -> tuple[set[dt.date], bool]:
+    """The days family `name` takes of a change's own records, and whether it also takes the
+    days its contacts name (`contact_days`; `expanded`: the resource's expansion feeds it).
+
+    A contact family reached through known contacts (an activity: the SLA of its contact's MQL
+    day) takes only theirs. A family of a contact change with ingest's days per field takes the
+    fields it is keyed by (`_contact_fields_of`); a contact family reads no deal and no
+    referrer, so none of their days either. Any other takes every day named."""
+    if expanded and resource != "contacts" and name in CONTACT_FAMILIES:
+        return set(), True
+    if resource == "contacts" and fields is not None:
+        wanted = _contact_fields_of(name, contacts_known=expanded)
+        if wanted is not None:
+            return set().union(*(fields.get(field, set()) for field in wanted)), expanded and name not in CONTACT_FAMILIES
+    return set(days), expanded
+
+
 def dirty_mark(*, resource: str, days: Iterable[dt.date], contact_ids: Iterable[int] | None,
                days_by_field: dict[str, Iterable[dt.date]] | None = None) -> int:
     """Mark the days (and the measures' families) a change touched; returns the marks written.
 
     `days_by_field` (ingest sends it): the same days per day field of the records (`lead_on`:
     the old and new lead days, ...). A family of a contact change then marks only the days it
-    is keyed by (`_contact_fields_of`): a lead that became an MQL today changes the facts of
-    its lead day and of today's MQLs, not the SQL or SLA facts of its lead day, nor its deals'
-    facts of either day. The contact families read no other contact and no deal, so the days
-    of the contacts' deals and referrers go to the other families only. Without it, every
-    family takes every day.
-
-    A change to the records of known contacts (activities, touches) marks the contact families
-    it reaches on the days of those contacts only (the SLA on their MQL days), not on the
-    records' own days."""
+    is keyed by (`_family_days`): a lead that became an MQL today changes the facts of its
+    lead day and of today's MQLs, not the SQL or SLA facts of its lead day, nor its deals'
+    facts of either day. Without it, every family takes every day. A change to the records of
+    known contacts (activities, touches) marks the contact families it reaches on the days of
+    those contacts only (the SLA on their MQL days), not on the records' own days."""
     names = RESOURCE_FAMILIES.get(resource)
     day_set = {day for day in days if day is not None}
     # Unknown contacts of a contact-bearing resource can sit in any family's cohort; records
     # without contacts (web traffic, spend, ...) always send None and feed only their own.
     if names is None or (contact_ids is None and resource in CONTACT_RESOURCES):
         names = tuple(families())
-    own: dict[str, set[dt.date]] = {}
-    if resource == "contacts" and days_by_field is not None:
-        fields = {field: {day for day in field_days if day is not None} for field, field_days in days_by_field.items()}
-        for name in names:
-            wanted = _contact_fields_of(name, contacts_known=contact_ids is not None)
-            if wanted is not None:
-                own[name] = set().union(*(fields.get(field, set()) for field in wanted))
-    per_family = {name: set(own.get(name, day_set)) for name in names}
-    if contact_ids is not None and resource in EXPANSIONS:
-        need, fed = EXPANSIONS[resource]
+    fields = None if days_by_field is None else {
+        field: {day for day in field_days if day is not None} for field, field_days in days_by_field.items()}
+    need, fed = EXPANSIONS.get(resource, (None, ()))
+    fed_names = set(fed or names) if contact_ids is not None and need is not None else set()
+    per_family, expand = {}, []
+    for name in names:
+        per_family[name], takes_contacts = _family_days(name, resource=resource, days=day_set, fields=fields,
+                                                        expanded=name in fed_names)
+        if takes_contacts:
+            expand.append(name)
+    if expand:
         extra = contact_days(contact_ids=contact_ids, need=need)
-        for name in fed or names:
-            if resource != "contacts" and name in CONTACT_FAMILIES:
-                # Reached through its contacts (an activity: the SLA of its contact's MQL day),
-                # a contact family takes the days they name, not the record's own days.
-                per_family[name] = set(extra)
-            elif name not in CONTACT_FAMILIES or name not in own:
-                per_family[name] |= extra
+        for name in expand:
+            per_family[name] |= extra
     now = timezone.now()
     pairs = [(day, name) for name in sorted(per_family) for day in sorted(per_family[name])]
     if not pairs:

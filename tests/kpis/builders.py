@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from smarketing.funnel import models as m
 from smarketing.funnel.models import company_tz
+from smarketing.kpis.models import Fact
 
 _ids = itertools.count(1)
 
@@ -68,3 +69,8 @@ def spend(external_id: str, date: str, amount: float, *, category: str = "market
     return m.Spend.objects.create(external_id=external_id, date=day(date), amount=Decimal(str(amount)),
                                   category=category, channel=channel, campaign=campaign, impressions=impressions,
                                   clicks=clicks)
+
+
+def facts_snapshot() -> list[tuple]:
+    """Every stored fact, sorted: two rebuilds are equal when their snapshots are."""
+    return sorted(Fact.objects.values_list("measure", "dimension", "day", "key", "bucket", "value"))

@@ -15,7 +15,7 @@ from smarketing.kpis.selectors import kpi_values
 from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.windows import window_for
 
-from .builders import contact, deal
+from .builders import contact, deal, facts_snapshot
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -79,9 +79,6 @@ def test_a_full_rebuild_swaps_in_fresh_tables_with_the_migrations_names():
     facts_rebuild(days=[dt.date(2026, 3, 10)])
     assert leads("2026-03-31") == 5
 
-
-def facts_snapshot() -> list[tuple]:
-    return sorted(Fact.objects.values_list("measure", "dimension", "day", "key", "bucket", "value"))
 
 
 def test_the_first_recompute_into_an_empty_store_fills_fresh_tables_and_later_ones_rebuild_days():

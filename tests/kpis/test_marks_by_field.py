@@ -15,7 +15,7 @@ import pytest
 from smarketing.funnel import models as m
 from smarketing.funnel.services import records_upsert
 from smarketing.kpis.facts import families
-from smarketing.kpis.models import DirtyDay, Fact
+from smarketing.kpis.models import DirtyDay
 from smarketing.kpis.services import (
     CONTACT_FAMILIES,
     DEAL_FAMILIES,
@@ -24,7 +24,7 @@ from smarketing.kpis.services import (
     own_day_field,
 )
 
-from .builders import activity, contact, deal
+from .builders import activity, contact, deal, facts_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +38,12 @@ def _marks() -> dict[str, set[dt.date]]:
     return out
 
 
-def _facts() -> list[tuple]:
-    return sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
-
 
 def _assert_marked_days_rebuilt_equal_a_full_rebuild() -> None:
     facts_recompute_dirty()
-    rebuilt = _facts()
+    rebuilt = facts_snapshot()
     facts_rebuild()
-    assert _facts() == rebuilt
+    assert facts_snapshot() == rebuilt
 
 
 def _row(record: m.Contact, **changes: str) -> dict[str, str]:

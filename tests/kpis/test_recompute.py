@@ -17,7 +17,7 @@ from smarketing.kpis.services import contact_days, facts_rebuild, facts_recomput
 from smarketing.kpis.tasks import facts_recheck_recent, facts_recompute_days
 from smarketing.kpis.windows import window_for
 
-from .builders import activity, contact, deal, ts
+from .builders import activity, contact, deal, facts_snapshot, ts
 
 pytestmark = pytest.mark.django_db
 
@@ -113,19 +113,16 @@ def test_unknown_contacts_recompute_every_family_of_the_days():
     assert 0 < result.visible_seconds <= result.seconds
 
 
-def _facts() -> list[tuple]:
-    return sorted(Fact.objects.values_list("measure", "day", "dimension", "key", "bucket", "value"))
-
 
 def test_rebuilding_the_same_days_twice_leaves_no_duplicates():
     lead = contact("x", "2026-03-01 09:00", mql="2026-03-02 09:00")
     activity(lead, "2026-03-03 09:00")
     facts_rebuild()
-    before = _facts()
+    before = facts_snapshot()
     days = [dt.date(2026, 3, d) for d in range(1, 5)]
     facts_rebuild(days=days)
     facts_recompute_days([d.isoformat() for d in days])
-    after = _facts()
+    after = facts_snapshot()
     assert after == before
 
 
@@ -136,9 +133,9 @@ def test_day_rebuild_equals_full_rebuild_after_changes():
     lead.save()
     deal("d", 100, "won", "2026-03-10 09:00", "2026-03-20 09:00", contact=lead)
     facts_rebuild(days=[dt.date(2026, 3, d) for d in range(1, 32)])
-    partial = _facts()
+    partial = facts_snapshot()
     facts_rebuild()
-    assert _facts() == partial
+    assert facts_snapshot() == partial
 
 
 @pytest.mark.parametrize("listed", [True, False], ids=["days-listed", "day-ranges"])
@@ -151,7 +148,7 @@ def test_a_rebuild_of_scattered_mql_days_equals_a_full_rebuild(monkeypatch, list
     late = contact("late", "2026-03-01 09:00", mql="2026-03-02 09:00")
     activity(early, "2026-01-06 10:00")
     facts_rebuild()
-    before = _facts()
+    before = facts_snapshot()
     # Late attempts re-key MQL cohorts weeks apart (and a day with no MQL in between).
     activity(early, "2026-03-03 09:00", connected=True)
     activity(late, "2026-03-02 11:00")
@@ -164,14 +161,14 @@ def test_a_rebuild_of_scattered_mql_days_equals_a_full_rebuild(monkeypatch, list
     groupings = [query for query in queries if "AS attempts" in query["sql"]]
     assert len(groupings) == (1 if listed else 2)
     assert any(facts.STAGED_MQLS in query["sql"] for query in groupings) == listed
-    partial = _facts()
+    partial = facts_snapshot()
     assert partial != before
-    assert ("sla_connected", dt.date(2026, 1, 6), "", "", 0, 1.0) in partial
+    assert ("sla_connected", "", dt.date(2026, 1, 6), "", 0, 1.0) in partial
     with CaptureQueriesContext(connection) as queries:
         facts_rebuild()
     # A rebuild of everything stages every MQL's attempts once, too.
     assert len([query for query in queries if "AS attempts" in query["sql"]]) == 1
-    assert _facts() == partial
+    assert facts_snapshot() == partial
 
 
 def test_facts_as_of_is_the_last_complete_recompute():

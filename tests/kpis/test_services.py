@@ -16,7 +16,7 @@ from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.tasks import facts_recompute_days
 from smarketing.kpis.windows import window_for
 
-from .builders import activity, contact, ts
+from .builders import activity, contact, facts_snapshot, ts
 
 pytestmark = pytest.mark.services
 
@@ -110,9 +110,6 @@ def test_killed_worker_leaves_old_facts_and_the_next_run_completes(celery_worker
     rows = grain_rows()
     assert len(rows) == len(set(rows))
 
-
-def facts_snapshot() -> list[tuple]:
-    return sorted(Fact.objects.values_list("measure", "dimension", "day", "key", "bucket", "value"))
 
 
 def test_worker_killed_mid_recompute_is_caught_up_by_the_sweep_within_minutes(celery_worker, monkeypatch, tmp_path):
