@@ -85,9 +85,10 @@ def kill_worker_mid_recompute(celery_worker) -> None:
         ingest_conversion(lead)
 
         def worker_is_waiting() -> bool:
+            # By the lock it waits for: its statement's text can be longer than PostgreSQL keeps
+            # (track_activity_query_size), the table named past the cut.
             row = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
-                "AND query ILIKE '%%kpis_fact%%'", [settings["NAME"]]).fetchone()
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'kpis_fact'::regclass").fetchone()
             return row[0] > 0
 
         wait_for(worker_is_waiting)
