@@ -29,9 +29,9 @@ from django.conf import settings
 from django.db import connection
 
 from smarketing.funnel import models as funnel
-from smarketing.kpis.models import EMPTY, Fact, FactLagDay, FactLagMonth, FactMonth
+from smarketing.kpis.models import EMPTY, Fact, FactLagDay, FactLagMonth, FactLevel, FactMonth
 
-from .registry import NONE_KEY
+from .registry import METRICS, NONE_KEY
 from .windows import period_bounds
 
 EPOCH = dt.date(1900, 1, 1)  # day of the undated stocks (the number of target accounts)
@@ -136,7 +136,8 @@ def _tables() -> dict[str, str]:
 
 
 # The facts and their sums; a rebuild of everything writes them into fresh copies (`NEXT`).
-FACT_TABLES = {"fact": Fact, "fact_month": FactMonth, "lag_month": FactLagMonth, "lag_day": FactLagDay}
+FACT_TABLES = {"fact": Fact, "fact_month": FactMonth, "lag_month": FactLagMonth, "lag_day": FactLagDay,
+               "level": FactLevel}
 NEXT = "_next"
 _fact_tables_suffix: ContextVar[str] = ContextVar("facts_tables_suffix", default="")
 
@@ -763,6 +764,65 @@ def lag_measures() -> frozenset[str]:
     return frozenset(measure for family in _families() if not rolls_up(family) for measure in family.measures)
 
 
+@functools.cache
+def level_measures() -> frozenset[str]:
+    """The measures some metric reads up to a window's end (`Metric.cum`, `Metric.before`): the
+    stocks, kept as running levels (`FactLevel`). A measure newly read so needs its levels
+    filled once (a migration, as 0010 did), or a rebuild of its family."""
+    return frozenset(m for metric in METRICS.values() for m in (*metric.cum, *metric.before)) - lag_measures()
+
+
+def _level_scope(family: Family) -> str | None:
+    """The condition selecting the family's levels, None when it has no stock measure."""
+    measures = sorted(set(family.measures) & level_measures())
+    if not measures:
+        return None
+    dims = ", ".join(f"'{d}'" for d in family.written_dims)
+    return f"measure IN ({', '.join(measure_literal(m) for m in measures)}) AND dimension IN ({dims})"
+
+
+def _level_inserts(family: Family, *, source: str, add: bool, seen: str = "day") -> list[str]:
+    """The INSERT of the levels of the family's stock facts in `source` (FACT_COLUMNS; `seen`:
+    the day of a fact that exists, NULL for one gone), `add`ing them to the levels stored
+    (PostgreSQL) or into levels emptied first."""
+    scope = _level_scope(family)
+    if scope is None:
+        return []
+    table = _tables()["level"]
+    sql = (f"INSERT INTO {table} (measure, dimension, key, bucket, value, since) "
+           f"SELECT measure, dimension, key, bucket, SUM(value), MIN({seen}) FROM {source} WHERE {scope} "
+           "GROUP BY measure, dimension, key, bucket")
+    if add:
+        # A level whose facts all went keeps its old `since` here; `_level_sinces` mends it.
+        sql += (" ON CONFLICT (measure, dimension, key, bucket) DO UPDATE SET value = "
+                f"{table}.value + EXCLUDED.value, since = LEAST({table}.since, EXCLUDED.since)")
+    return [sql]
+
+
+def _level_sinces(family: Family) -> list[str]:
+    """PostgreSQL, after a day rebuild added its changes to the levels: a level whose first fact
+    went gets the day of its first fact left, and one with no fact left goes. One probe of
+    the facts' grain index per level of the family (a few thousand at 1M contacts)."""
+    scope = _level_scope(family)
+    if scope is None:
+        return []
+    table, fact = _tables()["level"], _tables()["fact"]
+    grain = " AND ".join(f"f.{column} = l.{column}" for column in ("measure", "dimension", "key", "bucket"))
+    return [f"UPDATE {table} l SET since = (SELECT MIN(f.day) FROM {fact} f WHERE {grain}) "
+            f"WHERE {scope} "
+            f"AND NOT EXISTS (SELECT 1 FROM {fact} f WHERE {grain} AND f.day = l.since)",
+            f"DELETE FROM {table} WHERE {scope} AND since IS NULL"]
+
+
+def _level_resum_sqls(family: Family) -> list[str]:
+    """The family's levels summed again from all its facts (SQLite: an embedded database is small)."""
+    scope = _level_scope(family)
+    if scope is None:
+        return []
+    return [f"DELETE FROM {_tables()['level']} WHERE {scope}",
+            *_level_inserts(family, source=_tables()["fact"], add=False)]
+
+
 def _sums_scope(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> tuple[str, str, str]:
     """(the family's facts, `month` in the months `ranges` touch, `day` in them) as SQL
     conditions; the last two empty for every day."""
@@ -841,7 +901,8 @@ def _insert_adding_sums(family: Family, ranges: list[tuple[dt.date, dt.date]] | 
     the INSERT returns (`add`: onto the sums stored, else into empty sums tables)."""
     ctes, insert = _insert_parts(family, ranges)
     new = f"new AS ({insert} RETURNING {FACT_COLUMNS})"
-    return _with([*ctes, new], _sums_inserts(lags=not rolls_up(family), source="new", add=add))
+    levels = _level_inserts(family, source="new", add=add) if ranges is None else []
+    return _with([*ctes, new], [*levels, *_sums_inserts(lags=not rolls_up(family), source="new", add=add)])
 
 
 def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) -> list[str]:
@@ -859,7 +920,10 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     facts of value 0 stays: its row is a key's presence)."""
     lags = not rolls_up(family)
     if ranges is None:
-        return [_delete_sql(family, None), *_sums_deletes(family, None), _insert_adding_sums(family, None, add=True)]
+        level = _level_scope(family)
+        levels_delete = [f"DELETE FROM {_tables()['level']} WHERE {level}"] if level else []
+        return [_delete_sql(family, None), *_sums_deletes(family, None), *levels_delete,
+                _insert_adding_sums(family, None, add=True)]
     fact = _tables()["fact"]
     ctes, rows = _fact_rows(family, ranges)
     grain = [column for column in FACT_COLUMNS.split(", ") if column != "value"]
@@ -883,13 +947,15 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
         # for twenty thousand rows.
         f"t AS MATERIALIZED (SELECT (SELECT f.ctid FROM {fact} f WHERE {at_grain}) AS tid, d.now "
         "FROM d WHERE d.was IS NOT NULL)",
-        f"change AS (SELECT {keys}, COALESCE(now, 0) - COALESCE(was, 0) AS value FROM d)",
+        f"change AS (SELECT {keys}, COALESCE(now, 0) - COALESCE(was, 0) AS value, "
+        "CASE WHEN now IS NOT NULL THEN day END AS seen FROM d)",
     ]
     sqls = [_with(ctes, [
         f"DELETE FROM {fact} WHERE ctid = ANY(ARRAY(SELECT tid FROM t WHERE now IS NULL))",
         f"UPDATE {fact} f SET value = t.now FROM t WHERE f.ctid = ANY(ARRAY(SELECT tid FROM t WHERE now IS NOT NULL)) "
         "AND f.ctid = t.tid AND t.now IS NOT NULL",
         f"INSERT INTO {fact} ({FACT_COLUMNS}) SELECT {keys}, now FROM d WHERE d.was IS NULL",
+        *_level_inserts(family, source="change", add=True, seen="seen"),
         *_sums_inserts(lags=lags, source="change", add=True),
     ])]
     # The condition of the lag sums' partial index (models.EMPTIED), in its terms.
@@ -900,7 +966,8 @@ def _delta_sqls(family: Family, ranges: list[tuple[dt.date, dt.date]] | None) ->
     facts_left = (f"SELECT 1 FROM {fact} f WHERE f.measure = {month}.measure AND f.dimension = {month}.dimension "
                   f"AND f.key = {month}.key AND f.bucket = {month}.bucket AND f.day >= {month}.month "
                   f"AND f.day < CAST({month}.month + INTERVAL '1 month' AS date)")
-    return [*sqls, *_sums_deletes(family, ranges, f"{emptied} AND NOT EXISTS ({facts_left})")]
+    return [*sqls, *_sums_deletes(family, ranges, f"{emptied} AND NOT EXISTS ({facts_left})"),
+            *_level_sinces(family)]
 
 
 def _lag_list() -> str:
@@ -910,6 +977,11 @@ def _lag_list() -> str:
 def lag_rollup_all_sqls() -> list[str]:
     """The lag sums of every lag fact (tables emptied first, or a migration's fill)."""
     return _sums_inserts(lags=True, source=_tables()["fact"], where=f"measure IN ({_lag_list()})")
+
+
+def level_fill_sqls() -> list[str]:
+    """The levels of every stock fact (a table emptied first, or a migration's fill)."""
+    return [sql for family in _families() for sql in _level_inserts(family, source=_tables()["fact"], add=False)]
 
 
 def month_rollup_all_sql() -> str:
@@ -1003,7 +1075,8 @@ def _family_rebuild(*, family: Family, days: Iterable[dt.date] | None) -> None:
         sqls = _delta_sqls(family, ranges)
     else:
         # SQLite has no data-modifying CTE: it re-sums the months (an embedded database is small).
-        sqls = [_delete_sql(family, ranges), _insert_sql(family, ranges), *_resum_sqls(family, ranges)]
+        sqls = [_delete_sql(family, ranges), _insert_sql(family, ranges), *_resum_sqls(family, ranges),
+                *_level_resum_sqls(family)]
     with connection.cursor() as cursor:
         for sql in sqls:
             cursor.execute(sql)

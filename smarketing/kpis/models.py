@@ -5,7 +5,8 @@ A fact is one number: a measure, on one company-time-zone day, for the total
 A window sums facts over its days and divides once; stocks are stored as dated deltas
 and summed over every day up to the window end. `FactMonth` holds the same facts summed by
 calendar month, so a long window reads its whole months there and only the days at its
-ends from `Fact`: the rows a window reads stop growing with its length and its history.
+ends from `Fact`: the rows a window reads stop growing with its length; `FactLevel` holds
+a stock's sum over all its days, so a stock stops growing with the history.
 """
 
 from __future__ import annotations
@@ -63,6 +64,28 @@ class FactMonth(_Summed):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.month:%Y-%m} {self.dimension}={self.key}: {self.value}"
+
+
+class FactLevel(_Summed):
+    """A stock's running level: every fact of the grain summed, whatever its day, and `since`,
+    the day of its first fact. A stock up to a day is its level less the facts after that day
+    (none for a window ending today), so what it reads does not grow with the history; a
+    key is present up to a day when `since` is on or before it. Kept for the measures a
+    metric reads up to a window's end (`facts.LEVEL_MEASURES`), by every rebuild, in the
+    same transaction as the facts."""
+
+    bucket = models.IntegerField(default=0)
+    # NULL only inside a rebuild, between finding that a level has no fact left and deleting it.
+    since = models.DateField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "dimension", "key", "bucket"], include=["value", "since"],
+                                    name="factlevel_grain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} since {self.since} {self.dimension}={self.key}: {self.value}"
 
 
 class _LagSums(_Summed):

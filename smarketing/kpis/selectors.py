@@ -22,7 +22,15 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from smarketing.funnel import models as funnel
-from smarketing.kpis.models import DirtyDay, Fact, FactLagDay, FactLagMonth, FactMonth, FactsState
+from smarketing.kpis.models import (
+    DirtyDay,
+    Fact,
+    FactLagDay,
+    FactLagMonth,
+    FactLevel,
+    FactMonth,
+    FactsState,
+)
 
 from . import judgement
 from .facts import (
@@ -30,6 +38,7 @@ from .facts import (
     converted_on,
     date_literal,
     lag_measures,
+    level_measures,
     measure_literal,
     sla_min_attempts_setting,
 )
@@ -117,8 +126,10 @@ def _covered(key: tuple) -> Rows | None:
     return None
 
 
-# The first day a range without a start reads from (no fact is older).
+# The first day a range without a start reads from (no fact is older), and the last day after one.
 _EARLIEST = dt.date(1, 1, 1)
+_LATEST = dt.date(9999, 12, 31)
+AFTER = "after"  # the range key of the facts after a stock's end, taken off its level
 
 
 def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimension: str,
@@ -131,8 +142,10 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
     params: list = []
     in_keys = f" IN ({', '.join(['%s'] * len(keys))})" if keys is not None else ""
     only_keys = f" AND key{in_keys}" if keys is not None else ""
-    # (range index, measure, first, last) of the month sums and of the daily facts to read.
-    pieces: dict[str, list[tuple[int, str, dt.date, dt.date]]] = {"month": [], "day": []}
+    # (range index, measure, first, last) of the month sums and of the daily facts to read,
+    # and (range index, measure, -, end) of the levels.
+    pieces: dict[str, list[tuple[int, str, dt.date, dt.date]]] = {"month": [], "day": [], "level": []}
+    after_of: dict[int, int] = {}  # the range index of facts after a stock's end -> the stock's
 
     def arm(measures: list[str], condition: str, condition_params: list, bucket: str = "bucket", *,
             table: str = Fact._meta.db_table) -> None:
@@ -141,13 +154,29 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
                     f"{only_keys} GROUP BY measure, key, {bucket}")
         params.extend([dimension, *measures, *condition_params, *(keys or [])])
 
-    def piece(grain: str, measures: list[str], lo: dt.date | None, hi: dt.date) -> None:
+    def piece(grain: str, measures: Iterable[str], lo: dt.date | None, hi: dt.date) -> None:
         pieces[grain].extend((len(every_range) - 1, measure, lo or _EARLIEST, hi) for measure in measures)
 
     for (lo, hi), measures in needs.items():
         if not measures:
             continue
         every_range.append((lo, hi))
+        stocks = sorted(measures & level_measures()) if lo is None else []
+        if stocks:
+            # A stock up to `hi`: its running level (present when its first fact is on or
+            # before `hi`) less the facts after `hi`: the rest of hi's month day by day and the
+            # later months from their sums (none for a window ending today).
+            piece("level", stocks, None, hi)
+            every_range.append((AFTER, hi))
+            after_of[len(every_range) - 1] = len(every_range) - 2
+            month_end = period_bounds("month", hi)[1]
+            if hi < month_end:
+                piece("day", stocks, hi + dt.timedelta(days=1), month_end)
+            piece("month", stocks, month_end + dt.timedelta(days=1), _LATEST)
+            measures = measures - set(stocks)
+            if not measures:
+                continue
+            every_range.append((lo, hi))
         # Whole months from their sums, the days at either end from the daily facts.
         months = whole_months(lo, hi)
         monthly = sorted(measures - lag_measures()) if months else []
@@ -168,15 +197,17 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
     # written as literals (measure names, dates): as hundreds of parameters the
     # driver's splitting and quoting of them took 2 ms of a campaign breakdown.
     lists = []
-    for grain, table in (("month", FactMonth._meta.db_table), ("day", Fact._meta.db_table)):
+    for grain, table in (("month", FactMonth._meta.db_table), ("day", Fact._meta.db_table),
+                         ("level", FactLevel._meta.db_table)):
         if not pieces[grain]:
             continue
         lists.append(f"{grain}_pieces (i, measure, lo, hi) AS (VALUES "
                      + ", ".join(f"({index}, {measure_literal(measure)}, {date_literal(lo)}, {date_literal(hi)})"
                                  for index, measure, lo, hi in pieces[grain]) + ")")
+        span = "f.since <= p.hi" if grain == "level" else f"f.{grain} >= p.lo AND f.{grain} <= p.hi"
         arms.append(f"SELECT p.i, f.measure, f.key, f.bucket, SUM(f.value) FROM {grain}_pieces p "
                     f"JOIN {table} f ON f.measure = p.measure AND f.dimension = %s "
-                    f"AND f.{grain} >= p.lo AND f.{grain} <= p.hi{' AND f.key' + in_keys if keys is not None else ''} "
+                    f"AND {span}{' AND f.key' + in_keys if keys is not None else ''} "
                     f"GROUP BY p.i, f.measure, f.key, f.bucket")
         params.extend([dimension, *(keys or [])])
     if lags:
@@ -206,14 +237,24 @@ def _fetch_rows(needs: dict[tuple[dt.date | None, dt.date], set[str]], *, dimens
         rows = cursor.fetchall()
     out: Rows = {}
     had = out.get
+    later = []
     for index, measure, key, number, total in rows:
         # A fact value is never NULL, so a row means at least one fact in the range (reading 7:
         # a key is listed only with records); the row count is not needed beyond that. A range
         # read as months and days adds its parts.
-        if total is not None:
-            grain = (every_range[index], measure, key, int(number))
-            before = had(grain)
-            out[grain] = (float(total), 1) if before is None else (before[0] + float(total), 1)
+        if total is None:
+            continue
+        if index in after_of:
+            later.append((every_range[after_of[index]], measure, key, int(number), float(total)))
+            continue
+        grain = (every_range[index], measure, key, int(number))
+        before = had(grain)
+        out[grain] = (float(total), 1) if before is None else (before[0] + float(total), 1)
+    for rng, measure, key, number, total in later:
+        # Facts after a stock's end whose key has none up to it are not in its level's rows.
+        level = had((rng, measure, key, number))
+        if level is not None:
+            out[(rng, measure, key, number)] = (level[0] - total, 1)
     return out
 
 

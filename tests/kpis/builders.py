@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from smarketing.funnel import models as m
 from smarketing.funnel.models import company_tz
-from smarketing.kpis.models import Fact
+from smarketing.kpis.models import Fact, FactLevel
 
 _ids = itertools.count(1)
 
@@ -72,5 +72,9 @@ def spend(external_id: str, date: str, amount: float, *, category: str = "market
 
 
 def facts_snapshot() -> list[tuple]:
-    """Every stored fact, sorted: two rebuilds are equal when their snapshots are."""
-    return sorted(Fact.objects.values_list("measure", "dimension", "day", "key", "bucket", "value"))
+    """Every stored fact and stock level, sorted: two rebuilds are equal when their snapshots
+    are (a level kept by differences is compared to 6 decimals, as the API rounds it)."""
+    return sorted([*Fact.objects.values_list("measure", "dimension", "day", "key", "bucket", "value"),
+                   *((measure, dimension, since, key, bucket, round(value, 6)) for measure, dimension, key, bucket,
+                     value, since in FactLevel.objects.values_list("measure", "dimension", "key", "bucket", "value",
+                                                                   "since"))])

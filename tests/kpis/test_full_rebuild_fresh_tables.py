@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from smarketing.kpis.facts import FACT_TABLES, NEXT
-from smarketing.kpis.models import Fact, FactMonth
+from smarketing.kpis.models import Fact, FactLevel, FactMonth
 from smarketing.kpis.selectors import kpi_values
 from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.windows import window_for
@@ -44,7 +44,7 @@ def test_a_full_rebuild_swaps_in_fresh_tables_with_the_migrations_names():
     assert connection.vendor == "postgresql"
     migrated = index_definitions()
     # A primary key and a unique grain per table, the lag sums' index of emptied sums, the settings.
-    assert len(migrated) == 8 + 2 + 4
+    assert len(migrated) == 10 + 2 + 5
     assert any("factlagday_emptied" in index and "WHERE" in index for index in migrated)
     assert ("kpis_fact", ["parallel_workers=0"]) in migrated
     for i in range(3):
@@ -59,6 +59,7 @@ def test_a_full_rebuild_swaps_in_fresh_tables_with_the_migrations_names():
     assert index_definitions() == migrated
     assert leads("2026-03-31") == 4
     assert FactMonth.objects.get(measure="entered_lead", dimension="", month=dt.date(2026, 3, 1)).value == 4
+    assert FactLevel.objects.get(measure="entered_customer", dimension="").value == 3
     with connection.cursor() as cursor:
         for model in FACT_TABLES.values():
             table = model._meta.db_table

@@ -9,8 +9,8 @@ from collections import defaultdict
 
 import pytest
 
-from smarketing.kpis.facts import LAG_SCALE, families, rolls_up
-from smarketing.kpis.models import Fact, FactLagDay, FactLagMonth, FactMonth
+from smarketing.kpis.facts import LAG_SCALE, families, level_measures, rolls_up
+from smarketing.kpis.models import Fact, FactLagDay, FactLagMonth, FactLevel, FactMonth
 from smarketing.kpis.selectors import kpi_values, whole_months
 from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.windows import window_for
@@ -56,6 +56,27 @@ def lag_sums(model) -> dict[tuple, float]:
         "measure", "dimension", "key", "number", "month", "converted", "value")}
 
 
+def levels_of_the_daily_facts() -> dict[tuple, tuple[float, dt.date]]:
+    """(sum of every fact, day of the first) per grain of the stock measures."""
+    levels: dict[tuple, tuple[float, dt.date]] = {}
+    for measure, day, dimension, key, bucket, value in Fact.objects.filter(measure__in=level_measures()).values_list(
+            "measure", "day", "dimension", "key", "bucket", "value"):
+        total, since = levels.get((measure, dimension, key, bucket), (0.0, day))
+        levels[(measure, dimension, key, bucket)] = (total + value, min(since, day))
+    return levels
+
+
+def stored_levels() -> dict[tuple, tuple[float, dt.date]]:
+    return {row[:4]: row[4:] for row in FactLevel.objects.values_list(
+        "measure", "dimension", "key", "bucket", "value", "since")}
+
+
+def assert_levels_match() -> None:
+    got, expected = stored_levels(), levels_of_the_daily_facts()
+    assert got.keys() == expected.keys()
+    assert all(abs(got[k][0] - expected[k][0]) < 1e-9 and got[k][1] == expected[k][1] for k in got)
+
+
 def assert_equal_sums(got: dict, expected: dict) -> None:
     assert got.keys() == expected.keys()
     assert all(abs(got[k] - expected[k]) < 1e-9 for k in got)
@@ -63,6 +84,7 @@ def assert_equal_sums(got: dict, expected: dict) -> None:
 
 def assert_month_sums_match() -> None:
     assert_equal_sums(month_sums(), month_totals_of_the_daily_facts())
+    assert_levels_match()
     by_month, by_day = lag_totals_of_the_daily_facts()
     assert by_month and by_day  # the changes below make lag facts: the check is not vacuous
     assert_equal_sums(lag_sums(FactLagMonth), by_month)
@@ -96,6 +118,7 @@ def test_month_sums_follow_full_and_day_rebuilds_on_random_changes():
     facts_rebuild()
     assert FactMonth.objects.exists()
     assert_month_sums_match()
+    assert not FactLevel.objects.exists()  # no stock yet: the checks below would be vacuous
     # Late conversions and new deals, recomputed on their days only (the daily path).
     for i, lead in enumerate(rng.sample(leads, 8)):
         lead.customer_at = ts("2026-05-20 09:00")
