@@ -1077,53 +1077,80 @@ def _fetch_pieces(needs: dict[str, set[str]], cuts: list[dt.date], *, keys: list
 
     The dimension "" is the total; any other dimension is read for `keys` only (a filter).
     A calendar month wholly inside one piece is read from its sum (`FactMonth`), so a year of
-    daily buckets reads the days around its cuts, not every day since the first cut.
+    daily buckets reads the days around its cuts, not every day since the first cut. A
+    stock's first piece (every day up to the first cut) is its running level (`FactLevel`)
+    less the later pieces and the facts after the last cut, not a sum over its history.
     """
     adapt = connection.ops.adapt_datefield_value
-    arms, arm_params = [], []
-    for dimension, measures in needs.items():
-        if not measures:
-            continue
-        arm = f"dimension = %s AND measure IN ({', '.join(['%s'] * len(measures))})"
-        arm_params += [dimension, *sorted(measures)]
-        if dimension:
-            arm += f" AND key IN ({', '.join(['%s'] * len(keys or []))})"
-            arm_params += list(keys or [])
-        arms.append(f"({arm})")
-    if not arms:
+
+    def where(chosen: Callable[[set[str]], set[str]]) -> tuple[str, list]:
+        """The condition selecting the `chosen` measures of each dimension, and its parameters."""
+        arms, arm_params = [], []
+        for dimension, measures in needs.items():
+            measures = chosen(measures)
+            if not measures:
+                continue
+            arm = f"dimension = %s AND measure IN ({', '.join(['%s'] * len(measures))})"
+            arm_params += [dimension, *sorted(measures)]
+            if dimension:
+                arm += f" AND key IN ({', '.join(['%s'] * len(keys or []))})"
+                arm_params += list(keys or [])
+            arms.append(f"({arm})")
+        return " OR ".join(arms), arm_params
+
+    every, every_params = where(lambda measures: measures)
+    if not every:
         return {}
-    where = " OR ".join(arms)
     # Lag measures have no month sums.
-    reads = _PieceReads(None, (), ((None, cuts[-1]),)) \
-        if any(measures & lag_measures() for measures in needs.values()) else _piece_reads(cuts)
+    lags = any(measures & lag_measures() for measures in needs.values())
+    reads = _PieceReads(None, (), ((None, cuts[-1]),)) if lags else _piece_reads(cuts)
+    stocks = set() if lags else {m for measures in needs.values() for m in measures & level_measures()}
+    history, history_params = where(lambda measures: measures - stocks) if stocks else (every, every_params)
     selects, sql_params = [], []
+
+    def select(table: str, piece: str, piece_params: list, bounds: str, bound_params: list, chosen: str,
+               chosen_params: list) -> None:
+        selects.append(f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) FROM {table} "
+                       f"WHERE {bounds} AND ({chosen}) GROUP BY dimension, measure, bucket, piece")
+        sql_params.extend([*piece_params, *bound_params, *chosen_params])
+
     for lo, hi in reads.days:
         piece, params = _piece_sql(cuts)
-        bounds, bound_params = "day <= %s", [adapt(hi)]
-        if lo is not None:
-            bounds, bound_params = "day >= %s AND day <= %s", [adapt(lo), adapt(hi)]
-        selects.append(f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) FROM {Fact._meta.db_table} "
-                       f"WHERE {bounds} AND ({where}) GROUP BY dimension, measure, bucket, piece")
-        sql_params += [*params, *bound_params, *arm_params]
-    if reads.months_until is not None or reads.months:
+        if lo is None:
+            if history:
+                select(Fact._meta.db_table, piece, params, "day <= %s", [adapt(hi)], history, history_params)
+        else:
+            select(Fact._meta.db_table, piece, params, "day >= %s AND day <= %s", [adapt(lo), adapt(hi)],
+                   every, every_params)
+    if reads.months_until is not None and history:
         piece, params = _piece_sql(cuts, "month")
-        conditions, month_params = [], []
-        if reads.months_until is not None:
-            conditions.append("month <= %s")
-            month_params.append(adapt(reads.months_until))
-        if reads.months:
-            conditions.append(f"month IN ({', '.join(['%s'] * len(reads.months))})")
-            month_params += [adapt(month) for month in reads.months]
-        selects.append(f"SELECT dimension, measure, bucket, {piece} AS piece, SUM(value) "
-                       f"FROM {FactMonth._meta.db_table} WHERE ({' OR '.join(conditions)}) AND ({where}) "
-                       f"GROUP BY dimension, measure, bucket, piece")
-        sql_params += [*params, *month_params, *arm_params]
+        select(FactMonth._meta.db_table, piece, params, "month <= %s", [adapt(reads.months_until)], history,
+               history_params)
+    if reads.months:
+        piece, params = _piece_sql(cuts, "month")
+        select(FactMonth._meta.db_table, piece, params, f"month IN ({', '.join(['%s'] * len(reads.months))})",
+               [adapt(month) for month in reads.months], every, every_params)
+    if stocks:
+        # The stocks' levels (piece -1) and their facts after the last cut (piece -2).
+        chosen, chosen_params = where(lambda measures: measures & stocks)
+        last, month_end = cuts[-1], period_bounds("month", cuts[-1])[1]
+        select(FactLevel._meta.db_table, "-1", [], "1 = 1", [], chosen, chosen_params)
+        select(Fact._meta.db_table, "-2", [], "day > %s AND day <= %s", [adapt(last), adapt(month_end)], chosen,
+               chosen_params)
+        select(FactMonth._meta.db_table, "-2", [], "month > %s", [adapt(month_end)], chosen, chosen_params)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects), sql_params)
         rows = cursor.fetchall()
     pieces: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(dict))
+    levels: dict[tuple[str, str, int], float] = defaultdict(float)
     for dimension, measure, bucket, index, total in rows:
-        pieces[dimension][measure].setdefault(bucket, [0.0] * len(cuts))[index] += float(total or 0)
+        if index < 0:
+            levels[(dimension, measure, bucket)] += float(total or 0) * (1 if index == -1 else -1)
+        else:
+            pieces[dimension][measure].setdefault(bucket, [0.0] * len(cuts))[index] += float(total or 0)
+    for (dimension, measure, bucket), level in levels.items():
+        values = pieces[dimension][measure].setdefault(bucket, [0.0] * len(cuts))
+        values[0] = level - sum(values[1:])
     for by_measure in pieces.values():
         for by_bucket in by_measure.values():
             for values in by_bucket.values():

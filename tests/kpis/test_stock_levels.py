@@ -10,7 +10,7 @@ import pytest
 
 from smarketing.funnel.models import Deal
 from smarketing.kpis.models import FactLevel
-from smarketing.kpis.selectors import kpi_values
+from smarketing.kpis.selectors import kpi_series, kpi_values
 from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.windows import window_for
 
@@ -66,3 +66,26 @@ def test_a_stock_up_to_any_day_is_its_level_less_the_facts_after_it():
     assert_levels_match()
     assert not FactLevel.objects.filter(dimension="owner", key="bob@example.com").exists()
     assert open_pipeline("2026-11-30") == (100.0, {"ann@example.com": 100.0})
+
+
+def test_a_stock_series_starts_from_its_level_less_the_later_facts():
+    ann, bob = member("ann@example.com", "Ann"), member("bob@example.com", "Bob")
+    deal("a", 100, "open", "2025-11-10 09:00", owner=ann)
+    deal("b", 50, "open", "2026-03-05 09:00", owner=bob)
+    deal("c", 30, "won", "2026-01-20 09:00", "2026-03-20 09:00", owner=ann)
+    deal("d", 70, "lost", "2025-06-01 09:00", "2026-05-02 09:00", owner=bob)  # closes after every cut
+    facts_rebuild()
+    # Monthly to 10 March: the first piece (up to 31 Dec) is the level less everything later,
+    # including c's close on 20 March and d's in May, after the last cut.
+    window = window_for("custom", start="2026-01-01", end="2026-03-10")
+    points = kpi_series(metric="open_pipeline", window=window, grain="month")
+    assert [(p["end"], p["value"]) for p in points] == [
+        (D("2026-01-31"), 200.0), (D("2026-02-28"), 200.0), (D("2026-03-10"), 250.0)]
+    owner_points = kpi_series(metric="open_pipeline", window=window, grain="month",
+                              filters={"owner": ["ann@example.com"]})
+    assert [p["value"] for p in owner_points] == [130.0, 130.0, 130.0]
+    # Every bucket equals the same window asked of kpi_values.
+    later = window_for("custom", start="2026-03-01", end="2026-05-31")
+    for point in kpi_series(metric="open_pipeline", window=later, grain="week"):
+        bucket = window_for("custom", start=point["start"].isoformat(), end=point["end"].isoformat())
+        assert point["value"] == kpi_values(metrics=["open_pipeline"], window=bucket)[0]["value"], point
