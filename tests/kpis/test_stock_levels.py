@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from smarketing.funnel.models import Deal
 from smarketing.kpis.models import FactLevel
@@ -15,7 +17,7 @@ from smarketing.kpis.services import facts_rebuild
 from smarketing.kpis.windows import window_for
 
 from .builders import deal, member
-from .test_month_sums import assert_levels_match
+from .test_month_sums import assert_levels_match, stored_levels
 
 pytestmark = pytest.mark.django_db
 D = dt.date.fromisoformat
@@ -89,3 +91,21 @@ def test_a_stock_series_starts_from_its_level_less_the_later_facts():
     for point in kpi_series(metric="open_pipeline", window=later, grain="week"):
         bucket = window_for("custom", start=point["start"].isoformat(), end=point["end"].isoformat())
         assert point["value"] == kpi_values(metrics=["open_pipeline"], window=bucket)[0]["value"], point
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_levels_of_the_facts_already_there():
+    ann = member("ann@example.com", "Ann")
+    deal("a", 100, "open", "2026-01-10 09:00", owner=ann)
+    deal("c", 30, "won", "2026-01-20 09:00", "2026-03-20 09:00", owner=ann)
+    facts_rebuild()
+    filled = stored_levels()
+    assert filled[("open_amount_in", "owner", "ann@example.com", 0)] == (130.0, D("2026-01-10"))
+    executor = MigrationExecutor(connection)
+    [leaf] = [node for node in executor.loader.graph.leaf_nodes() if node[0] == "kpis"]
+    executor.migrate([("kpis", "0009_lag_sums_emptied_index")])
+    assert "kpis_factlevel" not in connection.introspection.table_names()
+    executor = MigrationExecutor(connection)
+    executor.migrate([leaf])
+    assert stored_levels() == filled
+    assert_levels_match()
