@@ -1068,6 +1068,8 @@ def _piece_reads(cuts: list[dt.date]) -> _PieceReads:
     return _PieceReads(months_until, tuple(months), tuple(merged))
 
 
+LEVEL_PIECE, AFTER_PIECE = -1, -2  # `_fetch_pieces`' rows of a stock's level, and of its facts after the last cut
+
 # {dimension: {measure: {fact bucket: [running total up to and including each piece]}}}
 Running = dict[str, dict[str, dict[int, list[float]]]]
 
@@ -1131,21 +1133,22 @@ def _fetch_pieces(needs: dict[str, set[str]], cuts: list[dt.date], *, keys: list
         select(FactMonth._meta.db_table, piece, params, f"month IN ({', '.join(['%s'] * len(reads.months))})",
                [adapt(month) for month in reads.months], every, every_params)
     if stocks:
-        # The stocks' levels (piece -1) and their facts after the last cut (piece -2).
+        # The stocks' levels and their facts after the last cut, under piece numbers of their own.
         chosen, chosen_params = where(lambda measures: measures & stocks)
         last, month_end = cuts[-1], period_bounds("month", cuts[-1])[1]
-        select(FactLevel._meta.db_table, "-1", [], "1 = 1", [], chosen, chosen_params)
-        select(Fact._meta.db_table, "-2", [], "day > %s AND day <= %s", [adapt(last), adapt(month_end)], chosen,
+        select(FactLevel._meta.db_table, str(LEVEL_PIECE), [], "1 = 1", [], chosen, chosen_params)
+        select(Fact._meta.db_table, str(AFTER_PIECE), [], "day > %s AND day <= %s", [adapt(last), adapt(month_end)],
+               chosen, chosen_params)
+        select(FactMonth._meta.db_table, str(AFTER_PIECE), [], "month > %s", [adapt(month_end)], chosen,
                chosen_params)
-        select(FactMonth._meta.db_table, "-2", [], "month > %s", [adapt(month_end)], chosen, chosen_params)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects), sql_params)
         rows = cursor.fetchall()
     pieces: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(dict))
     levels: dict[tuple[str, str, int], float] = defaultdict(float)
     for dimension, measure, bucket, index, total in rows:
-        if index < 0:
-            levels[(dimension, measure, bucket)] += float(total or 0) * (1 if index == -1 else -1)
+        if index in (LEVEL_PIECE, AFTER_PIECE):
+            levels[(dimension, measure, bucket)] += float(total or 0) * (1 if index == LEVEL_PIECE else -1)
         else:
             pieces[dimension][measure].setdefault(bucket, [0.0] * len(cuts))[index] += float(total or 0)
     for (dimension, measure, bucket), level in levels.items():
