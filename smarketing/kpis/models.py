@@ -71,7 +71,7 @@ class FactLevel(_Summed):
     the day of its first fact. A stock up to a day is its level less the facts after that day
     (none for a window ending today), so what it reads does not grow with the history; a
     key is present up to a day when `since` is on or before it. Kept for the measures a
-    metric reads up to a window's end (`facts.LEVEL_MEASURES`), by every rebuild, in the
+    metric reads up to a window's end (`facts.level_measures()`), by every rebuild, in the
     same transaction as the facts."""
 
     bucket = models.IntegerField(default=0)
