@@ -16,7 +16,7 @@ from smarketing.api.errors import errors
 from smarketing.api.renderers import FastJSONRenderer
 from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
 from smarketing.kpis.registry import DIMENSIONS, METRICS
-from smarketing.kpis.selectors import KpiQueryError, kpi_report
+from smarketing.kpis.selectors import KpiQueryError, kpi_report_cached
 from smarketing.kpis.windows import (
     COMPARISON_ALIASES,
     COMPARISONS,
@@ -132,14 +132,19 @@ class KpiView(APIView):
             compare = comparison_for(params.get("compare"))
             window = window_for(params.get("window", "mtd"), as_of=params.get("as_of"),
                                 start=params.get("start"), end=params.get("end"))
-            # Every API answer is computed for its request: custom windows and breakdowns are the costly ones.
-            if query_is_heavy(window=window, dimension=params.get("dimension") or None):
-                wait = heavy_query_wait(user_id=request.user.pk)
-                if wait is not None:
-                    raise Throttled(wait=wait, detail=f"Too many custom-window or breakdown queries: "
-                                                      f"try again in {wait} s.")
-            report = kpi_report(metrics=metrics, window=window, dimension=params.get("dimension") or None,
-                                filters=filters or None, compare=compare)
+            dimension = params.get("dimension") or None
+
+            def rate_limited() -> None:
+                # Only answers computed for this request count: custom windows and breakdowns
+                # are the costly ones; an answer cached for an earlier reader costs nothing.
+                if query_is_heavy(window=window, dimension=dimension, filtered=bool(filters)):
+                    wait = heavy_query_wait(user_id=request.user.pk)
+                    if wait is not None:
+                        raise Throttled(wait=wait, detail=f"Too many custom-window or breakdown queries: "
+                                                          f"try again in {wait} s.")
+
+            report = kpi_report_cached(metrics=metrics, window=window, dimension=dimension,
+                                       filters=filters or None, compare=compare, on_compute=rate_limited)
         except (KpiQueryError, WindowError, ValueError) as error:
             return Response(errors(str(error)), status=400)
         return Response(report)

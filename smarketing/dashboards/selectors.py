@@ -8,7 +8,6 @@ answers from daily facts, never from raw records.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlencode
@@ -16,7 +15,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -36,6 +34,8 @@ from smarketing.kpis.formatting import (
 from smarketing.kpis.judgement import MATURITY_DAYS, side_status
 from smarketing.kpis.registry import DIMENSION_LABELS, NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (
+    ANSWER_CACHE_SECONDS,
+    answer_key,
     facts_as_of,
     key_labels,
     kpi_series_many,
@@ -623,11 +623,6 @@ def _place(panels: list[dict]) -> None:
             used += wanted
 
 
-# A safety net only: a recompute changes facts_as_of and so the key, which is what makes
-# a cached page stale.
-CACHE_SECONDS = 600
-
-
 def dashboard_page(*, dashboard: Dashboard, state: DashboardState, sparklines: bool = True) -> dict:
     """Every panel of the dashboard evaluated for the reader's state, plus freshness."""
     series = _page_series(dashboard, state, sparklines=sparklines)
@@ -733,41 +728,39 @@ def _words_now(value):
     return value
 
 
-def _page_key(dashboard: Dashboard, state: DashboardState, as_of) -> str:
+def _page_key(dashboard: Dashboard, state: DashboardState) -> str:
     # The layout itself is part of the key (every field of every panel): an own board's panels
     # change when it is edited. A lazy translated text's repr names its address: its words count.
     layout = tuple(_words_now(dataclasses.astuple(panel)) for panel in dashboard.panels)
-    identity = (
+    return answer_key("dashboards:page", (
         dashboard.key, str(dashboard.title), layout, dashboard.side_by_side,
-        state.window, state.compare, state.filter_dimension, state.filter_values,
-        as_of, company_today(), settings.SLA_WORKED_TARGET_PCT, settings.SLA_LEADS_PER_REP_PER_MONTH, settings.CURRENCY,
-        annotations_stamp(),
-        # The page holds words (labels, titles, judgements): one copy per language.
-        translation.get_language(),
-    )
-    return "dashboards:page:" + hashlib.sha256(repr(identity).encode()).hexdigest()
+        state.window, state.compare, state.filter_dimension, state.filter_values, annotations_stamp(),
+    ))
 
 
 def dashboard_page_is_cached(*, dashboard: Dashboard, state: DashboardState) -> bool:
     # Asked before the page is read: a presence check, not a second copy of the page unpickled.
-    return cache.has_key(_page_key(dashboard, state, facts_as_of()))
+    return cache.has_key(_page_key(dashboard, state))
 
 
 def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:
-    """`dashboard_page`, cached until the facts change (keyed by `facts_as_of`).
+    """`dashboard_page`, cached until the facts or the records read live change (keyed by
+    `facts_version`).
 
-    Facts only change in a recompute, so between two recomputes every reader of the same
-    dashboard, window and filter gets the same numbers: compute them once.
+    Facts only change in a recompute, and targets and names in an import of theirs, so between
+    two of those every reader of the same dashboard, window and filter gets the same numbers and
+    judgements: compute them once.
     """
-    key = _page_key(dashboard, state, facts_as_of())
+    key = _page_key(dashboard, state)
     page = cache.get(key)
     if page is None:
-        # Campaigns and reps arrive by import, and every import ends in a recompute that
-        # moves facts_as_of: the filter choices can share the page's key.
+        # Campaigns and reps arrive by import, which moves the version either way (their own
+        # import the live one, records that name them the facts'): the filter choices can share
+        # the page's key.
         with reads_once():
             page = _words_now({**dashboard_page(dashboard=dashboard, state=state),
                                "filter_options": dashboard_filter_options(dashboard=dashboard, window=state.window)})
-        cache.set(key, page, CACHE_SECONDS)
+        cache.set(key, page, ANSWER_CACHE_SECONDS)
     # Pending is about the next recompute, not these numbers: always ask afresh. The key
     # also names the rendered panels, which the template caches as a fragment.
     return {**page, "recompute_pending": recompute_pending(), "page_key": key}
@@ -789,7 +782,7 @@ def dashboards_warm(*, windows: Sequence[str] = WARM_WINDOWS) -> int:
     for dashboard in DASHBOARDS.values():
         for name in windows:
             state = DashboardState(window=window_for(name))
-            if cache.get(_page_key(dashboard, state, facts_as_of())) is None:
+            if cache.get(_page_key(dashboard, state)) is None:
                 dashboard_page_cached(dashboard=dashboard, state=state)
                 computed += 1
     return computed

@@ -1,9 +1,11 @@
 """A per-user rate limit on KPI queries that no cache answers (custom windows, breakdowns).
 
-A standard window's pages are computed once per recompute and shared by every reader; a
-custom window or a breakdown through the API is computed for the one request. Each is
-bounded (`windows.CUSTOM_MAX_DAYS`), and this bounds how many one user may ask for per
-minute, so that one account cannot keep the web workers busy for everyone else.
+Every answer, page or API, is cached until its inputs change (`selectors.answer_key`) and
+shared by every reader who asks the same. A standard window's pages are warmed after each
+recompute; a custom window or a breakdown that nobody asked yet is computed for the one
+request. Each is bounded (`windows.CUSTOM_MAX_DAYS`), and this bounds how many of those one
+user may have computed per minute, so that one account cannot keep the web workers busy for
+everyone else.
 """
 
 from __future__ import annotations

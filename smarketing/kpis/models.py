@@ -145,11 +145,17 @@ class DirtyDay(models.Model):
 
 
 class FactsState(models.Model):
-    """One row: when the facts last finished a recompute (the `facts_as_of` of every answer)."""
+    """One row: when the facts last finished a recompute (the `facts_as_of` of every answer), and
+    a version that moves with every recompute and every change of the records the query reads
+    live (targets, names): what a cached answer is keyed by (`selectors.facts_version`)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     facts_as_of = models.DateTimeField(null=True)
     full_rebuild_at = models.DateTimeField(null=True)
+    # Targets, campaigns and team members have no facts: a change to them starts no recompute,
+    # so facts_as_of alone cannot tell a cached page that its judgements or names are stale
+    # (nor can it tell two recomputes apart that started within one tick of the clock).
+    version = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"facts as of {self.facts_as_of}"

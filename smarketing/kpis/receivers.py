@@ -1,14 +1,17 @@
-"""Ingest says which days changed; the facts of those days are marked and recomputed on commit."""
+"""Ingest says which days changed; the facts of those days are marked and recomputed on commit,
+and a change to what the query reads live (targets, names) moves `FactsState.version`."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
-from .services import dirty_mark
+from .services import LIVE_RESOURCES, dirty_mark, live_records_changed
 
 
 def records_changed_receiver(sender, *, resource: str, days, contact_ids=None, days_by_field=None,
                              **kwargs) -> None:
+    if resource in LIVE_RESOURCES:
+        live_records_changed()
     if dirty_mark(resource=resource, days=days or (), contact_ids=contact_ids, days_by_field=days_by_field):
         from smarketing.celery import task_send
 

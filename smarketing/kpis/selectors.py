@@ -9,6 +9,7 @@ then each metric's `compute` divides once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext
 
 from smarketing.funnel import models as funnel
@@ -964,6 +967,42 @@ def kpi_report(*, metrics: list[str], window: Window, dimension: str | None = No
             "facts_as_of": as_of.isoformat() if as_of else None, "results": results}
 
 
+# What an answer reads beside the facts and the records: settings change with a restart, and a
+# shared cache outlives one.
+ANSWER_SETTINGS = ("SLA_MIN_ATTEMPTS", "SLA_FIRST_ATTEMPT_HOURS", "SLA_WORKED_TARGET_PCT",
+                   "SLA_LEADS_PER_REP_PER_MONTH", "SLA_LEADS_FROM_QUOTA", "GROSS_MARGIN", "CURRENCY",
+                   "SMARKETING_TIMEZONE", "FISCAL_YEAR_START_MONTH")
+# A safety net only: what makes a cached answer stale changes its key (`answer_key`).
+ANSWER_CACHE_SECONDS = 600
+
+
+def answer_key(kind: str, question: tuple) -> str:
+    """The cache key of an answer to `question`: the same while the facts and the records read
+    live (`facts_version`), the company's day (pace), the settings and the reader's language
+    (labels, judgements in words) stay as they are."""
+    identity = (question, facts_version(), company_today(),
+                tuple(getattr(settings, name, None) for name in ANSWER_SETTINGS), translation.get_language())
+    return f"{kind}:" + hashlib.sha256(repr(identity).encode()).hexdigest()
+
+
+def kpi_report_cached(*, metrics: list[str], window: Window, dimension: str | None = None,
+                      filters: dict[str, list[str]] | None = None, compare: str | None = None,
+                      on_compute: Callable[[], None] | None = None) -> dict:
+    """`kpi_report`, computed once for every reader of the same question until its inputs
+    change (`answer_key`). `on_compute` runs before an answer is computed (the API counts only
+    those against a user's rate: a cached answer costs nothing)."""
+    question = (tuple(metrics), window, dimension,
+                tuple(sorted((name, tuple(values)) for name, values in (filters or {}).items())), compare)
+    key = answer_key("kpis:report", question)
+    report = cache.get(key)
+    if report is None:
+        if on_compute is not None:
+            on_compute()
+        report = kpi_report(metrics=metrics, window=window, dimension=dimension, filters=filters, compare=compare)
+        cache.set(key, report, ANSWER_CACHE_SECONDS)
+    return report
+
+
 def kpi_series(*, metric: str, window: Window, grain: str | None = None,
                filters: dict[str, list[str]] | None = None) -> list[dict]:
     """The metric per bucket of the window (each bucket computed as its own window)."""
@@ -1217,6 +1256,12 @@ def facts_as_of() -> dt.datetime | None:
     return state
 
 
+def facts_version() -> tuple[dt.datetime | None, int]:
+    """What every answer is computed from, as a cache key: the last recompute and the version
+    that moves with it and with the records read live (targets, campaign and rep names)."""
+    return FactsState.objects.filter(pk=1).values_list("facts_as_of", "version").first() or (None, 0)
+
+
 def recompute_pending() -> bool:
     return DirtyDay.objects.exists()
 
@@ -1224,9 +1269,12 @@ def recompute_pending() -> bool:
 __all__ = [
     "METRICS",
     "KpiQueryError",
+    "answer_key",
     "facts_as_of",
+    "facts_version",
     "key_labels",
     "kpi_report",
+    "kpi_report_cached",
     "kpi_series",
     "kpi_series_many",
     "kpi_values",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from smarketing.funnel import models as funnel
@@ -67,11 +68,12 @@ RESOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     "content": ("content",),
     "feature_usage": ("feature_flows", "feature_stock"),
     "target_accounts": ("accounts",),
-    # Names and targets are read live by the query: nothing to recompute.
+    # Names and targets are read live by the query: nothing to recompute (`LIVE_RESOURCES`).
     "campaigns": (),
     "team_members": (),
     "targets": (),
 }
+LIVE_RESOURCES = tuple(name for name, families in RESOURCE_FAMILIES.items() if not families)
 CONTACT_RESOURCES = ("contacts", "deals", "activities", "touches")
 
 
@@ -123,11 +125,24 @@ def _statistics_ensure() -> None:
     tables_analyze([*RECORD_MODELS.values(), *FACT_TABLES.values()], written=0)
 
 
+def _state_advance(**fields) -> None:
+    """Set `fields` of the one FactsState row and move its version (in the caller's transaction:
+    what rolls back moves nothing)."""
+    if not FactsState.objects.filter(pk=1).update(version=F("version") + 1, **fields):
+        FactsState.objects.create(pk=1, version=1, **fields)
+
+
+def live_records_changed() -> None:
+    """Targets, campaigns or team members changed: what the query reads live (judgements,
+    names, the reps listed), so every answer cached by `selectors.facts_version` is stale."""
+    _state_advance()
+
+
 def _stamp(*, full: bool, started: dt.datetime) -> None:
-    defaults = {"facts_as_of": started}
+    fields = {"facts_as_of": started}
     if full:
-        defaults["full_rebuild_at"] = started
-    FactsState.objects.update_or_create(pk=1, defaults=defaults)
+        fields["full_rebuild_at"] = started
+    _state_advance(**fields)
 
 
 RECOMPUTE_LAST_KEY = "kpis:recompute-last"

@@ -180,3 +180,34 @@ def test_the_answer_is_compact_json_and_indented_on_request(signed_in_client, da
     # The browsable API still renders the same answer for people.
     page = signed_in_client.get(URL, query, HTTP_ACCEPT="text/html")
     assert page.status_code == 200 and b"lead_to_mql_rate" in page.content
+
+
+def test_the_same_question_is_computed_once_until_what_it_reads_changes(signed_in_client, data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smarketing.funnel.services import records_upsert
+
+    query = {"metrics": "leads", "window": "mtd", "as_of": "2026-03-15", "dimension": "channel"}
+
+    def leads() -> dict:
+        return signed_in_client.get(URL, query).json()["results"][0]
+
+    first = leads()
+    assert (first["value"], first["target"]) == (2, None)
+    with CaptureQueriesContext(connection) as queries:
+        assert leads() == first
+    assert not [q for q in queries if "kpis_fact" in q["sql"] and "kpis_factsstate" not in q["sql"]]  # cached
+
+    # A target has no facts and starts no recompute: the cached answer must not outlive it.
+    records_upsert(resource="targets", rows=[{"metric": "leads", "period": "month", "period_start": "2026-03-01",
+                                             "value": "10"}])
+    assert leads()["target"]["value"] == 10
+    # New records count once their recompute is done.
+    contact("e", "2026-03-10 09:00", channel="email")
+    facts_rebuild()
+    again = leads()
+    assert again["value"] == 3 and {row["key"]: row["value"] for row in again["breakdown"]} == {"email": 2, "social": 1}
+    # One copy per language: the labels are the reader's.
+    chinese = signed_in_client.get(URL, query, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]
+    assert chinese["value"] == 3 and chinese["label"] != again["label"]

@@ -257,6 +257,18 @@ def test_the_page_cache_follows_the_facts(signed_in_client, funnel):
     assert _tile(again, "leads")["columns"][0]["value_text"] == "4"
 
 
+def test_a_target_imported_after_the_page_was_cached_is_judged_at_once(signed_in_client, funnel, tmp_path):
+    """A target starts no recompute (it has no facts): the cached page must not keep judging
+    the month as if it had none."""
+    assert _tile(signed_in_client.get("/dashboards/shared/", {"window": "mtd"}), "leads")["columns"][0]["target"] is None
+    path = tmp_path / "targets.csv"
+    path.write_text("metric,period,period_start,value\nleads,month,2026-03-01,100\n")
+    call_command("import_csv", "targets", str(path), stdout=io.StringIO())
+    target = _tile(signed_in_client.get("/dashboards/shared/", {"window": "mtd"}), "leads")["columns"][0]["target"]
+    # 3 leads by March 15 of a 100-lead month: behind its pace.
+    assert (target["value"], target["status"]) == ("100", "behind")
+
+
 def _lazy_texts(value) -> list:
     if isinstance(value, Promise):
         return [value]

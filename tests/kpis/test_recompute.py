@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from smarketing.funnel.signals import records_changed
 from smarketing.kpis import facts
 from smarketing.kpis.models import DirtyDay, Fact
-from smarketing.kpis.selectors import facts_as_of, kpi_values, recompute_pending
+from smarketing.kpis.selectors import facts_as_of, facts_version, kpi_values, recompute_pending
 from smarketing.kpis.services import contact_days, facts_rebuild, facts_recompute_dirty
 from smarketing.kpis.tasks import facts_recheck_recent, facts_recompute_days
 from smarketing.kpis.windows import window_for
@@ -178,6 +179,37 @@ def test_facts_as_of_is_the_last_complete_recompute():
     assert first is not None
     facts_recheck_recent()
     assert facts_as_of() > first
+
+
+def test_facts_version_moves_when_what_the_query_reads_live_changes():
+    """Targets, campaigns and team members have no facts: their imports start no recompute, so
+    they move the version a cached answer is keyed by. Records with facts move it by their
+    recompute (not run here: it starts on commit); a failed import moves nothing."""
+    from smarketing.funnel.services import records_upsert
+
+    assert facts_version() == (None, 0)
+    records_upsert(resource="team_members", rows=[{"email": "ann@acme.example", "name": "Ann", "team": "sales"}])
+    assert facts_version() == (None, 1)
+    records_upsert(resource="campaigns", rows=[{"external_id": "CMP-1", "name": "Spring", "channel": "email"}])
+    records_upsert(resource="targets", rows=[{"metric": "leads", "period": "month", "period_start": "2026-03-01",
+                                             "value": "100"}])
+    assert facts_version()[1] == 3
+    records_upsert(resource="contacts", rows=[{"external_id": "c1", "source_channel": "email",
+                                                            "lead_at": "2026-03-02T10:00:00Z"}])
+    assert facts_version()[1] == 3
+    failed = records_upsert(resource="targets", rows=[
+        {"metric": "leads", "period": "month", "period_start": "2026-04-01", "value": "5"},
+        {"metric": "no_such_metric", "period": "month", "period_start": "2026-04-01", "value": "5"}])
+    assert failed.errors
+    assert facts_version()[1] == 3
+    facts_rebuild()
+    as_of, version = facts_version()
+    assert as_of == facts_as_of() and as_of is not None and version == 4
+    # Two recomputes within one tick of the clock are still two versions.
+    with time_machine.travel(as_of, tick=False):
+        facts_rebuild()
+        facts_rebuild()
+    assert facts_version() == (as_of, 6)
 
 
 def test_recompute_kpis_command_rebuilds_a_range_and_everything(capsys):
