@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from smarketing.api.errors import errors
 from smarketing.api.renderers import FastJSONRenderer
-from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
+from smarketing.kpis.limits import HeavyQueryRefused, heavy_query_check
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import KpiQueryError, kpi_report_cached
 from smarketing.kpis.windows import (
@@ -134,17 +134,15 @@ class KpiView(APIView):
                                 start=params.get("start"), end=params.get("end"))
             dimension = params.get("dimension") or None
 
-            def rate_limited() -> None:
-                # Only answers computed for this request count: custom windows and breakdowns
-                # are the costly ones; an answer cached for an earlier reader costs nothing.
-                if query_is_heavy(window=window, dimension=dimension, filtered=bool(filters)):
-                    wait = heavy_query_wait(user_id=request.user.pk)
-                    if wait is not None:
-                        raise Throttled(wait=wait, detail=f"Too many custom-window or breakdown queries: "
-                                                          f"try again in {wait} s.")
-
-            report = kpi_report_cached(metrics=metrics, window=window, dimension=dimension,
-                                       filters=filters or None, compare=compare, on_compute=rate_limited)
+            # Only answers computed for this request count: custom windows, breakdowns and
+            # filters are the costly ones; an answer cached for an earlier reader costs nothing.
+            report = kpi_report_cached(
+                metrics=metrics, window=window, dimension=dimension, filters=filters or None, compare=compare,
+                on_compute=lambda: heavy_query_check(user_id=request.user.pk, window=window, dimension=dimension,
+                                                     filtered=bool(filters)))
+        except HeavyQueryRefused as refused:
+            raise Throttled(wait=refused.wait, detail=f"Too many custom-window or breakdown queries: "
+                                                      f"try again in {refused.wait} s.") from None
         except (KpiQueryError, WindowError, ValueError) as error:
             return Response(errors(str(error)), status=400)
         return Response(report)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 
 from smarketing.dashboards.models import Annotation
 from smarketing.funnel.models import Campaign, Channel
 from smarketing.funnel.selectors import is_data_manager
+from smarketing.kpis.services import live_records_changed
 
 CAMPAIGN_STARTS_LIMIT = 12  # more markers than this on one chart is noise, not context
 
@@ -72,11 +73,11 @@ def annotation_save(*, author, day: object, text: str, end_day: object = None, c
     return obj
 
 
-def annotations_stamp() -> tuple:
-    """Changes whenever a note or a campaign's dates change: part of a cached page's key."""
-    notes = Annotation.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
-    campaigns = Campaign.objects.exclude(start_date=None).aggregate(n=Count("pk"), last=Max("start_date"))
-    return notes["n"], notes["at"], campaigns["n"], campaigns["last"]
+def annotations_changed(**kwargs) -> None:
+    """A note was written or deleted (here, in the admin, or with its campaign): the charts of
+    every cached page may show it, so the answers' version moves (a campaign's own dates move
+    it by their import)."""
+    live_records_changed()
 
 
 def _in_scope(*, channel: str, campaign: str, filters: dict[str, list[str]] | None) -> bool:

@@ -8,18 +8,17 @@ answers from daily facts, never from raw records.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from smarketing.dashboards import figures
-from smarketing.dashboards.annotations import annotations_for, annotations_stamp
+from smarketing.dashboards.annotations import annotations_for
 from smarketing.dashboards.attention import layout_attention
 from smarketing.dashboards.layouts import Dashboard, Panel
 from smarketing.dashboards.params import DashboardState
@@ -34,7 +33,7 @@ from smarketing.kpis.formatting import (
 from smarketing.kpis.judgement import MATURITY_DAYS, side_status
 from smarketing.kpis.registry import DIMENSION_LABELS, NONE_KEY, filter_breaks, metric_get
 from smarketing.kpis.selectors import (
-    ANSWER_CACHE_SECONDS,
+    answer_cached,
     answer_key,
     facts_as_of,
     key_labels,
@@ -734,33 +733,26 @@ def _page_key(dashboard: Dashboard, state: DashboardState) -> str:
     layout = tuple(_words_now(dataclasses.astuple(panel)) for panel in dashboard.panels)
     return answer_key("dashboards:page", (
         dashboard.key, str(dashboard.title), layout, dashboard.side_by_side,
-        state.window, state.compare, state.filter_dimension, state.filter_values, annotations_stamp(),
+        state.window, state.compare, state.filter_dimension, state.filter_values,
     ))
 
 
-def dashboard_page_is_cached(*, dashboard: Dashboard, state: DashboardState) -> bool:
-    # Asked before the page is read: a presence check, not a second copy of the page unpickled.
-    return cache.has_key(_page_key(dashboard, state))
-
-
-def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState) -> dict:
-    """`dashboard_page`, cached until the facts or the records read live change (keyed by
-    `facts_version`).
-
-    Facts only change in a recompute, and targets and names in an import of theirs, so between
-    two of those every reader of the same dashboard, window and filter gets the same numbers and
-    judgements: compute them once.
-    """
+def dashboard_page_cached(*, dashboard: Dashboard, state: DashboardState,
+                          on_compute: Callable[[], None] | None = None) -> dict:
+    """`dashboard_page`, computed once for every reader of the same dashboard, window and
+    filter until what it reads changes (`answer_cached`: facts move only in a recompute;
+    targets, names and notes when they are written). `on_compute`: the rate limit."""
     key = _page_key(dashboard, state)
-    page = cache.get(key)
-    if page is None:
+
+    def compute() -> dict:
         # Campaigns and reps arrive by import, which moves the version either way (their own
         # import the live one, records that name them the facts'): the filter choices can share
         # the page's key.
         with reads_once():
-            page = _words_now({**dashboard_page(dashboard=dashboard, state=state),
+            return _words_now({**dashboard_page(dashboard=dashboard, state=state),
                                "filter_options": dashboard_filter_options(dashboard=dashboard, window=state.window)})
-        cache.set(key, page, ANSWER_CACHE_SECONDS)
+
+    page = answer_cached(key, compute, on_compute=on_compute)
     # Pending is about the next recompute, not these numbers: always ask afresh. The key
     # also names the rendered panels, which the template caches as a fragment.
     return {**page, "recompute_pending": recompute_pending(), "page_key": key}
@@ -778,11 +770,9 @@ def dashboards_warm(*, windows: Sequence[str] = WARM_WINDOWS) -> int:
     from smarketing.dashboards.layouts import DASHBOARDS
     from smarketing.dashboards.params import DashboardState
 
-    computed = 0
+    computed = []
     for dashboard in DASHBOARDS.values():
         for name in windows:
-            state = DashboardState(window=window_for(name))
-            if cache.get(_page_key(dashboard, state)) is None:
-                dashboard_page_cached(dashboard=dashboard, state=state)
-                computed += 1
-    return computed
+            dashboard_page_cached(dashboard=dashboard, state=DashboardState(window=window_for(name)),
+                                  on_compute=lambda: computed.append(1))
+    return len(computed)

@@ -35,14 +35,13 @@ from smarketing.dashboards.models import Annotation, Board
 from smarketing.dashboards.params import SWITCHER_WINDOWS, state_from_query
 from smarketing.dashboards.selectors import (
     dashboard_page_cached,
-    dashboard_page_is_cached,
     filters_text,
 )
 from smarketing.dashboards.sla import sla_in_force
 from smarketing.funnel.models import Campaign, Channel
 from smarketing.kpis.formatting import format_date
 from smarketing.kpis.judgement import MATURITY_DAYS
-from smarketing.kpis.limits import heavy_query_wait, query_is_heavy
+from smarketing.kpis.limits import HeavyQueryRefused, heavy_query_check
 from smarketing.kpis.registry import DIMENSIONS, METRICS
 from smarketing.kpis.selectors import key_labels
 from smarketing.kpis.windows import (
@@ -118,17 +117,18 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
 def render_board(request: HttpRequest, layout: Dashboard, board: Board | None = None) -> HttpResponse:
     """One page for a role dashboard and an own board: the same state, cache, panels and template."""
     state, default_view = default_state(user=request.user, board_key=layout.key, query=request.GET)
-    heavy = query_is_heavy(window=state.window, filtered=bool(state.filters), pinned=bool(state.as_of))
-    if heavy and not dashboard_page_is_cached(dashboard=layout, state=state):
-        wait = heavy_query_wait(user_id=request.user.pk)
-        if wait is not None:
-            response = render(request, "unavailable.html", status=429, context={"status": 429, "message": _(
-                "You opened many custom windows or filtered views in a short time. Wait %(wait)s seconds, "
-                "or use one of the standard windows (MTD, QTD, YTD, last 30 days), which open at once.")
-                % {"wait": wait}})
-            response["Retry-After"] = str(wait)
-            return response
-    page = dashboard_page_cached(dashboard=layout, state=state)
+    try:
+        # Only a page computed for this request counts against the rate: one cached for an
+        # earlier reader costs nothing.
+        page = dashboard_page_cached(dashboard=layout, state=state, on_compute=lambda: heavy_query_check(
+            user_id=request.user.pk, window=state.window, filtered=bool(state.filters), pinned=bool(state.as_of)))
+    except HeavyQueryRefused as refused:
+        response = render(request, "unavailable.html", status=429, context={"status": 429, "message": _(
+            "You opened many custom windows or filtered views in a short time. Wait %(wait)s seconds, "
+            "or use one of the standard windows (MTD, QTD, YTD, last 30 days), which open at once.")
+            % {"wait": refused.wait}})
+        response["Retry-After"] = str(refused.wait)
+        return response
     context = {
         "dashboard": layout,
         "board": board,

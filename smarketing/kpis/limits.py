@@ -35,6 +35,24 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period.strip().lower().rstrip("s") or "minute"]
 
 
+class HeavyQueryRefused(Exception):
+    """Over KPI_HEAVY_QUERY_RATE: `wait` seconds until the next minute of the limiter's clock."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
+def heavy_query_check(*, user_id: int | None, window: Window, dimension: str | None = None,
+                      filtered: bool = False, pinned: bool = False) -> None:
+    """Before computing an answer for this user: count it when it is heavy (`query_is_heavy`)
+    and raise `HeavyQueryRefused` when that goes over the rate."""
+    if query_is_heavy(window=window, dimension=dimension, filtered=filtered, pinned=pinned):
+        wait = heavy_query_wait(user_id=user_id)
+        if wait is not None:
+            raise HeavyQueryRefused(wait)
+
+
 def heavy_query_wait(*, user_id: int | None) -> int | None:
     """Count one heavy query of this user; the seconds to wait when over KPI_HEAVY_QUERY_RATE,
     else None. Without a cache (Redis down) every request is let through."""

@@ -985,22 +985,28 @@ def answer_key(kind: str, question: tuple) -> str:
     return f"{kind}:" + hashlib.sha256(repr(identity).encode()).hexdigest()
 
 
+def answer_cached(key: str, compute: Callable[[], T], *, on_compute: Callable[[], None] | None = None) -> T:
+    """The answer stored under `key` (`answer_key`), else `compute()`'s, stored for every later
+    reader. `on_compute` runs first when it must be computed: the rate limit counts only those,
+    an answer cached for an earlier reader costs nothing."""
+    found = cache.get(key)
+    if found is None:
+        if on_compute is not None:
+            on_compute()
+        found = compute()
+        cache.set(key, found, ANSWER_CACHE_SECONDS)
+    return found
+
+
 def kpi_report_cached(*, metrics: list[str], window: Window, dimension: str | None = None,
                       filters: dict[str, list[str]] | None = None, compare: str | None = None,
                       on_compute: Callable[[], None] | None = None) -> dict:
-    """`kpi_report`, computed once for every reader of the same question until its inputs
-    change (`answer_key`). `on_compute` runs before an answer is computed (the API counts only
-    those against a user's rate: a cached answer costs nothing)."""
+    """`kpi_report`, computed once for every reader of the same question until what it reads
+    changes (`answer_cached`)."""
     question = (tuple(metrics), window, dimension,
                 tuple(sorted((name, tuple(values)) for name, values in (filters or {}).items())), compare)
-    key = answer_key("kpis:report", question)
-    report = cache.get(key)
-    if report is None:
-        if on_compute is not None:
-            on_compute()
-        report = kpi_report(metrics=metrics, window=window, dimension=dimension, filters=filters, compare=compare)
-        cache.set(key, report, ANSWER_CACHE_SECONDS)
-    return report
+    return answer_cached(answer_key("kpis:report", question), lambda: kpi_report(
+        metrics=metrics, window=window, dimension=dimension, filters=filters, compare=compare), on_compute=on_compute)
 
 
 def kpi_series(*, metric: str, window: Window, grain: str | None = None,
@@ -1269,6 +1275,7 @@ def recompute_pending() -> bool:
 __all__ = [
     "METRICS",
     "KpiQueryError",
+    "answer_cached",
     "answer_key",
     "facts_as_of",
     "facts_version",

@@ -133,8 +133,9 @@ def _state_advance(**fields) -> None:
 
 
 def live_records_changed() -> None:
-    """Targets, campaigns or team members changed: what the query reads live (judgements,
-    names, the reps listed), so every answer cached by `selectors.facts_version` is stale."""
+    """Targets, campaigns or team members changed (what the query reads live: judgements,
+    names, the reps listed), or the notes the charts show: every answer cached by
+    `selectors.facts_version` is stale."""
     _state_advance()
 
 

@@ -97,6 +97,12 @@ def test_the_dashboard_series_shows_a_new_note_at_once(signed_in_client, user):
     assert [shape["x0"] for shape in figure["layout"]["shapes"]] == ["2026-03-10"]
     assert "Webinar week" in json.dumps(figure)
     assert Annotation.objects.get().author == user
+    # Deleted where no view of ours runs (the admin deletes the object itself): gone at once too.
+    Annotation.objects.get().delete()
+    with time_machine.travel(dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC), tick=False):
+        page = signed_in_client.get(url)
+    series = next(p for p in page.context["panels"] if p["kind"] == "series")
+    assert "Webinar week" not in json.dumps(series["charts"][0]["figure"])
 
 
 def test_a_bad_note_from_the_chart_says_why(signed_in_client):
