@@ -7,8 +7,9 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
-        from smarketing.kpis.signals import facts_recomputed
+        from smarketing.kpis.signals import facts_recomputed, live_records_written
 
-        from .receivers import facts_recomputed_receiver
+        from .receivers import facts_recomputed_receiver, live_records_written_receiver
 
         facts_recomputed.connect(facts_recomputed_receiver, dispatch_uid="alerts.facts_recomputed")
+        live_records_written.connect(live_records_written_receiver, dispatch_uid="alerts.live_records_written")

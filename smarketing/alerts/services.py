@@ -273,6 +273,13 @@ def _attention(rules: list[Rule], windows: dict[str, Window]) -> dict[int, dict 
     return out
 
 
+def rules_after_live_records() -> EvaluationReport:
+    """Targets, campaigns or reps were written, and no recompute follows (they have no facts):
+    every active rule judged again, since an `attention` item or `leads_needed` can turn on a
+    target. Each change of state is still recorded once."""
+    return rules_evaluate()
+
+
 def rules_evaluate(*, families_changed: Iterable[str] | None = None, days: Iterable[dt.date] | None = None,
                    now: dt.datetime | None = None, as_of: dt.date | None = None, dry_run: bool = False,
                    rule_ids: Iterable[int] | None = None) -> EvaluationReport:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .services import LIVE_RESOURCES, dirty_mark, live_records_changed
+from .services import LIVE_RESOURCES, dirty_mark, live_records_announce, live_records_changed
 
 
 def records_changed_receiver(sender, *, resource: str, days, contact_ids=None, days_by_field=None,
                              **kwargs) -> None:
     if resource in LIVE_RESOURCES:
         live_records_changed()
+        # What judges with them (alert rules) judges again, after the commit.
+        live_records_announce(resource=resource)
     if dirty_mark(resource=resource, days=days or (), contact_ids=contact_ids, days_by_field=days_by_field):
         from smarketing.celery import task_send
 

@@ -32,7 +32,7 @@ from .facts import (
     families_rebuild,
     rebuild_everything_fresh,
 )
-from .signals import facts_recomputed
+from .signals import facts_recomputed, live_records_written
 
 logger = logging.getLogger("smarketing.kpis")
 
@@ -139,6 +139,22 @@ def live_records_changed() -> None:
     _state_advance()
 
 
+def live_records_announce(*, resource: str) -> None:
+    """Tell the listeners of `live_records_written` (alert rules) that `resource` was written."""
+    _send_on_commit(live_records_written, "live_records_written", sender=FactsState, resource=resource)
+
+
+def _send_on_commit(signal, name: str, **kwargs) -> None:
+    """Send `signal` once the caller's writes are committed (at once outside a transaction). A
+    listener's failure is logged: it must not fail the write or the recompute before it."""
+    def send() -> None:
+        for receiver, outcome in signal.send_robust(**kwargs):
+            if isinstance(outcome, Exception):
+                logger.error("%s listener %r failed", name, receiver, exc_info=outcome)
+
+    transaction.on_commit(send)
+
+
 def _stamp(*, full: bool, started: dt.datetime) -> None:
     fields = {"facts_as_of": started}
     if full:
@@ -205,13 +221,7 @@ def _announce(*, families: list[str], days: list[dt.date] | None) -> None:
     """Tell listeners (alert rules) which facts changed, once the rebuild is visible to others."""
     if not families or days == []:
         return
-    def send() -> None:
-        # The facts are committed: a listener's failure is logged, it must not fail the recompute.
-        for receiver, outcome in facts_recomputed.send_robust(sender=RebuildResult, families=families, days=days):
-            if isinstance(outcome, Exception):
-                logger.error("facts_recomputed listener %r failed", receiver, exc_info=outcome)
-
-    transaction.on_commit(send)
+    _send_on_commit(facts_recomputed, "facts_recomputed", sender=RebuildResult, families=families, days=days)
 
 
 def facts_sweep(*, older_than: dt.timedelta) -> RebuildResult | None:

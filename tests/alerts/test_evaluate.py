@@ -183,6 +183,34 @@ def test_attention_fires_while_the_metric_is_on_the_attention_list_and_resolves_
     assert rule.state == "ok" and rule.last_reference is None
 
 
+def test_a_target_import_judges_the_rules_again_without_waiting_for_a_recompute(
+        user, inbox, django_capture_on_commit_callbacks):
+    from smarketing.funnel.services import records_upsert
+
+    for index in range(3):
+        contact(f"l{index}", f"2026-03-0{index + 2} 10:00")
+    rule = _rule(user, {"type": "attention"}, destinations=[inbox])
+    _recompute(django_capture_on_commit_callbacks)
+    rule.refresh_from_db()
+    assert rule.state == "ok" and not AlertEvent.objects.exists()  # no target: nothing to be behind
+    # A target has no facts: its import starts no recompute, and the rule is judged on commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        records_upsert(resource="targets", rows=[{"metric": "leads", "period": "month",
+                                                 "period_start": "2026-03-01", "value": "100"}])
+    rule.refresh_from_db()
+    assert (rule.state, rule.last_value, rule.last_reference) == ("firing", 3.0, 45.0)
+    assert AlertEvent.objects.get().message == ("Leads, month to date needs attention. Leads: 3, behind the pace "
+                                                "of 45; heading for 7 against a target of 100.")
+    # A failed import commits nothing and judges nothing.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        failed = records_upsert(resource="targets", rows=[{"metric": "leads", "period": "month",
+                                                          "period_start": "2026-03-01", "value": "6"},
+                                                         {"metric": "leads", "period": "fortnight",
+                                                          "period_start": "2026-03-01", "value": "6"}])
+    assert failed.errors and callbacks == []
+    assert AlertEvent.objects.count() == 1
+
+
 def test_attention_conditions_take_no_other_field():
     from smarketing.alerts.conditions import RuleError, condition_clean
 
