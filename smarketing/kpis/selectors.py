@@ -1258,8 +1258,7 @@ def metric_records(*, metric: str, window: Window, filters: dict[str, list[str]]
 
 
 def facts_as_of() -> dt.datetime | None:
-    state = FactsState.objects.filter(pk=1).values_list("facts_as_of", flat=True).first()
-    return state
+    return facts_version()[0]
 
 
 def facts_version() -> tuple[dt.datetime | None, int]:
