@@ -828,9 +828,30 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     """
     resolved = _check(metrics, dimension, filters)
     kind = comparison_for(compare or ("complete_previous_period" if compare_complete else None))
+    today = today or company_today()
+    memo = _reads.get()
+    if memo is None:
+        return _kpi_values_of(resolved, window, dimension, filters, kind, today, include_keys)
+    # Within a page (`reads_once`) each metric's answer to the same question is worked out once:
+    # the attention list asks again for the metrics its panels showed (a third of a page's
+    # breakdown cells). A metric's answer does not depend on the others asked with it. The
+    # answers are shared, so callers read them and build their own dictionaries.
+    question = (window, dimension, tuple((name, tuple(values)) for name, values in (filters or {}).items()),
+                kind, today, tuple(include_keys or ()))
+    missing = list(dict.fromkeys(metric for metric in resolved if ("result", metric.key, *question) not in memo))
+    if missing:
+        for result in _kpi_values_of(missing, window, dimension, filters, kind, today, include_keys):
+            memo[("result", result["metric"], *question)] = result
+    return [memo[("result", metric.key, *question)] for metric in resolved]
+
+
+def _kpi_values_of(resolved: list[Metric], window: Window, dimension: str | None,
+                   filters: dict[str, list[str]] | None, kind: str, today: dt.date,
+                   include_keys: list[str] | None) -> list[dict]:
+    """`kpi_values` of checked metrics, computed."""
     previous = window.previous(kind=kind)
     filter_dim, filter_keys = next(iter(filters.items())) if filters else (None, None)
-    judge = _judge_context(window, today or company_today())
+    judge = _judge_context(window, today)
 
     period = judge.period
     targets = _target_rows([m.key for m in resolved] + ["revenue"], [window, previous], period)

@@ -431,3 +431,30 @@ def test_a_page_cuts_a_breakdowns_smaller_questions_from_the_sums_it_already_rea
     # March leads: Ann k1 k2, Bob k3, no owner k4 k6 k8.
     assert {item["key"]: item["value"] for item in alone[1]["breakdown"]} == {
         "ann@t.com": 2, "bob@t.com": 1, "(none)": 3}
+
+
+def test_a_page_works_out_each_metrics_answer_to_the_same_question_once(march, monkeypatch):
+    from smarketing.kpis import selectors
+
+    evaluated = []
+    evaluate = selectors._evaluate
+    monkeypatch.setattr(selectors, "_evaluate", lambda *a, **k: evaluated.append(a[0].key) or evaluate(*a, **k))
+    window = window_for("custom", start="2026-03-01", end="2026-03-31")
+    alone = {metric: kpi_values(metrics=[metric], window=window, dimension="owner")[0]
+             for metric in ("leads", "mqls", "lead_to_mql_rate")}
+    with selectors.reads_once():
+        kpi_values(metrics=["leads", "lead_to_mql_rate"], window=window, dimension="owner")
+        evaluated.clear()
+        # The attention list asks again for what a panel showed, with another metric beside it.
+        again = kpi_values(metrics=["mqls", "lead_to_mql_rate", "leads"], window=window, dimension="owner")
+        asked_again = list(evaluated)
+        evaluated.clear()
+        # Another question (here the reps to list with nothing) is worked out afresh.
+        kpi_values(metrics=["leads"], window=window, dimension="owner", include_keys=["carl@t.com"])
+        other_question = list(evaluated)
+    # Only the new metric is evaluated (its total and each of its rows), in the order asked.
+    assert set(asked_again) == {"mqls"}
+    assert [result["metric"] for result in again] == ["mqls", "lead_to_mql_rate", "leads"]
+    # Each answer is the one the metric gets asked alone.
+    assert again == [alone["mqls"], alone["lead_to_mql_rate"], alone["leads"]]
+    assert set(other_question) == {"leads"}
