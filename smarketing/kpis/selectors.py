@@ -833,9 +833,9 @@ def kpi_values(*, metrics: list[str], window: Window, dimension: str | None = No
     if memo is None:
         return _kpi_values_of(resolved, window, dimension, filters, kind, today, include_keys)
     # Within a page (`reads_once`) each metric's answer to the same question is worked out once:
-    # the attention list asks again for the metrics its panels showed (a third of a page's
-    # breakdown cells). A metric's answer does not depend on the others asked with it. The
-    # answers are shared, so callers read them and build their own dictionaries.
+    # the attention list asks again for the metrics its panels showed (on the campaigns page a
+    # quarter of the engine's time, every campaign's cells again). A metric's answer does not
+    # depend on the others asked with it. Answers are shared: callers read them, never change them.
     question = (window, dimension, tuple((name, tuple(values)) for name, values in (filters or {}).items()),
                 kind, today, tuple(include_keys or ()))
     missing = list(dict.fromkeys(metric for metric in resolved if ("result", metric.key, *question) not in memo))
