@@ -82,3 +82,26 @@ def test_every_dashboard_reads_its_series_once_per_filter(facts, key, reader_fil
     # Per panel at most: the facts of the window (plus filter or breakdown), its targets, key labels;
     # and as much again for the attention banner (which also reads the sales team and the funnel).
     assert len(queries) <= 8 * len(dashboard.panels) + len(distinct) + 8, (key, len(queries))
+
+
+@pytest.mark.parametrize("key", list(DASHBOARDS))
+def test_a_page_never_changes_an_answer_its_panels_share(facts, key, monkeypatch):
+    # Within a page each metric's answer is worked out once and handed to every panel (and the
+    # attention list) that asks the same question: none of them may change it for the others.
+    import copy
+
+    from smarketing.kpis import selectors
+
+    answers = []
+    compute = selectors._kpi_values_of
+
+    def kept(*args, **kwargs):
+        results = compute(*args, **kwargs)
+        answers.extend((result, copy.deepcopy(result)) for result in results)
+        return results
+
+    monkeypatch.setattr(selectors, "_kpi_values_of", kept)
+    with selectors.reads_once():
+        dashboard_page(dashboard=DASHBOARDS[key], state=DashboardState(window=window_for("mtd")))
+    assert answers
+    assert [shared for shared, _ in answers] == [as_computed for _, as_computed in answers]
