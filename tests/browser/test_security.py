@@ -60,6 +60,9 @@ def test_an_upload_past_the_limit_is_refused_with_the_limit_named(page, live_ser
     page.select_option("#id_resource", "campaigns")
     body = b"external_id,name,channel\n" + b"a,A,email\n" * 300_000  # 3 MB
     page.set_input_files("#id_file", files=[{"name": "campaigns.csv", "mimeType": "text/csv", "buffer": body}])
+    # The mapping step's own check of the first rows settles the layout first: a click while
+    # it unfolds can land on what it pushed under the pointer.
+    page.wait_for_selector("#mapping-ok, #mapping-errors-count")
     page.click("#check-button")
     alert = page.locator(".form-errors[role=alert]")
     alert.wait_for()

@@ -35,6 +35,9 @@ def test_upload_errors_fix_and_import(page, live_server, data_manager, settings,
     page.set_input_files("#id_file", files=[
         {"name": "campaigns.csv", "mimeType": "text/csv", "buffer": to_csv(ROWS)},
     ])
+    # The mapping step's own check of the first rows settles the layout first: a click while
+    # it unfolds can land on what it pushed under the pointer.
+    page.wait_for_selector("#mapping-ok, #mapping-errors-count")
     page.click("#check-button")
     page.wait_for_selector("#errors-table")
     assert "2 errors — nothing was written" in page.locator("#errors h2").inner_text()
